@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Host side: lay out a fresh region (header, queue table, rings, buffers). */
+#ifndef DDVM_HOST_REGION_SETUP_H
+#define DDVM_HOST_REGION_SETUP_H
+
+#include <stddef.h>
+#include "ddvm/region.h"
+
+struct ddvm_queue_spec {
+	uint16_t kind;		/* DDVM_QK_* */
+	uint16_t index;		/* which disk / NIC of that kind */
+	uint32_t nslots;	/* power of two */
+	uint64_t data_size;	/* bytes of buffers for this queue */
+	uint16_t req_vector, resp_vector;
+};
+
+struct ddvm_region_spec {
+	uint16_t host_peer_id;
+	uint32_t heartbeat_period_ms;
+	uint32_t pci_table_max;
+	uint32_t nqueues;
+	struct ddvm_queue_spec q[DDVM_MAX_QUEUES];
+	/* Test hook: publish this protocol version instead of ours (0 = ours). */
+	uint32_t version_override;
+};
+
+/*
+ * Zero the region and write a layout for spec.  The host state becomes
+ * SERVING last, so a driver VM never sees a half-written header.
+ * Returns 0, or -EINVAL / -ENOSPC (queues do not fit) with *out untouched.
+ */
+int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *spec,
+		      struct ddvm_layout *out);
+
+/* Bytes needed by spec (round a region size up to this). */
+uint64_t ddvm_region_bytes_needed(const struct ddvm_region_spec *spec);
+
+/* Human-readable text for a DDVM_REFUSE_* / DDVM_LAYOUT_* code. */
+const char *ddvm_refusal_str(uint32_t refusal);
+const char *ddvm_layout_str(uint32_t why);
+const char *ddvm_guest_state_str(uint32_t state);
+
+#endif
