@@ -1,0 +1,8 @@
+#!/bin/bash
+# Run every benchmark in bench/ (long: not part of `make test`).
+set -eu
+cd "$(dirname "$0")"
+for b in foundation.sh; do
+	echo "== bench/$b"
+	./"$b"
+done

@@ -1,0 +1,49 @@
+#!/bin/bash
+# Malformed configs, a missing image and bad options each get one clear error
+# line naming the problem; nothing crashes and no QEMU is started.
+. "$(dirname "$0")/../lib/functions.sh"
+new_rundir
+d=$DDVM_RUNDIR
+
+# expect_error DESC PATTERN CMD... : CMD fails (not by a signal) and stderr matches PATTERN
+expect_error() {
+	local desc=$1 pat=$2 rc; shift 2
+	set +e
+	"$@" >"$d/out" 2>"$d/err"
+	rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "$desc: succeeded, expected an error"
+	[ $rc -lt 128 ] || fail "$desc: died with signal $((rc - 128))"
+	grep -Eq -- "$pat" "$d/err" || fail "$desc: error '$(cat "$d/err")' does not match /$pat/"
+	note "$desc -> $(head -n 1 "$d/err")"
+}
+
+conf() { printf '%s\n' "$2" >"$d/$1.conf"; echo "$d/$1.conf"; }
+
+expect_error "syntax error" 'syntax\.conf:2:' \
+	ddvm up "$(conf syntax 'vms = ( { name = "a";
+	  memory = ; } );')"
+expect_error "unknown device type" "unknown type 'nvmee'" \
+	ddvm up "$(conf type 'vms = ( { name = "a"; devices = ( { type = "nvmee"; file = "x"; } ); } );')"
+expect_error "missing backing file" "does not exist" \
+	ddvm up "$(conf nofile 'vms = ( { name = "a"; devices = ( { type = "nvme"; file = "/nonexistent/disk.img"; } ); } );')"
+expect_error "duplicate vm names" "duplicate" \
+	ddvm up "$(conf dup 'vms = ( { name = "a"; }, { name = "a"; } );')"
+expect_error "channel size not a power of two" "power of two" \
+	ddvm up "$(conf chan 'vms = ( { name = "a"; channel = { size = "3M"; }; } );')"
+expect_error "unknown key" "unknown|not allowed|unexpected" \
+	ddvm up "$(conf key 'vms = ( { name = "a"; memroy = 128; } );')"
+expect_error "memory out of range" "memory" \
+	ddvm up "$(conf mem 'vms = ( { name = "a"; memory = 1; } );')"
+expect_error "bad vfio address" "vfio|address" \
+	ddvm up "$(conf vfio 'vms = ( { name = "a"; devices = ( { type = "vfio"; host = "zz:99"; } ); } );')"
+expect_error "config file missing" "nonexistent\.conf" ddvm up "$d/nonexistent.conf"
+expect_error "unknown command" "unknown command|usage" ddvm frobnicate
+expect_error "bad accelerator" "DDVM_ACCEL" env DDVM_ACCEL=xen "$DDVM_BIN" up "$(demo_config)"
+expect_error "missing image" "image not found" \
+	env DDVM_IMAGE_DIR="$d/no-image" "$DDVM_BIN" up "$(demo_config)"
+expect_error "status without supervisor" "no supervisor" ddvm status
+
+no_qemu_left || fail "a QEMU was started by a failing command"
+ddvm --help | grep -q "up" || fail "--help does not list commands"
+echo ok
