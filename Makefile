@@ -41,3 +41,5 @@ bench: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/unit.mk

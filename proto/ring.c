@@ -48,7 +48,12 @@ void ddvm_prod_resume(struct ddvm_ring *r)
 void ddvm_cons_resume(struct ddvm_ring *r)
 {
 	r->idx = r->old = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->cons));
-	r->peer = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->prod));
+	/*
+	 * Do not cache prod here: pop trusts peer != idx without re-checking,
+	 * so an unvalidated prod would let it consume up to 2^32 stale slots.
+	 * peer == idx makes the first pop read and validate prod.
+	 */
+	r->peer = r->idx;
 }
 
 /* Read the consumer's index once and check 0 <= prod - cons <= nslots. */
