@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ddvm_chan: the driver VM's end of a ddvm channel (an ivshmem PCI device).
+ * Shared between chan_main.c (PCI driver, doorbells), chan_ctrl.c (control
+ * queue, heartbeat) and pci_table.c (PCI translation table).
+ */
+#ifndef DDVM_GUEST_CHAN_H
+#define DDVM_GUEST_CHAN_H
+
+#include <linux/pci.h>
+#include <linux/workqueue.h>
+
+#include "ddvm/ring.h"
+#include "ddvm/region.h"
+
+#define DDVM_CHAN_NAME		"ddvm_chan"
+
+/* ivshmem BAR0 registers */
+#define DDVM_REG_INTRMASK	0
+#define DDVM_REG_INTRSTATUS	4
+#define DDVM_REG_IVPOSITION	8
+#define DDVM_REG_DOORBELL	12
+
+/* Doorbell vectors of the host (supervisor) peer. */
+#define DDVM_HOST_VEC_CTRL_RESP	0	/* control responses available */
+#define DDVM_HOST_VEC_STATE	1	/* guest_state changed */
+
+#define DDVM_CHAN_MAX_VECTORS	64
+#define DDVM_HB_DEFAULT_MS	1000
+#define DDVM_HB_MIN_MS		50
+#define DDVM_HB_MAX_MS		60000
+
+/* One control queue: we consume requests and produce responses. */
+struct ddvm_ctrlq {
+	struct ddvm_ring req, resp;
+	u16 qidx;			/* index in the queue table */
+	u16 req_vector, resp_vector;
+	bool dead;			/* ring corrupt: no longer served */
+};
+
+struct ddvm_chan {
+	struct pci_dev *pdev;
+	void __iomem *regs;		/* BAR0 */
+	void *region;			/* BAR2, write-back */
+	u64 region_size;
+	struct ddvm_region_hdr *hdr;	/* == region; fields via READ/WRITE_ONCE */
+	struct ddvm_layout layout;	/* validated copy of the host's layout */
+	u16 peer_id;			/* our IVPosition */
+	int nvec;			/* MSI-X vectors in use (0: poll on heartbeat) */
+	unsigned int hb_ms;
+
+	struct ddvm_ctrlq ctrl[DDVM_MAX_QUEUES];
+	unsigned int nctrl;
+	struct work_struct ctrl_work;
+	struct delayed_work hb_work;
+	bool stopping;
+
+	/* PCI translation table: what we last published, and a scratch copy. */
+	struct ddvm_pci_entry *pci_cur, *pci_new;
+	u32 pci_cur_count;
+	u32 pci_seq;			/* even between updates */
+	bool pci_published, pci_overflow_logged;
+};
+
+/* chan_main.c */
+void ddvm_chan_ring(struct ddvm_chan *c, u16 vector);
+void ddvm_chan_set_state(struct ddvm_chan *c, u32 state);
+
+/* chan_ctrl.c */
+int ddvm_ctrl_init(struct ddvm_chan *c);
+void ddvm_ctrl_work(struct work_struct *w);
+void ddvm_hb_work(struct work_struct *w);
+
+/* pci_table.c */
+int ddvm_pci_table_init(struct ddvm_chan *c);
+void ddvm_pci_table_update(struct ddvm_chan *c);
+void ddvm_pci_table_free(struct ddvm_chan *c);
+
+#endif /* DDVM_GUEST_CHAN_H */

@@ -1,0 +1,286 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Build a ddvm driver-VM image: a stock kernel (unmodified), an initramfs
+# with only the driver modules a driver VM needs (closure from modules.dep),
+# our guest modules (built against the kernel's own headers) and a tiny init.
+#
+# Run as `ddvm image build [args]` (which execs this script) or directly.
+# Outputs in the image dir (default <repo>/build/image):
+#   vmlinux or vmlinuz    the kernel, byte-for-byte from the package (vmlinux =
+#                         the ELF inside vmlinuz, booted as PVH)
+#   initramfs.cpio.gz     busybox + /init + modules
+#   image.conf            libconfig: kernel, boot, release, initramfs, cmdline
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROG="ddvm image"
+NSTEPS=6
+
+DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too pvpanic-pci"
+# Kernel args that make a TCG boot fast and its idle cheap (see image/README.md).
+DEFAULT_CMDLINE="console=ttyS0 quiet loglevel=4 tsc=reliable no_timer_check \
+i8042.noaux i8042.nokbd i8042.nopnp pci=noaer nowatchdog nmi_watchdog=0 \
+mitigations=off audit=0 random.trust_cpu=on cryptomgr.notests \
+rcupdate.rcu_expedited=1"
+
+usage() {
+	cat <<EOF
+usage: ddvm image build [options]
+       image/build.sh [options]
+
+Build the driver-VM image (kernel + initramfs + image.conf).
+
+Kernel input (default: Debian's current linux-image-amd64, downloaded with
+apt-get download and unpacked into the cache; nothing is installed in /boot):
+  --vmlinuz PATH        another kernel's vmlinuz (or bzImage)
+  --modules DIR         its modules tree (/lib/modules/<release>); the release
+                        is taken from the directory name
+  --headers DIR         its headers / build dir (KDIR for our modules)
+Options:
+  --out DIR             image dir (default \$DDVM_IMAGE_DIR or build/image)
+  --modules-list "a b"  driver modules to include (default: $DEFAULT_MODULES)
+  --cmdline "ARGS"      kernel command line written to image.conf
+  --force               rebuild even if the inputs did not change
+  -h, --help            this help
+EOF
+}
+
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+step_no=0
+step() { step_no=$((step_no + 1)); echo "$PROG: [$step_no/$NSTEPS] $*"; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (install $2)"; }
+
+OUT=${DDVM_IMAGE_DIR:-$REPO/build/image}
+VMLINUZ="" MODDIR="" HDRDIR="" FORCE=0
+MODLIST=$DEFAULT_MODULES
+CMDLINE=$DEFAULT_CMDLINE
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--vmlinuz) [ $# -ge 2 ] || die "--vmlinuz needs a path"; VMLINUZ=$2; shift 2 ;;
+	--modules) [ $# -ge 2 ] || die "--modules needs a directory"; MODDIR=$2; shift 2 ;;
+	--headers) [ $# -ge 2 ] || die "--headers needs a directory"; HDRDIR=$2; shift 2 ;;
+	--out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift 2 ;;
+	--modules-list) [ $# -ge 2 ] || die "--modules-list needs a list"; MODLIST=$2; shift 2 ;;
+	--cmdline) [ $# -ge 2 ] || die "--cmdline needs arguments"; CMDLINE=$2; shift 2 ;;
+	--force) FORCE=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+MODLIST=$(echo "$MODLIST" | tr ',' ' ' | xargs)
+[ -n "$MODLIST" ] || die "--modules-list is empty"
+CMDLINE=$(echo "$CMDLINE" | xargs)
+
+for t in depmod modprobe cpio gzip xz make dpkg-deb readelf sha256sum; do
+	need "$t" "scripts/install-deps.sh"
+done
+BUSYBOX=/bin/busybox	# busybox-static: runs with no libraries in the initramfs
+[ -x "$BUSYBOX" ] || die "busybox not found: $BUSYBOX (apt-get install busybox-static)"
+
+mkdir -p "$OUT" || die "cannot create image dir $OUT"
+OUT=$(cd "$OUT" && pwd)
+CACHE=$OUT/cache
+
+# --- resolve the kernel ------------------------------------------------------
+if [ -n "$VMLINUZ$MODDIR$HDRDIR" ]; then
+	MODE=custom
+	[ -n "$VMLINUZ" ] || die "--vmlinuz is required with --modules/--headers"
+	[ -n "$MODDIR" ] || die "--modules is required with --vmlinuz"
+	[ -n "$HDRDIR" ] || die "--headers is required with --vmlinuz"
+	[ -f "$VMLINUZ" ] || die "vmlinuz not found: $VMLINUZ"
+	[ -d "$MODDIR" ] || die "modules dir not found: $MODDIR"
+	[ -f "$HDRDIR/Makefile" ] || die "headers not found: $HDRDIR has no Makefile"
+	VMLINUZ=$(realpath "$VMLINUZ"); MODDIR=$(realpath "$MODDIR"); HDRDIR=$(realpath "$HDRDIR")
+	RELEASE=$(basename "$MODDIR")
+	[ -d "$MODDIR/kernel" ] || die "modules dir $MODDIR has no kernel/ subdir (want /lib/modules/<release>)"
+	KIDENT="custom $VMLINUZ $(stat -c '%s %Y' "$VMLINUZ") $MODDIR $(stat -c '%Y' "$MODDIR") \
+$(find "$MODDIR" -name '*.ko*' -printf '%P %s %T@\n' | sort | sha256sum | cut -c1-16) \
+$HDRDIR $(stat -c '%s %Y' "$HDRDIR/Makefile")"
+else
+	MODE=debian
+	resolve_pkg() {
+		apt-cache depends linux-image-amd64 2>/dev/null |
+			awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+	}
+	KPKG=$(resolve_pkg)
+	if [ -z "$KPKG" ]; then
+		echo "$PROG: refreshing apt lists to resolve linux-image-amd64"
+		apt-get update -qq >/dev/null 2>&1 || die "apt failed: apt-get update"
+		KPKG=$(resolve_pkg)
+	fi
+	[ -n "$KPKG" ] || die "apt failed: cannot resolve what linux-image-amd64 depends on"
+	KVER=$(apt-cache policy "$KPKG" | awk '/Candidate:/ { print $2; exit }')
+	[ -n "$KVER" ] && [ "$KVER" != "(none)" ] || die "apt failed: no candidate version for $KPKG"
+	RELEASE=${KPKG#linux-image-}
+	KIDENT="debian $KPKG $KVER"
+fi
+
+BBVER=$(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null || stat -c '%s %Y' "$BUSYBOX")
+SRCHASH=$(cd "$REPO" && find guest proto include image -type f \
+	! -name '*.o' ! -name '*.ko' ! -name '*.cmd' -print0 | sort -z |
+	xargs -0 sha256sum | sha256sum | cut -c1-64)
+HASH=$(printf '%s\n' "$KIDENT" "$MODLIST" "$CMDLINE" "$BBVER" "$SRCHASH" | sha256sum | cut -c1-64)
+
+if [ "$FORCE" = 0 ] && [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$HASH" ] &&
+   [ -f "$OUT/image.conf" ] && [ -f "$OUT/initramfs.cpio.gz" ]; then
+	echo "$PROG: up to date ($RELEASE)"
+	exit 0
+fi
+rm -f "$OUT/.stamp"
+
+# --- [1] fetch ------------------------------------------------------------------
+if [ "$MODE" = debian ]; then
+	step "fetching $KPKG $KVER"
+	mkdir -p "$CACHE/debs"
+	DEB=$CACHE/debs/${KPKG}_$(echo "$KVER" | sed 's/:/%3a/')_amd64.deb
+	if [ ! -s "$DEB" ]; then
+		(cd "$CACHE/debs" && apt-get download -q "$KPKG=$KVER" >/dev/null 2>"$CACHE/apt.log") ||
+			die "apt failed: apt-get download $KPKG=$KVER (see $CACHE/apt.log)"
+		[ -s "$DEB" ] || die "apt failed: $DEB missing after apt-get download"
+	fi
+	KDIR=/usr/src/linux-headers-$RELEASE
+	if [ ! -f "$KDIR/Makefile" ]; then
+		echo "$PROG: installing linux-headers-$RELEASE"
+		apt-get install -y -q -o DPkg::Lock::Timeout=300 "linux-headers-$RELEASE" \
+			>"$CACHE/apt.log" 2>&1 ||
+			die "apt failed: apt-get install linux-headers-$RELEASE (see $CACHE/apt.log)"
+	fi
+	[ -f "$KDIR/Makefile" ] || die "headers not found: $KDIR"
+else
+	step "using kernel $RELEASE from $VMLINUZ"
+	KDIR=$HDRDIR
+fi
+
+# --- [2] extract the kernel and its modules --------------------------------------
+step "extracting kernel $RELEASE"
+KTREE=$CACHE/kernel-$RELEASE
+if [ "$MODE" = debian ]; then
+	if [ ! -f "$KTREE/.extracted" ] || [ "$(cat "$KTREE/.extracted")" != "$KVER" ]; then
+		rm -rf "$KTREE"
+		mkdir -p "$KTREE"
+		dpkg-deb -x "$DEB" "$KTREE" || die "cannot unpack $DEB"
+		echo "$KVER" >"$KTREE/.extracted"
+	fi
+	KSRC=$KTREE/boot/vmlinuz-$RELEASE
+	[ -f "$KSRC" ] || die "vmlinuz not found in $DEB"
+	MODROOT=$KTREE
+else
+	KSRC=$VMLINUZ
+	if [ -f "$MODDIR/modules.dep" ]; then
+		# Use the tree in place (read-only) through a one-link root.
+		MODROOT=$CACHE/modroot-$RELEASE
+		rm -rf "$MODROOT"; mkdir -p "$MODROOT/lib/modules"
+		ln -s "$MODDIR" "$MODROOT/lib/modules/$RELEASE"
+	else
+		# No modules.dep: depmod a private copy, never the caller's tree.
+		MODROOT=$KTREE
+		rm -rf "$KTREE"; mkdir -p "$KTREE/lib/modules"
+		cp -a "$MODDIR" "$KTREE/lib/modules/$RELEASE"
+	fi
+fi
+MTREE=$MODROOT/lib/modules/$RELEASE
+[ -d "$MTREE" ] || die "modules tree $MTREE not found"
+if [ ! -f "$MTREE/modules.dep" ]; then
+	depmod -b "$MODROOT" "$RELEASE" || die "depmod failed on $MTREE"
+fi
+
+# Kernel: the ELF inside vmlinuz (PVH boot) if it has a PVH entry note.
+rm -f "$OUT/vmlinux" "$OUT/vmlinuz" "$OUT/vmlinux.tmp"
+BOOT=pvh KERNEL=vmlinux
+XZOFF=$(LC_ALL=C grep -obUaP -m1 '\xFD7zXZ\x00' "$KSRC" 2>/dev/null | head -n1 | cut -d: -f1 || true)
+has_pvh_note() {	# XEN_ELFNOTE_PHYS32_ENTRY = 18
+	local notes
+	notes=$(readelf -n "$1" 2>/dev/null) || return 1
+	echo "$notes" | awk '$1 == "Xen" && /0x00000012|PHYS32_ENTRY/ { f = 1 } END { exit !f }'
+}
+if [ -n "$XZOFF" ] &&
+   { tail -c +$((XZOFF + 1)) "$KSRC" || true; } |	# SIGPIPE: xz stops at the stream's end
+	xz -dc --single-stream >"$OUT/vmlinux.tmp" 2>/dev/null &&
+   [ "$(head -c4 "$OUT/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] &&
+   has_pvh_note "$OUT/vmlinux.tmp"; then
+	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
+else
+	rm -f "$OUT/vmlinux.tmp"
+	echo "$PROG: no PVH entry in $KSRC's payload; booting it as bzImage"
+	cp "$KSRC" "$OUT/vmlinuz"
+	BOOT=linux KERNEL=vmlinuz
+fi
+
+# --- [3] build our modules --------------------------------------------------------
+step "building guest modules against $KDIR"
+KMOD=$OUT/kmod
+rm -rf "$KMOD"
+mkdir -p "$KMOD/include/ddvm"
+cp "$REPO"/guest/*.c "$REPO"/guest/Kbuild "$KMOD/"
+cp "$REPO"/guest/*.h "$KMOD/" 2>/dev/null || true
+cp "$REPO/proto/ring.c" "$REPO/proto/region.c" "$KMOD/"
+cp "$REPO"/include/ddvm/*.h "$KMOD/include/ddvm/"
+if ! make -C "$KDIR" M="$KMOD" modules >"$KMOD/build.log" 2>&1; then
+	grep -E 'error|Error' "$KMOD/build.log" | head -n 20 >&2 || true
+	die "guest modules failed to build (see $KMOD/build.log)"
+fi
+if grep -q 'warning:' "$KMOD/build.log"; then
+	grep 'warning:' "$KMOD/build.log" >&2
+	die "guest modules built with warnings (see $KMOD/build.log)"
+fi
+OURMODS=$(cd "$KMOD" && ls ./*.ko)
+
+# --- [4] resolve the driver modules' closure -------------------------------------
+step "resolving modules: $MODLIST"
+ROOT=$OUT/initramfs.root
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,run,etc/ddvm} "$ROOT/lib/modules/$RELEASE/extra"
+: >"$ROOT/etc/ddvm/modules"
+for m in $MODLIST; do
+	deps=$(modprobe -d "$MODROOT" -S "$RELEASE" --show-depends "$m" 2>&1) ||
+		die "module '$m' not found in $MTREE"
+	echo "$m" >>"$ROOT/etc/ddvm/modules"
+	echo "$deps" | awk '$1 == "insmod" { print $2 }' | while read -r ko; do
+		rel=${ko#"$MODROOT"/lib/modules/"$RELEASE"/}
+		case $rel in /*) rel=${ko#"$(realpath "$MTREE")"/} ;; esac
+		mkdir -p "$ROOT/lib/modules/$RELEASE/$(dirname "$rel")"
+		cp "$ko" "$ROOT/lib/modules/$RELEASE/$rel"
+	done
+done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -f "$MTREE/$f" ] && cp "$MTREE/$f" "$ROOT/lib/modules/$RELEASE/"
+done
+for ko in $OURMODS; do
+	cp "$KMOD/$ko" "$ROOT/lib/modules/$RELEASE/extra/"
+done
+depmod -b "$ROOT" "$RELEASE" || die "depmod failed on the initramfs tree"
+NMODS=$(find "$ROOT/lib/modules" -name '*.ko*' | wc -l)
+
+# --- [5] userland -----------------------------------------------------------------
+step "installing busybox and /init"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$ROOT/bin/$a"
+done
+for a in modprobe insmod rmmod lsmod depmod poweroff reboot halt; do
+	ln -sf ../bin/busybox "$ROOT/sbin/$a"
+done
+install -m 0755 "$REPO/image/init" "$ROOT/init"
+if [ "$(id -u)" = 0 ]; then
+	mknod -m 600 "$ROOT/dev/console" c 5 1
+	mknod -m 666 "$ROOT/dev/null" c 1 3
+fi
+
+# --- [6] pack ---------------------------------------------------------------------
+step "packing initramfs ($NMODS modules) and image.conf"
+(cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet | gzip -9n) >"$OUT/initramfs.cpio.gz.tmp"
+mv "$OUT/initramfs.cpio.gz.tmp" "$OUT/initramfs.cpio.gz"
+cat >"$OUT/image.conf.tmp" <<EOF
+# ddvm driver-VM image, written by image/build.sh. Paths are relative to this dir.
+kernel = "$KERNEL";
+boot = "$BOOT";
+release = "$RELEASE";
+initramfs = "initramfs.cpio.gz";
+cmdline = "$CMDLINE";
+modules = "$(echo "$MODLIST" | tr ' ' ',')";
+EOF
+mv "$OUT/image.conf.tmp" "$OUT/image.conf"
+echo "$HASH" >"$OUT/.stamp"
+echo "$PROG: built $OUT ($RELEASE, $BOOT boot, $(du -k "$OUT/initramfs.cpio.gz" | cut -f1) KiB initramfs)"
