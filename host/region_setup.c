@@ -6,9 +6,15 @@
 #include "region_setup.h"
 #include "ddvm/ring.h"
 
+/* Saturating: a spec too large for 64 bits yields UINT64_MAX, never a wrap. */
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
-	return (v + a - 1) / a * a;
+	return v > UINT64_MAX - (a - 1) ? UINT64_MAX : (v + a - 1) / a * a;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* Assign offsets: header page, PCI table, then per queue rings and data. */
@@ -32,11 +38,11 @@ static uint64_t place(const struct ddvm_region_spec *spec, struct ddvm_layout *l
 		q->req_vector = s->req_vector;
 		q->resp_vector = s->resp_vector;
 		q->req_ring_off = off;
-		q->resp_ring_off = off + rb;
-		off = align_up(off + 2 * rb, 4096);
+		q->resp_ring_off = add_sat(off, rb);
+		off = align_up(add_sat(off, 2 * rb), 4096);
 		q->data_off = off;
 		q->data_size = s->data_size;
-		off = align_up(off + s->data_size, 4096);
+		off = align_up(add_sat(off, s->data_size), 4096);
 	}
 	return off;
 }
