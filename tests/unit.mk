@@ -89,7 +89,8 @@ fuzz: $(FUZZ_BINS)
 			echo "$$name: $$runs runs in $(FUZZ_SECONDS)s, $$cov, no crash"; \
 		else \
 			echo "$$name: FAILED, see $(FUZZ_DIR)/$$name.log"; \
-			grep -A25 -m1 -E 'ERROR|runtime error|CHECK|deadly|crash' $(FUZZ_DIR)/$$name.log; \
+			grep -E 'invariant violated|ERROR: |runtime error|SUMMARY|Test unit written' \
+				$(FUZZ_DIR)/$$name.log | head -8; \
 			fail=1; \
 		fi; \
 	done; exit $$fail
