@@ -18,9 +18,8 @@ NSTEPS=6
 
 DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too pvpanic-pci"
 # Kernel args that make a TCG boot fast and its idle cheap (see image/README.md).
-DEFAULT_CMDLINE="console=ttyS0 quiet loglevel=4 tsc=reliable no_timer_check \
-i8042.noaux i8042.nokbd i8042.nopnp pci=noaer nowatchdog nmi_watchdog=0 \
-mitigations=off audit=0 random.trust_cpu=on cryptomgr.notests \
+DEFAULT_CMDLINE="console=ttyS0 quiet tsc=reliable no_timer_check i8042.noaux i8042.nokbd \
+i8042.nopnp pci=noaer nowatchdog nmi_watchdog=0 audit=0 cryptomgr.notests \
 rcupdate.rcu_expedited=1"
 
 usage() {
