@@ -80,6 +80,9 @@ BUSYBOX=/bin/busybox	# busybox-static: runs with no libraries in the initramfs
 mkdir -p "$OUT" || die "cannot create image dir $OUT"
 OUT=$(cd "$OUT" && pwd)
 CACHE=$OUT/cache
+# One build per image dir at a time (a second caller waits, then finds it up to date).
+exec 9>"$OUT/.lock"
+flock 9 || die "cannot lock $OUT/.lock"
 
 # --- resolve the kernel ------------------------------------------------------
 if [ -n "$VMLINUZ$MODDIR$HDRDIR" ]; then
