@@ -22,7 +22,7 @@ deps:
 
 $(DDVM): $(HOST_SRCS) $(PROTO_SRCS) $(wildcard host/*.h include/ddvm/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(HOST_SRCS) $(PROTO_SRCS) $(LIBS)
+	$(CC) $(CFLAGS) -DDDVM_SRCDIR='"$(CURDIR)"' -o $@ $(HOST_SRCS) $(PROTO_SRCS) $(LIBS)
 
 # The driver-VM image (kernel, initramfs with drivers + our modules).
 image: $(DDVM)

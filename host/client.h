@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* Commands that talk to a running supervisor: status, down, ping. */
+#ifndef DDVM_HOST_CLIENT_H
+#define DDVM_HOST_CLIENT_H
+
+/* Each returns the process exit code. */
+int client_status(const char *rundir, int json);
+int client_down(const char *rundir, unsigned int timeout_s);
+int client_ping(const char *rundir, const char *vm, unsigned int count, int json);
+
+#endif

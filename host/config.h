@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Supervisor configuration (libconfig): which driver VMs to run and which
+ * devices each one drives.  See examples/demo.conf for the schema.
+ */
+#ifndef DDVM_HOST_CONFIG_H
+#define DDVM_HOST_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_VMS	16
+#define CFG_MAX_DEVS	16
+#define CFG_MAX_MODULES	16
+#define CFG_NAME_MAX	32
+
+enum dev_type {
+	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK,
+	DEV_E1000, DEV_E1000E, DEV_RTL8139, DEV_VIRTIO_NET,
+	DEV_VFIO,
+};
+
+enum net_kind { NET_ISOLATED, NET_TAP, NET_NONE };
+
+struct dev_config {
+	enum dev_type type;
+	/* disks */
+	char file[PATH_MAX];		/* absolute path of the backing file */
+	uint64_t size;			/* bytes for create (0 = not given) */
+	int create, readonly;
+	char serial[24];
+	/* NICs */
+	enum net_kind net;
+	char tap[16];
+	char mac[18];			/* "" = QEMU's default */
+	/* vfio */
+	char host[16];			/* DDDD:BB:DD.F */
+};
+
+struct vm_config {
+	char name[CFG_NAME_MAX];
+	unsigned int memory_mb;
+	unsigned int boot_timeout;	/* seconds; 0 = default for the accelerator */
+	unsigned int max_restarts;
+	uint64_t channel_size;
+	unsigned int nmodules;
+	char modules[CFG_MAX_MODULES][56];
+	unsigned int ndevs;
+	struct dev_config devs[CFG_MAX_DEVS];
+};
+
+struct ddvm_config {
+	char path[PATH_MAX];		/* as given */
+	char dir[PATH_MAX];		/* directory relative paths are taken from */
+	char image_dir[PATH_MAX];	/* "" unless the config sets image = */
+	unsigned int nvms;
+	struct vm_config vms[CFG_MAX_VMS];
+};
+
+/*
+ * Read and validate the config at path.  Returns 0, or -1 with one line in
+ * err ("FILE: vm 'X': device N: problem", no trailing newline).
+ */
+int config_load(const char *path, struct ddvm_config *out, char *err, size_t errlen);
+
+/* Create missing backing files that have create = true (sparse). */
+int config_create_backing(const struct ddvm_config *c, char *err, size_t errlen);
+
+const char *dev_type_name(enum dev_type t);
+int dev_is_disk(enum dev_type t);
+int dev_is_nic(enum dev_type t);
+
+/* Guest modules vm needs, comma-separated, deduplicated ("" if none). */
+void config_vm_modules(const struct vm_config *vm, char *buf, size_t len);
+
+/* Parse "64M" style sizes (K/M/G/T suffixes, binary).  0 or -EINVAL. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/* Driver-VM image lookup: image.conf written by image/build.sh. */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "log.h"
+
+#ifndef DDVM_SRCDIR
+#define DDVM_SRCDIR "."
+#endif
+
+const char *image_srcdir(void)
+{
+	const char *e = getenv("DDVM_SRCDIR");
+
+	return e && *e ? e : DDVM_SRCDIR;
+}
+
+static int get_str(config_t *lc, const char *key, char *out, size_t len, int required)
+{
+	const char *s;
+
+	if (config_lookup_string(lc, key, &s) != CONFIG_TRUE) {
+		out[0] = '\0';
+		return required ? -1 : 0;
+	}
+	strfmt(out, len, "%s", s);
+	return 0;
+}
+
+static void abs_in(const char *dir, const char *p, char *out, size_t len)
+{
+	char tmp[PATH_MAX];
+
+	strfmt(tmp, sizeof(tmp), "%s", p);
+	if (tmp[0] == '/')
+		strfmt(out, len, "%s", tmp);
+	else
+		strfmt(out, len, "%s/%s", dir, tmp);
+}
+
+int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen)
+{
+	const char *env = getenv("DDVM_IMAGE_DIR");
+	char conf[PATH_MAX + 16], val[PATH_MAX], boot[32];
+	config_t lc;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (env && *env)
+		strfmt(out->dir, sizeof(out->dir), "%s", env);
+	else if (cfg_dir && *cfg_dir)
+		strfmt(out->dir, sizeof(out->dir), "%s", cfg_dir);
+	else
+		strfmt(out->dir, sizeof(out->dir), "%s/build/image", image_srcdir());
+	strfmt(conf, sizeof(conf), "%s/image.conf", out->dir);
+	if (access(conf, R_OK) < 0) {
+		strfmt(err, errlen, "driver VM image not found in %s (run 'ddvm image build')", out->dir);
+		return -1;
+	}
+	config_init(&lc);
+	if (config_read_file(&lc, conf) != CONFIG_TRUE) {
+		strfmt(err, errlen, "%s:%d: %s", conf, config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	if (get_str(&lc, "kernel", val, sizeof(val), 1) < 0) {
+		strfmt(err, errlen, "%s: no kernel = \"...\"", conf);
+		goto out;
+	}
+	abs_in(out->dir, val, out->kernel, sizeof(out->kernel));
+	get_str(&lc, "initramfs", val, sizeof(val), 0);
+	if (val[0])
+		abs_in(out->dir, val, out->initramfs, sizeof(out->initramfs));
+	get_str(&lc, "cmdline", out->cmdline, sizeof(out->cmdline), 0);
+	get_str(&lc, "release", out->release, sizeof(out->release), 0);
+	get_str(&lc, "boot", boot, sizeof(boot), 0);
+	if (boot[0] && strcmp(boot, "pvh") && strcmp(boot, "bzimage")) {
+		strfmt(err, errlen, "%s: boot = \"%s\" is not pvh or bzimage", conf, boot);
+		goto out;
+	}
+	out->pvh = !strcmp(boot, "pvh");
+	if (access(out->kernel, R_OK) < 0 || (out->initramfs[0] && access(out->initramfs, R_OK) < 0)) {
+		strfmt(err, errlen, "driver VM image not found in %s (run 'ddvm image build'): %s missing",
+			 out->dir, access(out->kernel, R_OK) < 0 ? out->kernel : out->initramfs);
+		goto out;
+	}
+	ret = 0;
+out:
+	config_destroy(&lc);
+	return ret;
+}
+
+int image_build_exec(int argc, char **argv)
+{
+	char script[PATH_MAX];
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int i;
+
+	strfmt(script, sizeof(script), "%s/image/build.sh", image_srcdir());
+	if (!args)
+		return -ENOMEM;
+	args[0] = script;
+	for (i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	execv(script, args);
+	cli_err("cannot run %s: %s (set DDVM_SRCDIR to the ddvm source tree)", script, strerror(errno));
+	free(args);
+	return -errno;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Finding the driver-VM image (kernel, initramfs, image.conf). */
+#ifndef DDVM_HOST_IMAGE_H
+#define DDVM_HOST_IMAGE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct image_info {
+	char dir[PATH_MAX];
+	char kernel[PATH_MAX];		/* absolute */
+	char initramfs[PATH_MAX];	/* absolute, "" if none */
+	char cmdline[1024];
+	char release[128];
+	int pvh;			/* boot = "pvh" (else "bzimage") */
+};
+
+/* The source tree: $DDVM_SRCDIR, else the one compiled in. */
+const char *image_srcdir(void);
+
+/*
+ * Image dir: $DDVM_IMAGE_DIR, else cfg_dir (config `image =`, may be ""),
+ * else SRCDIR/build/image.  Reads DIR/image.conf.  Returns 0, or -1 with
+ * one error line in err.
+ */
+int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen);
+
+/* `ddvm image build ARGS`: exec SRCDIR/image/build.sh.  Returns only on error. */
+int image_build_exec(int argc, char **argv);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ivshmem server: hands the shared-memory fd and the doorbell eventfds to
+ * every peer that connects to a unix socket (QEMU's ivshmem-doorbell, or a
+ * host front-end).  The server itself is peer 0 and owns its own eventfds.
+ *
+ * Protocol (each message one little-endian int64, fds by SCM_RIGHTS), on
+ * connect: 0 (version); the peer's id; -1 with the shm fd; for every other
+ * peer (peer 0 included) one message per vector: its id with an eventfd;
+ * the peer's own id once per vector with its own eventfds.  The others are
+ * then told about the newcomer (its id + each eventfd), and when a peer
+ * leaves they get its id with no fd.
+ *
+ * The server never trusts a peer: one that sends anything, or that cannot
+ * take its messages, is disconnected; nothing a peer does stops the server.
+ */
+#ifndef DDVM_HOST_IVSHMEM_SERVER_H
+#define DDVM_HOST_IVSHMEM_SERVER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IVS_MAX_VECTORS	16
+#define IVS_MAX_PEERS	64
+#define IVS_SELF_ID	0
+
+struct ivs_peer {
+	int sock;			/* -1 for peer 0 (the server itself) */
+	uint16_t id;
+	pid_t pid;			/* SO_PEERCRED of the connection */
+	int efd[IVS_MAX_VECTORS];	/* one eventfd per vector: ring it to interrupt this peer */
+	int dead;			/* misbehaved: being disconnected */
+};
+
+/* Called after a peer joined (connected = 1) or left (0). */
+typedef void (*ivs_peer_cb)(void *opaque, const struct ivs_peer *p, int connected);
+
+struct ivs_server {
+	int listen_fd;
+	int epfd;			/* listen socket + peer sockets; poll it */
+	int shm_fd;
+	unsigned int nvectors;
+	uint16_t next_id;
+	struct ivs_peer self;		/* peer 0 */
+	struct ivs_peer *peers[IVS_MAX_PEERS];
+	unsigned int npeers;
+	ivs_peer_cb cb;
+	void *opaque;
+};
+
+/*
+ * Listen on path (replacing a stale socket) and create peer 0's eventfds.
+ * shm_fd stays owned by the caller.  Returns 0 or -errno.
+ */
+int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned int nvectors,
+		    ivs_peer_cb cb, void *opaque);
+
+/* An fd that becomes readable when ivs_server_dispatch has work. */
+static inline int ivs_server_pollfd(const struct ivs_server *s) { return s->epfd; }
+
+/* Accept new peers and handle disconnects; never blocks. */
+void ivs_server_dispatch(struct ivs_server *s);
+
+/* Peer 0's eventfd for vector v: readable when a peer rings us. */
+int ivs_server_self_eventfd(const struct ivs_server *s, unsigned int v);
+
+/* The connected peer with this id / whose process is pid, or NULL. */
+const struct ivs_peer *ivs_server_peer(const struct ivs_server *s, uint16_t id);
+const struct ivs_peer *ivs_server_peer_by_pid(const struct ivs_server *s, pid_t pid);
+
+/* Ring vector v of peer id.  0, -ENOENT (no such peer/vector) or -errno. */
+int ivs_server_ring(const struct ivs_server *s, uint16_t id, unsigned int v);
+
+/* Disconnect a peer (as if it had hung up). */
+void ivs_server_drop(struct ivs_server *s, uint16_t id);
+
+/* Disconnect everyone, close and unlink nothing but our own fds. */
+void ivs_server_close(struct ivs_server *s);
+
+#endif

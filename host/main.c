@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/* ddvm: the driver-VM supervisor's command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "client.h"
+#include "config.h"
+#include "image.h"
+#include "log.h"
+#include "rundir.h"
+#include "supervisor.h"
+
+#define DDVM_VERSION	"0.1.0"
+#define EXIT_USAGE	2
+
+static const char usage_text[] =
+	"usage: ddvm [--rundir DIR] COMMAND [ARGS]\n"
+	"\n"
+	"Run unmodified Linux device drivers in driver VMs and serve them over shared memory.\n"
+	"\n"
+	"commands:\n"
+	"  up [-d] CONFIG          start the driver VMs in CONFIG and supervise them\n"
+	"  status [--json]         show each driver VM, its health and its devices\n"
+	"  down [--timeout SEC]    stop all driver VMs and the supervisor\n"
+	"  ping [VM] [-n COUNT] [--json]\n"
+	"                          time doorbell round trips over a VM's control queue\n"
+	"  image build [ARGS]      build the driver-VM image (image/build.sh)\n"
+	"\n"
+	"options:\n"
+	"  --rundir DIR            run folder (env DDVM_RUNDIR; default /run/ddvm for root,\n"
+	"                          else $XDG_RUNTIME_DIR/ddvm, else /tmp/ddvm-UID)\n"
+	"  -h, --help              this help; 'ddvm COMMAND --help' for a command\n"
+	"  -V, --version           print the version\n"
+	"\n"
+	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_SRCDIR, DDVM_QEMU, DDVM_DEBUG=1\n";
+
+static const char *const cmd_help[][2] = {
+	{ "up", "usage: ddvm up [-d|--detach] CONFIG\n"
+		"Start every driver VM in CONFIG and supervise them in the foreground (logs on\n"
+		"stderr; Ctrl-C stops everything).  With -d, run in the background (logs in\n"
+		"RUNDIR/ddvm.log) and return once all VMs are ready (exit 0) or one failed (exit 1).\n" },
+	{ "status", "usage: ddvm status [--json]\n"
+		    "Show each driver VM: state, accelerator, uptime, restarts, generation, heartbeat,\n"
+		    "QEMU pid, console log, and the PCI devices its Linux sees with their drivers.\n"
+		    "Exit 1 if no supervisor runs in the run folder.\n" },
+	{ "down", "usage: ddvm down [--timeout SEC]\n"
+		  "Stop all driver VMs (QEMU killed after SEC seconds, default 10) and the supervisor.\n" },
+	{ "ping", "usage: ddvm ping [VM] [-n COUNT] [--json]\n"
+		  "Send COUNT (default 10) PING requests over VM's control queue, one at a time, each\n"
+		  "with a doorbell both ways; print min/p50/p99/max round-trip microseconds.\n" },
+	{ "image", "usage: ddvm image build [ARGS]\n"
+		   "Build the driver-VM image with image/build.sh from the ddvm source tree.\n" },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("ddvm: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see 'ddvm --help')\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
+static int help_for(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmd_help) / sizeof(cmd_help[0]); i++)
+		if (!strcmp(cmd_help[i][0], cmd)) {
+			fputs(cmd_help[i][1], stdout);
+			return 0;
+		}
+	return usage_error("unknown command '%s'", cmd);
+}
+
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* Wait for the detached supervisor's one-line verdict. */
+static int up_wait_child(int rfd, pid_t child, const char *rundir)
+{
+	char line[1100];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(line) - 1 && (n = read(rfd, line + len, sizeof(line) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(rfd);
+	line[len] = '\0';
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	if (!strcmp(line, "ok")) {
+		fprintf(stderr, "ddvm: driver VMs ready; supervisor pid %d, log %s/ddvm.log\n", (int)child, rundir);
+		return 0;
+	}
+	if (line[0])
+		cli_err("%s", line);
+	else
+		cli_err("supervisor exited during startup; see %s/ddvm.log", rundir);
+	return 1;
+}
+
+static int cmd_up(int argc, char **argv, const char *rundir)
+{
+	static struct ddvm_config cfg;
+	static struct image_info img;
+	static struct supervisor sv;
+	const char *conf = NULL;
+	char err[1024], path[PATH_MAX + 16];
+	int detach = 0, lockfd, fds[2], i, r;
+	pid_t holder, child;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("up");
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--detach"))
+			detach = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("up: unknown option '%s'", argv[i]);
+		else if (conf)
+			return usage_error("up: more than one config given ('%s')", argv[i]);
+		else
+			conf = argv[i];
+	}
+	if (!conf)
+		return usage_error("up: no config file given%s", "");
+
+	if (config_load(conf, &cfg, err, sizeof(err)) < 0 ||
+	    accel_choose(&sv.accel, sv.accel_reason, sizeof(sv.accel_reason)) < 0 ||
+	    image_load(cfg.image_dir, &img, err, sizeof(err)) < 0) {
+		cli_err("%s", err[0] ? err : sv.accel_reason);
+		return 1;
+	}
+	r = rundir_make(rundir);
+	if (r < 0) {
+		cli_err("cannot create run folder %s: %s", rundir, strerror(-r));
+		return 1;
+	}
+	for (i = 0; i < (int)cfg.nvms; i++)
+		if (strlen(rundir) + strlen(cfg.vms[i].name) + sizeof("//ivshmem.sock") > 108) {
+			cli_err("run folder path %s is too long for unix sockets (use a shorter DDVM_RUNDIR)", rundir);
+			return 1;
+		}
+	lockfd = rundir_lock(rundir, &holder);
+	if (lockfd == -EBUSY) {
+		cli_err("a supervisor (pid %d) is already running in %s (use 'ddvm down' or another DDVM_RUNDIR)",
+			(int)holder, rundir);
+		return 1;
+	} else if (lockfd < 0) {
+		cli_err("cannot lock %s/supervisor.lock: %s", rundir, strerror(-lockfd));
+		return 1;
+	}
+	if (config_create_backing(&cfg, err, sizeof(err)) < 0) {
+		cli_err("%s", err);
+		return 1;
+	}
+	sv.cfg = &cfg;
+	sv.img = &img;
+	snprintf(sv.rundir, sizeof(sv.rundir), "%s", rundir);
+	sv.notify_fd = -1;
+	if (!detach) {
+		rundir_lock_set_pid(lockfd, getpid());
+		return supervisor_run(&sv);
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		cli_err("pipe: %s", strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		cli_err("fork: %s", strerror(errno));
+		return 1;
+	}
+	if (child > 0) {
+		close(fds[1]);
+		return up_wait_child(fds[0], child, rundir);
+	}
+	close(fds[0]);
+	setsid();
+	rundir_lock_set_pid(lockfd, getpid());
+	snprintf(path, sizeof(path), "%s/ddvm.log", rundir);
+	r = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	i = open("/dev/null", O_RDONLY);
+	if (r < 0 || i < 0 || dup2(i, 0) < 0 || dup2(r, 1) < 0 || dup2(r, 2) < 0)
+		_exit(1);
+	close(r);
+	close(i);
+	sv.notify_fd = fds[1];
+	_exit(supervisor_run(&sv));
+}
+
+static int cmd_status(int argc, char **argv, const char *rundir)
+{
+	int json = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("status");
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			json = 1;
+		else
+			return usage_error("status: unknown argument '%s'", argv[i]);
+	}
+	return client_status(rundir, json);
+}
+
+static int cmd_down(int argc, char **argv, const char *rundir)
+{
+	unsigned int timeout = 10;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("down");
+		if ((!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "-t")) && i + 1 < argc) {
+			if (parse_uint(argv[++i], 3600, &timeout) < 0)
+				return usage_error("down: bad timeout '%s' (seconds, 0..3600)", argv[i]);
+		} else if (!strncmp(argv[i], "--timeout=", 10)) {
+			if (parse_uint(argv[i] + 10, 3600, &timeout) < 0)
+				return usage_error("down: bad timeout '%s' (seconds, 0..3600)", argv[i] + 10);
+		} else {
+			return usage_error("down: unknown argument '%s'", argv[i]);
+		}
+	}
+	return client_down(rundir, timeout);
+}
+
+static int cmd_ping(int argc, char **argv, const char *rundir)
+{
+	const char *vm = NULL;
+	unsigned int count = 10;
+	int json = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("ping");
+		if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--count")) && i + 1 < argc) {
+			if (parse_uint(argv[++i], 1000000, &count) < 0 || count == 0)
+				return usage_error("ping: bad count '%s' (1..1000000)", argv[i]);
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = 1;
+		} else if (argv[i][0] == '-') {
+			return usage_error("ping: unknown option '%s'", argv[i]);
+		} else if (vm) {
+			return usage_error("ping: more than one VM given ('%s')", argv[i]);
+		} else {
+			vm = argv[i];
+		}
+	}
+	return client_ping(rundir, vm, count, json);
+}
+
+static int cmd_image(int argc, char **argv)
+{
+	if (argc < 2 || is_help(argv[1]))
+		return argc < 2 ? usage_error("image: expected 'image build'%s", "") : help_for("image");
+	if (strcmp(argv[1], "build"))
+		return usage_error("image: unknown subcommand '%s' (expected build)", argv[1]);
+	image_build_exec(argc - 2, argv + 2);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *opt_rundir = NULL, *cmd;
+	char rundir[PATH_MAX];
+	int i;
+
+	log_set_debug(getenv("DDVM_DEBUG") && getenv("DDVM_DEBUG")[0] == '1');
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (is_help(argv[i])) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("ddvm %s (protocol %d.%d)\n", DDVM_VERSION, DDVM_PROTO_MAJOR, DDVM_PROTO_MINOR);
+			return 0;
+		} else if (!strcmp(argv[i], "--rundir") && i + 1 < argc) {
+			opt_rundir = argv[++i];
+		} else if (!strncmp(argv[i], "--rundir=", 9)) {
+			opt_rundir = argv[i] + 9;
+		} else {
+			return usage_error("unknown option '%s'", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[i];
+	argc -= i;
+	argv += i;
+	rundir_resolve(opt_rundir, rundir, sizeof(rundir));
+	if (!strcmp(cmd, "up"))
+		return cmd_up(argc, argv, rundir);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc, argv, rundir);
+	if (!strcmp(cmd, "down"))
+		return cmd_down(argc, argv, rundir);
+	if (!strcmp(cmd, "ping"))
+		return cmd_ping(argc, argv, rundir);
+	if (!strcmp(cmd, "image"))
+		return cmd_image(argc, argv);
+	if (!strcmp(cmd, "help"))
+		return argc > 1 ? help_for(argv[1]) : (fputs(usage_text, stdout), 0);
+	return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/* QEMU command line for a driver VM, and starting it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "qemu.h"
+
+#define MAX_ARGS 160
+
+struct args {
+	int n;
+	char *v[MAX_ARGS + 1];
+};
+
+__attribute__((format(printf, 2, 3)))
+static void add(struct args *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (a->n >= MAX_ARGS)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		a->v[a->n++] = s;
+}
+
+static void args_free(struct args *a)
+{
+	while (a->n)
+		free(a->v[--a->n]);
+}
+
+/* QEMU option values: a ',' is written ',,'. */
+static const char *esc(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < len; in++) {
+		out[o++] = *in;
+		if (*in == ',')
+			out[o++] = ',';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static const char *qemu_binary(void)
+{
+	const char *e = getenv("DDVM_QEMU");
+
+	return e && *e ? e : "qemu-system-x86_64";
+}
+
+static void add_devices(struct args *a, const struct vm_config *vm)
+{
+	unsigned int i, ahci = 0;
+	char e[2 * PATH_MAX];
+
+	for (i = 0; i < vm->ndevs; i++) {
+		const struct dev_config *d = &vm->devs[i];
+		char serial[40];
+
+		if (d->serial[0])
+			snprintf(serial, sizeof(serial), ",serial=%s", d->serial);
+		else
+			snprintf(serial, sizeof(serial), ",serial=ddvm-%.8s-%u", vm->name, i);
+		if (dev_is_disk(d->type)) {
+			add(a, "-drive");
+			add(a, "file=%s,if=none,id=disk%u,format=raw,discard=unmap%s",
+			    esc(d->file, e, sizeof(e)), i, d->readonly ? ",readonly=on" : "");
+			add(a, "-device");
+			if (d->type == DEV_NVME)
+				add(a, "nvme,drive=disk%u%s", i, serial);
+			else if (d->type == DEV_AHCI)
+				add(a, "ide-hd,drive=disk%u,bus=ide.%u%s", i, ahci++, serial);
+			else
+				add(a, "virtio-blk-pci,drive=disk%u%s", i, serial);
+		} else if (dev_is_nic(d->type)) {
+			static const char *const model[] = {
+				[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e",
+				[DEV_RTL8139] = "rtl8139", [DEV_VIRTIO_NET] = "virtio-net-pci",
+			};
+			char mac[32] = "", netdev[32] = "";
+
+			if (d->mac[0])
+				snprintf(mac, sizeof(mac), ",mac=%s", d->mac);
+			if (d->net == NET_ISOLATED) {
+				add(a, "-netdev");
+				add(a, "user,id=net%u,restrict=on", i);
+			} else if (d->net == NET_TAP) {
+				add(a, "-netdev");
+				add(a, "tap,id=net%u,ifname=%s,script=no,downscript=no", i, d->tap);
+			}
+			if (d->net != NET_NONE)
+				snprintf(netdev, sizeof(netdev), ",netdev=net%u", i);
+			add(a, "-device");
+			add(a, "%s%s%s,romfile=", model[d->type], netdev, mac);
+		} else {
+			add(a, "-device");
+			add(a, "vfio-pci,host=%s", d->host);
+		}
+	}
+}
+
+static void build(struct args *a, const struct qemu_params *p)
+{
+	const struct vm_config *vm = p->vm;
+	char e[2 * PATH_MAX], mods[1024];
+
+	add(a, "%s", qemu_binary());
+	add(a, "-name");
+	add(a, "ddvm-%s", vm->name);
+	add(a, "-machine");
+	add(a, "q35");
+	add(a, "-accel");
+	if (p->accel == ACCEL_KVM) {
+		add(a, "kvm");
+		add(a, "-cpu");
+		add(a, "host");
+	} else {
+		add(a, "tcg,tb-size=48");
+	}
+	add(a, "-nodefaults");
+	add(a, "-no-user-config");
+	add(a, "-display");
+	add(a, "none");
+	add(a, "-m");
+	add(a, "%u", vm->memory_mb);
+	add(a, "-smp");
+	add(a, "1");
+	add(a, "-kernel");
+	add(a, "%s", p->img->kernel);
+	if (p->img->initramfs[0]) {
+		add(a, "-initrd");
+		add(a, "%s", p->img->initramfs);
+	}
+	config_vm_modules(vm, mods, sizeof(mods));
+	add(a, "-append");
+	add(a, "%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods);
+	add(a, "-chardev");
+	add(a, "file,id=console,path=%s/console.log,append=on", esc(p->dir, e, sizeof(e)));
+	add(a, "-serial");
+	add(a, "chardev:console");
+	add(a, "-chardev");
+	add(a, "socket,id=qmp,fd=3,server=on,wait=off");
+	add(a, "-mon");
+	add(a, "chardev=qmp,mode=control");
+	add(a, "-chardev");
+	add(a, "socket,id=ivsh,path=%s/ivshmem.sock", esc(p->dir, e, sizeof(e)));
+	add(a, "-device");
+	add(a, "ivshmem-doorbell,chardev=ivsh,vectors=%u", QEMU_VECTORS);
+	add(a, "-device");
+	add(a, "pvpanic-pci");
+	add(a, "-action");
+	add(a, "panic=exit-failure");
+	add(a, "-no-reboot");
+	add(a, "-sandbox");
+	add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+	add_devices(a, vm);
+	a->v[a->n] = NULL;
+}
+
+void qemu_describe(const struct qemu_params *p, char *out, size_t len)
+{
+	struct args a = { 0 };
+	size_t o = 0;
+	int i;
+
+	build(&a, p);
+	out[0] = '\0';
+	for (i = 0; i < a.n && o < len; i++) {
+		int quote = strpbrk(a.v[i], " \"'$") != NULL;
+
+		o += (size_t)snprintf(out + o, len - o, "%s%s%s%s", i ? " " : "",
+				      quote ? "'" : "", a.v[i], quote ? "'" : "");
+	}
+	args_free(&a);
+}
+
+/* In the child: set up fds and signals, then exec.  Never returns. */
+static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent)
+{
+	char path[PATH_MAX + 16];
+	sigset_t all;
+	int fd;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/qemu.log", p->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | (p->fresh_logs ? O_TRUNC : 0), 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (p->qmp_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(p->qmp_fd, 3) < 0)
+		_exit(127);	/* dup2 clears close-on-exec */
+	execvp(a->v[0], a->v);
+	dprintf(2, "ddvm: cannot run %s: %s\n", a->v[0], strerror(errno));
+	_exit(127);
+}
+
+pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen)
+{
+	struct args a = { 0 };
+	pid_t parent = getpid(), pid;
+
+	build(&a, p);
+	pid = fork();
+	if (pid == 0)
+		child_exec(p, &a, parent);
+	args_free(&a);
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	return pid;
+}

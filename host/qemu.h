@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Building a driver VM's QEMU command line and starting it. */
+#ifndef DDVM_HOST_QEMU_H
+#define DDVM_HOST_QEMU_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "accel.h"
+#include "config.h"
+#include "image.h"
+
+#define QEMU_VECTORS	4	/* ivshmem-doorbell vectors */
+
+struct qemu_params {
+	const struct vm_config *vm;
+	const struct image_info *img;
+	enum accel accel;
+	const char *dir;		/* RUNDIR/<vm> */
+	int qmp_fd;			/* listening QMP socket, passed as fd 3 */
+	int fresh_logs;			/* truncate qemu.log (first start) */
+};
+
+/*
+ * fork + exec QEMU (no extra privileges, own process group, killed if the
+ * supervisor dies, stdin /dev/null, stdout/stderr to DIR/qemu.log).
+ * Returns the pid, or -errno with err set.
+ */
+pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen);
+
+/* The command line as one shell-readable string (for the log). */
+void qemu_describe(const struct qemu_params *p, char *out, size_t len);
+
+#endif

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* Minimal QMP client: see qmp.h. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "qmp.h"
+
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int qmp_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, ret = unix_addr(path, &sa);
+
+	if (ret < 0)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void send_cmd(struct qmp *q, const char *cmd)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", cmd);
+
+	if (send(q->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+		pr_debug("qmp: cannot send %s: %m", cmd);
+}
+
+static void handle_line(struct qmp *q, const char *line)
+{
+	json_object *o = json_tokener_parse(line), *v;
+
+	if (!o)
+		return;
+	if (json_object_object_get_ex(o, "QMP", &v)) {
+		send_cmd(q, "qmp_capabilities");
+	} else if (json_object_object_get_ex(o, "return", &v) && !q->ready) {
+		q->ready = 1;
+		if (q->want_quit)
+			send_cmd(q, "quit");
+	} else if (json_object_object_get_ex(o, "event", &v) && q->on_event) {
+		q->on_event(q, json_object_get_string(v));
+	}
+	json_object_put(o);
+}
+
+static void on_readable(struct watch *w, uint32_t events)
+{
+	struct qmp *q = container_of(w, struct qmp, w);
+	char *nl;
+	ssize_t n;
+
+	(void)events;
+	n = recv(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		qmp_close(q);	/* QEMU went away; its exit is seen on the pidfd */
+		return;
+	}
+	q->len += (size_t)n;
+	q->buf[q->len] = '\0';
+	while ((nl = strchr(q->buf, '\n'))) {
+		*nl = '\0';
+		handle_line(q, q->buf);
+		q->len -= (size_t)(nl + 1 - q->buf);
+		memmove(q->buf, nl + 1, q->len + 1);
+	}
+	if (q->len == sizeof(q->buf) - 1)	/* one absurdly long line: drop it */
+		q->len = 0;
+}
+
+int qmp_open(struct qmp *q, const char *path, qmp_event_fn on_event)
+{
+	struct sockaddr_un sa;
+	int ret = unix_addr(path, &sa);
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	q->w.fd = -1;
+	q->on_event = on_event;
+	if (ret < 0)
+		return ret;
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (q->fd < 0)
+		return -errno;
+	/* The listening socket exists (we made it): this completes at once. */
+	if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    loop_add(&q->w, q->fd, EPOLLIN, on_readable) < 0) {
+		ret = -errno;
+		close(q->fd);
+		q->fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+void qmp_quit(struct qmp *q)
+{
+	q->want_quit = 1;
+	if (q->fd >= 0 && q->ready)
+		send_cmd(q, "quit");
+}
+
+void qmp_close(struct qmp *q)
+{
+	if (q->fd < 0)
+		return;
+	loop_del(&q->w);
+	close(q->fd);
+	q->fd = -1;
+	q->ready = 0;
+}

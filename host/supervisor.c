@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+/* The supervisor's event loop, control socket and shutdown.  See supervisor.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "supervisor.h"
+
+#define CTL_MAX_LINE	4096
+#define DOWN_DEFAULT_S	10
+
+struct ctl_conn {
+	struct supervisor *sv;
+	int fd;
+	int busy;			/* a reply is pending (ping, down) */
+	int closed;			/* client hung up while busy */
+	struct watch w;
+	struct ctl_conn *next_waiter;
+	size_t len;
+	char buf[CTL_MAX_LINE];
+};
+
+static void conn_free(struct ctl_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->sv->nvms; i++)
+		vm_ping_forget(&c->sv->vms[i], c);
+	if (c->fd >= 0) {
+		loop_del(&c->w);
+		close(c->fd);
+	}
+	free(c);
+}
+
+void ctl_reply(struct ctl_conn *c, json_object *reply)
+{
+	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s), off = 0;
+
+	while (!c->closed && off < len) {
+		ssize_t n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (!c->closed && off == len)
+		send(c->fd, "\n", 1, MSG_NOSIGNAL);
+	json_object_put(reply);
+	c->busy = 0;
+	conn_free(c);	/* one request per connection */
+}
+
+void ctl_reply_error(struct ctl_conn *c, const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	ctl_reply(c, o);
+}
+
+static json_object *status_json(struct supervisor *sv)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	unsigned int i;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "supervisor_pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "rundir", json_object_new_string(sv->rundir));
+	json_object_object_add(o, "config", json_object_new_string(sv->cfg->path));
+	json_object_object_add(o, "image", json_object_new_string(sv->img->dir));
+	json_object_object_add(o, "accel", json_object_new_string(accel_name(sv->accel)));
+	json_object_object_add(o, "accel_reason", json_object_new_string(sv->accel_reason));
+	json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)(now_ms() - sv->started_ms) / 1000));
+	for (i = 0; i < sv->nvms; i++)
+		json_object_array_add(a, vm_status_json(&sv->vms[i]));
+	json_object_object_add(o, "vms", a);
+	return o;
+}
+
+static void begin_stop(struct supervisor *sv, unsigned int timeout_s, const char *why);
+
+static struct vm *find_vm(struct supervisor *sv, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sv->nvms; i++)
+		if (!strcmp(sv->vms[i].cfg->name, name))
+			return &sv->vms[i];
+	return NULL;
+}
+
+static void handle_ping(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	json_object *v;
+	const char *name = NULL;
+	int64_t count = 10;
+	char msg[256];
+	struct vm *vm;
+
+	if (json_object_object_get_ex(req, "vm", &v) && json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	if (json_object_object_get_ex(req, "count", &v))
+		count = json_object_get_int64(v);
+	if (count < 1 || count > 1000000) {
+		ctl_reply_error(c, "count must be 1..1000000");
+		return;
+	}
+	if (!name && sv->nvms != 1) {
+		ctl_reply_error(c, "several driver VMs: name one (ddvm ping VM)");
+		return;
+	}
+	vm = name ? find_vm(sv, name) : &sv->vms[0];
+	if (!vm) {
+		strfmt(msg, sizeof(msg), "no driver VM named '%s'", name);
+		ctl_reply_error(c, msg);
+		return;
+	}
+	c->busy = 1;
+	if (vm_ping_start(vm, c, (uint32_t)count, msg, sizeof(msg)) < 0)
+		ctl_reply_error(c, msg);
+}
+
+static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char *line)
+{
+	json_object *req = json_tokener_parse(line), *v;
+	const char *cmd = NULL;
+
+	if (req && json_object_object_get_ex(req, "cmd", &v))
+		cmd = json_object_get_string(v);
+	if (!cmd) {
+		ctl_reply_error(c, "bad request: expected {\"cmd\": ...}");
+	} else if (!strcmp(cmd, "status")) {
+		ctl_reply(c, status_json(sv));
+	} else if (!strcmp(cmd, "ping")) {
+		handle_ping(sv, c, req);
+	} else if (!strcmp(cmd, "down")) {
+		int64_t t = DOWN_DEFAULT_S;
+
+		if (json_object_object_get_ex(req, "timeout", &v))
+			t = json_object_get_int64(v);
+		if (t < 0 || t > 3600)
+			t = DOWN_DEFAULT_S;
+		c->busy = 1;
+		c->next_waiter = sv->down_waiters;
+		sv->down_waiters = c;
+		begin_stop(sv, (unsigned int)t, "ddvm down");
+	} else {
+		ctl_reply_error(c, "unknown command");
+	}
+	json_object_put(req);
+}
+
+static void on_conn(struct watch *w, uint32_t events)
+{
+	struct ctl_conn *c = container_of(w, struct ctl_conn, w);
+	char *nl;
+	ssize_t n;
+
+	(void)events;
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || c->busy) {
+		/* EOF (or data after the request): stop watching */
+		if (c->busy) {
+			loop_del(&c->w);
+			c->closed = 1;
+		} else {
+			conn_free(c);
+		}
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	nl = strchr(c->buf, '\n');
+	if (!nl) {
+		if (c->len == sizeof(c->buf) - 1)
+			ctl_reply_error(c, "request too long");
+		return;
+	}
+	*nl = '\0';
+	handle_request(c->sv, c, c->buf);
+}
+
+static void on_ctl_accept(struct watch *w, uint32_t events)
+{
+	struct supervisor *sv = container_of(w, struct supervisor, ctl_w);
+	struct timeval tv = { .tv_sec = 2 };
+	struct ctl_conn *c;
+	int fd;
+
+	(void)events;
+	fd = accept4(sv->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c = calloc(1, sizeof(*c));
+	if (!c || loop_add(&c->w, fd, EPOLLIN, on_conn) < 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->sv = sv;
+	c->fd = fd;
+}
+
+static int ctl_listen(struct supervisor *sv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	strfmt(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", sv->rundir);
+	sv->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (sv->ctl_fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(sv->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(sv->ctl_fd, 16) < 0)
+		return -errno;
+	return loop_add(&sv->ctl_w, sv->ctl_fd, EPOLLIN, on_ctl_accept);
+}
+
+/* Tell the waiting `ddvm up -d` how startup went, once. */
+static void notify(struct supervisor *sv, const char *msg)
+{
+	char line[1024];
+	int n;
+
+	if (sv->notify_fd < 0)
+		return;
+	n = strfmt(line, sizeof(line), "%s\n", msg);
+	if (write(sv->notify_fd, line, (size_t)n) != n)
+		pr_debug("cannot notify the starting ddvm: %m");
+	close(sv->notify_fd);
+	sv->notify_fd = -1;
+}
+
+static int any_running(const struct supervisor *sv)
+{
+	unsigned int i;
+
+	for (i = 0; i < sv->nvms; i++)
+		if (vm_running(&sv->vms[i]))
+			return 1;
+	return 0;
+}
+
+static void finish_stop(struct supervisor *sv)
+{
+	char path[PATH_MAX + 16];
+
+	strfmt(path, sizeof(path), "%s/control.sock", sv->rundir);
+	unlink(path);
+	while (sv->down_waiters) {
+		struct ctl_conn *c = sv->down_waiters;
+		json_object *o = json_object_new_object();
+
+		sv->down_waiters = c->next_waiter;
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		ctl_reply(c, o);
+	}
+	loop_stop(sv->exit_code);
+}
+
+static void on_stop_deadline(struct watch *w, uint32_t events)
+{
+	struct supervisor *sv = container_of(w, struct supervisor, stop_w);
+	unsigned int i;
+
+	(void)events;
+	timer_ack(w->fd);
+	for (i = 0; i < sv->nvms; i++)
+		vm_kill(&sv->vms[i]);
+}
+
+static void begin_stop(struct supervisor *sv, unsigned int timeout_s, const char *why)
+{
+	unsigned int i;
+
+	if (!sv->stopping) {
+		pr_info("stopping all driver VMs (%s)", why);
+		sv->stopping = 1;
+		for (i = 0; i < sv->nvms; i++)
+			vm_stop(&sv->vms[i]);
+	}
+	/* a later, shorter deadline wins */
+	timer_arm(sv->stop_timer, timeout_s ? (uint64_t)timeout_s * 1000 : 1);
+	if (!any_running(sv))
+		finish_stop(sv);
+}
+
+void sv_vm_changed(struct supervisor *sv, struct vm *vm)
+{
+	unsigned int i, ready = 0;
+
+	if (sv->stopping) {
+		if (!any_running(sv))
+			finish_stop(sv);
+		return;
+	}
+	if (vm->state == VM_FAILED && !sv->startup_done) {
+		/* startup failed: report it and take everything down */
+		notify(sv, vm->error);
+		sv->exit_code = 1;
+		begin_stop(sv, DOWN_DEFAULT_S, "a driver VM failed to start");
+		return;
+	}
+	for (i = 0; i < sv->nvms; i++)
+		ready += sv->vms[i].state == VM_READY;
+	if (!sv->startup_done && ready == sv->nvms) {
+		sv->startup_done = 1;
+		pr_info("all %u driver VM%s ready", sv->nvms, sv->nvms == 1 ? "" : "s");
+		notify(sv, "ok");
+	}
+}
+
+static void on_tick(struct watch *w, uint32_t events)
+{
+	struct supervisor *sv = container_of(w, struct supervisor, tick_w);
+	unsigned int i;
+
+	(void)events;
+	timer_ack(w->fd);
+	for (i = 0; i < sv->nvms; i++)
+		vm_check(&sv->vms[i]);
+}
+
+static void on_signal(struct watch *w, uint32_t events)
+{
+	struct supervisor *sv = container_of(w, struct supervisor, sig_w);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
+		begin_stop(sv, DOWN_DEFAULT_S, strsignal((int)si.ssi_signo));
+}
+
+int supervisor_run(struct supervisor *sv)
+{
+	sigset_t set;
+	unsigned int i;
+	int ret = 1;
+
+	sv->started_ms = now_ms();
+	sv->ctl_fd = sv->sigfd = sv->tick = sv->stop_timer = -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pr_info("supervisor pid %d, run dir %s, accelerator %s (%s)", (int)getpid(), sv->rundir,
+		accel_name(sv->accel), sv->accel_reason);
+	if (loop_init() < 0)
+		goto out;
+	sv->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	sv->tick = timer_new();
+	sv->stop_timer = timer_new();
+	if (sv->sigfd < 0 || sv->tick < 0 || sv->stop_timer < 0 ||
+	    loop_add(&sv->sig_w, sv->sigfd, EPOLLIN, on_signal) < 0 ||
+	    loop_add(&sv->tick_w, sv->tick, EPOLLIN, on_tick) < 0 ||
+	    loop_add(&sv->stop_w, sv->stop_timer, EPOLLIN, on_stop_deadline) < 0 ||
+	    timer_arm_periodic(sv->tick, 1000) < 0) {
+		pr_err("event setup failed: %m");
+		notify(sv, "supervisor event setup failed");
+		goto out;
+	}
+	for (i = 0; i < sv->cfg->nvms; i++) {
+		sv->nvms++;
+		if (vm_init(&sv->vms[i], sv, &sv->cfg->vms[i]) < 0) {
+			pr_err("%s", sv->vms[i].error);
+			notify(sv, sv->vms[i].error);
+			goto out;
+		}
+	}
+	if (ctl_listen(sv) < 0) {
+		pr_err("cannot listen on %s/control.sock: %m", sv->rundir);
+		notify(sv, "cannot create the control socket");
+		goto out;
+	}
+	for (i = 0; i < sv->nvms && !sv->stopping; i++)
+		vm_start(&sv->vms[i]);
+	ret = loop_run();
+	pr_info("supervisor exiting (%s)", ret ? "failed" : "clean");
+out:
+	for (i = 0; i < sv->nvms; i++) {
+		struct vm *vm = &sv->vms[i];
+
+		if (vm->pid > 0) {
+			kill(vm->pid, SIGKILL);
+			waitpid(vm->pid, NULL, 0);
+		}
+		vm_destroy(vm);
+	}
+	if (sv->ctl_fd >= 0) {
+		char path[PATH_MAX + 16];
+
+		strfmt(path, sizeof(path), "%s/control.sock", sv->rundir);
+		unlink(path);
+		close(sv->ctl_fd);
+	}
+	notify(sv, "supervisor exited during startup");
+	return ret;
+}

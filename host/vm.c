@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: MIT
+/* One driver VM: channel, QEMU lifecycle, health and restarts.  See vm.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "qemu.h"
+#include "region_setup.h"
+#include "supervisor.h"
+#include "vm.h"
+
+#define HEARTBEAT_MS	1000
+#define PCI_TABLE_MAX	32
+#define CTRL_SLOTS	64
+#define CTRL_DATA	4096
+#define VEC_CTRL	0	/* our vector: CTRL responses available */
+#define VEC_STATE	1	/* our vector: guest state changed */
+#define BACKOFF_MAX_MS	60000
+
+const char *vm_state_str(enum vm_state s)
+{
+	switch (s) {
+	case VM_STARTING: return "starting";
+	case VM_READY: return "ready";
+	case VM_RESTARTING: return "restarting";
+	case VM_FAILED: return "failed";
+	case VM_STOPPED: return "stopped";
+	}
+	return "?";
+}
+
+static void set_state(struct vm *vm, enum vm_state s)
+{
+	if (vm->state == s)
+		return;
+	vm->state = s;
+	sv_vm_changed(vm->sv, vm);
+}
+
+static void path_in(const struct vm *vm, const char *name, char *out, size_t len)
+{
+	strfmt(out, len, "%s/%s", vm->dir, name);
+}
+
+static void on_peer(void *opaque, const struct ivs_peer *p, int connected)
+{
+	struct vm *vm = opaque;
+
+	if (connected && vm->pid > 0 && p->pid == vm->pid) {
+		vm->peer_id = p->id;
+		pr_info("vm '%s': QEMU attached to the channel as ivshmem peer %u", vm->cfg->name, p->id);
+	} else if (!connected && p->id == vm->peer_id) {
+		vm->peer_id = 0;
+	} else if (connected) {
+		pr_info("vm '%s': peer %u (pid %d) joined the channel", vm->cfg->name, p->id, (int)p->pid);
+	}
+}
+
+static int ring_guest(struct vm *vm, unsigned int vector)
+{
+	if (!vm->peer_id) {
+		const struct ivs_peer *p = vm->pid > 0 ? ivs_server_peer_by_pid(&vm->ivs, vm->pid) : NULL;
+
+		if (!p)
+			return -ENOENT;
+		vm->peer_id = p->id;
+	}
+	return ivs_server_ring(&vm->ivs, vm->peer_id, vector);
+}
+
+/* --- ping over the CTRL queue ------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void ping_finish(struct vm *vm, const char *error)
+{
+	struct vm_ping *pg = &vm->ping;
+	struct ctl_conn *conn = pg->conn;
+
+	if (!conn)
+		return;
+	pg->conn = NULL;
+	timer_arm(pg->timer, 0);
+	if (error) {
+		ctl_reply_error(conn, error);
+	} else {
+		json_object *o = json_object_new_object();
+		uint32_t n = pg->count;
+		uint64_t sum = 0;
+		uint32_t i;
+
+		qsort(pg->lat_ns, n, sizeof(uint64_t), cmp_u64);
+		for (i = 0; i < n; i++)
+			sum += pg->lat_ns[i];
+#define US(ns) json_object_new_double((double)((ns) / 100) / 10.0)
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "vm", json_object_new_string(vm->cfg->name));
+		json_object_object_add(o, "count", json_object_new_int64(n));
+		json_object_object_add(o, "min_us", US(pg->lat_ns[0]));
+		json_object_object_add(o, "p50_us", US(pg->lat_ns[(n - 1) / 2]));
+		json_object_object_add(o, "p99_us", US(pg->lat_ns[(n * 99 + 99) / 100 - 1]));
+		json_object_object_add(o, "max_us", US(pg->lat_ns[n - 1]));
+		json_object_object_add(o, "mean_us", US(sum / n));
+#undef US
+		ctl_reply(conn, o);
+	}
+	free(pg->lat_ns);
+	pg->lat_ns = NULL;
+}
+
+static void ping_send(struct vm *vm)
+{
+	struct vm_ping *pg = &vm->ping;
+	struct ddvm_slot s;
+	char msg[160];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	pg->id++;
+	pg->cookie = (pg->id * 0x9e3779b97f4a7c15ull) ^ now_ns();
+	s.id = ddvm_cpu_to_le64(pg->id);
+	s.op = ddvm_cpu_to_le16(DDVM_OP_PING);
+	s.arg0 = ddvm_cpu_to_le64(pg->cookie);
+	r = ddvm_prod_push(&vm->req, &s);
+	if (r < 0) {
+		strfmt(msg, sizeof(msg), "vm '%s': CTRL request ring %s", vm->cfg->name,
+			 r == DDVM_RING_EFULL ? "is full (driver VM not consuming)" : "is corrupt");
+		ping_finish(vm, msg);
+		return;
+	}
+	pg->t0 = now_ns();
+	if (ddvm_prod_publish(&vm->req) && ring_guest(vm, vm->layout.q[0].req_vector) < 0) {
+		strfmt(msg, sizeof(msg), "vm '%s': driver VM is not attached to the channel", vm->cfg->name);
+		ping_finish(vm, msg);
+		return;
+	}
+	timer_arm(pg->timer, 5000);
+}
+
+static void ping_response(struct vm *vm, const struct ddvm_slot *s)
+{
+	struct vm_ping *pg = &vm->ping;
+	uint64_t id = ddvm_le64_to_cpu(s->id), arg0 = ddvm_le64_to_cpu(s->arg0);
+	uint32_t status = ddvm_le32_to_cpu(s->status);
+	char msg[200];
+
+	if (!pg->conn || id != pg->id) {
+		pr_debug("vm '%s': stale CTRL response id %llu", vm->cfg->name, (unsigned long long)id);
+		return;
+	}
+	if (status != DDVM_S_OK || arg0 != pg->cookie) {
+		strfmt(msg, sizeof(msg), "vm '%s': bad ping response (status %u, cookie %s)",
+			 vm->cfg->name, status, arg0 == pg->cookie ? "ok" : "wrong");
+		ping_finish(vm, msg);
+		return;
+	}
+	pg->lat_ns[pg->done++] = now_ns() - pg->t0;
+	if (pg->done == pg->count)
+		ping_finish(vm, NULL);
+	else
+		ping_send(vm);
+}
+
+/* Host vector 0: responses available on the CTRL queue. */
+static void on_ctrl_bell(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, bell_w[0]);
+	struct ddvm_slot s;
+	uint64_t n;
+	int r;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (;;) {
+		r = ddvm_cons_pop(&vm->resp, &s);
+		if (r == 0) {
+			ping_response(vm, &s);
+			continue;
+		}
+		if (r == DDVM_RING_EEMPTY) {
+			if (ddvm_cons_publish(&vm->resp))
+				ring_guest(vm, vm->layout.q[0].req_vector);
+			r = ddvm_cons_want_data(&vm->resp);
+			if (r > 0)
+				continue;
+		}
+		break;
+	}
+	if (r == DDVM_RING_ECORRUPT) {
+		char msg[128];
+
+		strfmt(msg, sizeof(msg), "vm '%s': CTRL response ring corrupt (driver VM wrote an impossible index)",
+			 vm->cfg->name);
+		pr_err("%s", msg);
+		ping_finish(vm, msg);
+	}
+}
+
+static void on_ping_timer(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, ping.timer_w);
+	char msg[160];
+
+	(void)events;
+	timer_ack(w->fd);
+	if (!vm->ping.conn)
+		return;
+	strfmt(msg, sizeof(msg), "vm '%s': ping %u of %u: no response within 5 s", vm->cfg->name,
+		 vm->ping.done + 1, vm->ping.count);
+	ping_finish(vm, msg);
+}
+
+int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *msg, size_t len)
+{
+	if (vm->ping.conn) {
+		strfmt(msg, len, "vm '%s': a ping is already running", vm->cfg->name);
+		return -1;
+	}
+	if (vm->state != VM_READY) {
+		strfmt(msg, len, "vm '%s' is not ready (state %s)", vm->cfg->name, vm_state_str(vm->state));
+		return -1;
+	}
+	vm->ping.lat_ns = calloc(count, sizeof(uint64_t));
+	if (!vm->ping.lat_ns) {
+		strfmt(msg, len, "out of memory");
+		return -1;
+	}
+	vm->ping.conn = conn;
+	vm->ping.count = count;
+	vm->ping.done = 0;
+	ping_send(vm);
+	return 0;
+}
+
+void vm_ping_forget(struct vm *vm, struct ctl_conn *conn)
+{
+	if (vm->ping.conn == conn) {
+		vm->ping.conn = NULL;
+		timer_arm(vm->ping.timer, 0);
+		free(vm->ping.lat_ns);
+		vm->ping.lat_ns = NULL;
+	}
+}
+
+/* --- QEMU lifecycle ------------------------------------------------------ */
+
+static void kill_qemu(struct vm *vm, const char *reason)
+{
+	if (vm->pid <= 0)
+		return;
+	if (reason && !vm->reason[0])
+		strfmt(vm->reason, sizeof(vm->reason), "%s", reason);
+	kill(vm->pid, SIGKILL);
+}
+
+static void on_qmp_event(struct qmp *q, const char *event)
+{
+	struct vm *vm = container_of(q, struct vm, qmp);
+
+	pr_debug("vm '%s': QMP event %s", vm->cfg->name, event);
+	if (!strcmp(event, "GUEST_PANICKED")) {
+		pr_warn("vm '%s': guest kernel panicked", vm->cfg->name);
+		kill_qemu(vm, "guest kernel panicked");
+	} else if (!strcmp(event, "SHUTDOWN") && !vm->sv->stopping && !vm->reason[0]) {
+		strfmt(vm->reason, sizeof(vm->reason), "driver VM shut down");
+	}
+}
+
+static void on_qemu_exit(struct watch *w, uint32_t events);
+
+static void write_pidfile(struct vm *vm)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	path_in(vm, "qemu.pid", path, sizeof(path));
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%d\n", (int)vm->pid);
+		fclose(f);
+	}
+}
+
+int vm_start(struct vm *vm)
+{
+	struct qemu_params p = {
+		.vm = vm->cfg, .img = vm->sv->img, .accel = vm->sv->accel, .dir = vm->dir,
+		.fresh_logs = vm->restarts == 0 && !vm->ever_ready,
+	};
+	char path[PATH_MAX + 16], err[256], cmd[8192];
+	struct ddvm_guest_view gv;
+	unsigned int timeout;
+
+	path_in(vm, "qmp.sock", path, sizeof(path));
+	p.qmp_fd = qmp_listen(path);
+	if (p.qmp_fd < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot create %s: %s", vm->cfg->name,
+			 path, strerror(-p.qmp_fd));
+		goto fail;
+	}
+	qemu_describe(&p, cmd, sizeof(cmd));
+	pr_info("vm '%s': starting: %s", vm->cfg->name, cmd);
+	ddvm_guest_read(vm->base, &gv);
+	vm->start_gen = gv.generation;
+	vm->reason[0] = '\0';
+	vm->peer_id = 0;
+	vm->pid = qemu_spawn(&p, err, sizeof(err));
+	if (vm->pid < 0) {
+		close(p.qmp_fd);
+		vm->pid = 0;
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot start QEMU: %s", vm->cfg->name, err);
+		goto fail;
+	}
+	if (qmp_open(&vm->qmp, path, on_qmp_event) < 0)
+		pr_warn("vm '%s': cannot connect to QMP: %m", vm->cfg->name);
+	close(p.qmp_fd);
+	vm->pidfd = (int)syscall(SYS_pidfd_open, vm->pid, 0);
+	if (vm->pidfd < 0 || loop_add(&vm->pid_w, vm->pidfd, EPOLLIN, on_qemu_exit) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': pidfd_open: %s", vm->cfg->name,
+			 strerror(errno));
+		kill(vm->pid, SIGKILL);
+		waitpid(vm->pid, NULL, 0);
+		vm->pid = 0;
+		qmp_close(&vm->qmp);
+		goto fail;
+	}
+	write_pidfile(vm);
+	vm->started_ms = now_ms();
+	vm->ready_ms = 0;
+	timeout = vm->cfg->boot_timeout ? vm->cfg->boot_timeout
+					: (vm->sv->accel == ACCEL_KVM ? 30 : 60);
+	timer_arm(vm->timer, (uint64_t)timeout * 1000);
+	pr_info("vm '%s': QEMU pid %d, waiting up to %u s for the driver VM", vm->cfg->name,
+		(int)vm->pid, timeout);
+	set_state(vm, VM_STARTING);
+	return 0;
+fail:
+	pr_err("%s", vm->error);
+	set_state(vm, VM_FAILED);
+	return -1;
+}
+
+static void describe_exit(int st, char *out, size_t len)
+{
+	if (WIFEXITED(st))
+		strfmt(out, len, "QEMU exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		strfmt(out, len, "QEMU was killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		strfmt(out, len, "QEMU ended");
+}
+
+/* QEMU is gone: decide between stopped, restart and failed. */
+static void after_exit(struct vm *vm, const char *what)
+{
+	const char *reason = vm->reason[0] ? vm->reason : what;
+	const char *name = vm->cfg->name;
+	uint64_t backoff;
+
+	if (vm->sv->stopping) {
+		pr_info("vm '%s': stopped (%s)", name, what);
+		set_state(vm, VM_STOPPED);
+		return;
+	}
+	if (vm->permanent) {
+		set_state(vm, VM_FAILED);
+		return;
+	}
+	if (!vm->ever_ready) {
+		if (!vm->error[0])
+			strfmt(vm->error, sizeof(vm->error),
+				 "vm '%s': %s before the driver VM was ready; see %s/qemu.log and %s/console.log",
+				 name, reason, vm->dir, vm->dir);
+		pr_err("%s", vm->error);
+		set_state(vm, VM_FAILED);
+		return;
+	}
+	if (vm->restarts >= vm->cfg->max_restarts) {
+		strfmt(vm->error, sizeof(vm->error),
+			 "vm '%s': giving up after %u restart%s (last failure: %s); see %s/console.log",
+			 name, vm->restarts, vm->restarts == 1 ? "" : "s", reason, vm->dir);
+		pr_err("%s", vm->error);
+		set_state(vm, VM_FAILED);
+		return;
+	}
+	vm->restarts++;
+	backoff = 1000ull << (vm->restarts - 1 < 16 ? vm->restarts - 1 : 16);
+	if (backoff > BACKOFF_MAX_MS)
+		backoff = BACKOFF_MAX_MS;
+	pr_warn("vm '%s': %s; restarting in %llu s (restart %u of %u)", name, reason,
+		(unsigned long long)backoff / 1000, vm->restarts, vm->cfg->max_restarts);
+	vm->error[0] = '\0';
+	timer_arm(vm->timer, backoff);
+	set_state(vm, VM_RESTARTING);
+}
+
+static void on_qemu_exit(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, pid_w);
+	char what[128], path[PATH_MAX + 16], msg[200];
+	int st = 0;
+	pid_t r;
+
+	(void)events;
+	r = waitpid(vm->pid, &st, WNOHANG);
+	if (r == 0)
+		return;
+	describe_exit(st, what, sizeof(what));
+	pr_info("vm '%s': %s (pid %d)", vm->cfg->name, what, (int)vm->pid);
+	loop_del(&vm->pid_w);
+	close(vm->pidfd);
+	vm->pidfd = -1;
+	qmp_close(&vm->qmp);
+	if (vm->peer_id)
+		ivs_server_drop(&vm->ivs, vm->peer_id);
+	vm->peer_id = 0;
+	vm->pid = 0;
+	vm->ready_ms = 0;
+	timer_arm(vm->timer, 0);
+	path_in(vm, "qemu.pid", path, sizeof(path));
+	unlink(path);
+	strfmt(msg, sizeof(msg), "vm '%s': driver VM stopped during ping (%s)", vm->cfg->name, what);
+	ping_finish(vm, msg);
+	after_exit(vm, what);
+}
+
+static void refusal_error(struct vm *vm, const struct ddvm_guest_view *gv)
+{
+	char detail[160];
+
+	switch (gv->refusal) {
+	case DDVM_REFUSE_VERSION:
+		strfmt(detail, sizeof(detail), " (region %u.%u, driver VM speaks %u.%u)",
+			 gv->refusal_detail >> 16, gv->refusal_detail & 0xffff,
+			 gv->guest_version >> 16, gv->guest_version & 0xffff);
+		break;
+	case DDVM_REFUSE_LAYOUT:
+		strfmt(detail, sizeof(detail), ": %s", ddvm_layout_str(gv->refusal_detail));
+		break;
+	case DDVM_REFUSE_MAGIC:
+		strfmt(detail, sizeof(detail), " (0x%08x)", gv->refusal_detail);
+		break;
+	default:
+		strfmt(detail, sizeof(detail), " (detail %u)", gv->refusal_detail);
+	}
+	strfmt(vm->error, sizeof(vm->error), "vm '%s': driver VM refused the channel: %s%s",
+		 vm->cfg->name, ddvm_refusal_str(gv->refusal), detail);
+}
+
+void vm_check(struct vm *vm)
+{
+	struct ddvm_guest_view gv;
+	uint64_t now = now_ms(), limit;
+
+	if (vm->pid <= 0 || vm->reason[0] || vm->permanent)
+		return;
+	ddvm_guest_read(vm->base, &gv);
+	if (gv.heartbeat != vm->heartbeat) {
+		vm->heartbeat = gv.heartbeat;
+		vm->hb_change_ms = now;
+	}
+	vm->generation = gv.generation;
+	if (vm->state == VM_STARTING) {
+		if (gv.state == DDVM_GUEST_REFUSED) {
+			refusal_error(vm, &gv);
+			pr_err("%s", vm->error);
+			vm->permanent = 1;
+			kill_qemu(vm, "driver VM refused the channel");
+		} else if (gv.state == DDVM_GUEST_READY && gv.generation != vm->start_gen) {
+			vm->ready_ms = vm->hb_change_ms = now;
+			vm->ever_ready = 1;
+			timer_arm(vm->timer, 0);
+			pr_info("vm '%s': ready after %.1f s (generation %u, kernel %s, accel %s)",
+				vm->cfg->name, (double)(now - vm->started_ms) / 1000.0, gv.generation,
+				gv.kernel_release[0] ? gv.kernel_release : "?", accel_name(vm->sv->accel));
+			set_state(vm, VM_READY);
+		}
+		return;
+	}
+	if (vm->state != VM_READY)
+		return;
+	limit = 5ull * vm->layout.heartbeat_period_ms;
+	if (limit < 10000)
+		limit = 10000;
+	if (now - vm->hb_change_ms > limit) {
+		char why[96];
+
+		strfmt(why, sizeof(why), "heartbeat stopped (unchanged for %llu s)",
+			 (unsigned long long)(now - vm->hb_change_ms) / 1000);
+		pr_warn("vm '%s': %s", vm->cfg->name, why);
+		kill_qemu(vm, why);
+	}
+}
+
+static void on_timer(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, timer_w);
+	unsigned int timeout;
+
+	(void)events;
+	timer_ack(w->fd);
+	if (vm->sv->stopping)
+		return;
+	if (vm->state == VM_RESTARTING) {
+		vm_start(vm);
+	} else if (vm->state == VM_STARTING && vm->pid > 0) {
+		timeout = vm->cfg->boot_timeout ? vm->cfg->boot_timeout
+						: (vm->sv->accel == ACCEL_KVM ? 30 : 60);
+		if (!vm->ever_ready)
+			strfmt(vm->error, sizeof(vm->error),
+				 "vm '%s': not ready after %u s (accel %s); see %s/console.log",
+				 vm->cfg->name, timeout, accel_name(vm->sv->accel), vm->dir);
+		strfmt(vm->reason, sizeof(vm->reason), "not ready after %u s (accel %s)", timeout,
+			 accel_name(vm->sv->accel));
+		pr_err("vm '%s': %s; killing QEMU", vm->cfg->name, vm->reason);
+		kill(vm->pid, SIGKILL);
+	}
+}
+
+static void on_state_bell(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, bell_w[1]);
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	vm_check(vm);
+}
+
+static void on_ivs(struct watch *w, uint32_t events)
+{
+	struct vm *vm = container_of(w, struct vm, ivs_w);
+
+	(void)events;
+	ivs_server_dispatch(&vm->ivs);
+}
+
+void vm_stop(struct vm *vm)
+{
+	timer_arm(vm->timer, 0);
+	if (vm->pid <= 0) {
+		if (vm->state != VM_FAILED)
+			set_state(vm, VM_STOPPED);
+		return;
+	}
+	pr_info("vm '%s': stopping QEMU (pid %d)", vm->cfg->name, (int)vm->pid);
+	if (vm->qmp.fd >= 0 && vm->qmp.ready)
+		qmp_quit(&vm->qmp);
+	else
+		kill(vm->pid, SIGTERM);
+}
+
+void vm_kill(struct vm *vm)
+{
+	if (vm->pid > 0) {
+		pr_warn("vm '%s': QEMU (pid %d) did not stop in time; killing it", vm->cfg->name,
+			(int)vm->pid);
+		kill(vm->pid, SIGKILL);
+	}
+}
+
+int vm_running(const struct vm *vm)
+{
+	return vm->pid > 0;
+}
+
+/* --- setup --------------------------------------------------------------- */
+
+static uint32_t test_version(void)
+{
+	const char *e = getenv("DDVM_TEST_PROTO_VERSION");
+	unsigned int maj, min;
+
+	if (!e || sscanf(e, "%u.%u", &maj, &min) != 2 || maj > 0xffff || min > 0xffff)
+		return 0;
+	return maj << 16 | min;
+}
+
+int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
+{
+	struct ddvm_region_spec spec = {
+		.host_peer_id = IVS_SELF_ID, .heartbeat_period_ms = HEARTBEAT_MS,
+		.pci_table_max = PCI_TABLE_MAX, .nqueues = 1,
+		.q[0] = { .kind = DDVM_QK_CTRL, .index = 0, .nslots = CTRL_SLOTS,
+			  .data_size = CTRL_DATA, .req_vector = 0, .resp_vector = VEC_CTRL },
+	};
+	char path[PATH_MAX + 16], name[64];
+	int r, fd;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->sv = sv;
+	vm->cfg = cfg;
+	vm->state = VM_STOPPED;
+	vm->shm_fd = vm->pidfd = vm->timer = vm->ping.timer = -1;
+	vm->ivs.listen_fd = vm->ivs.epfd = -1;
+	vm->qmp.fd = -1;
+	vm->size = cfg->channel_size;
+	strfmt(vm->dir, sizeof(vm->dir), "%s/%s", sv->rundir, cfg->name);
+	if (mkdir(vm->dir, 0700) < 0 && errno != EEXIST) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot create %s: %m", cfg->name, vm->dir);
+		return -1;
+	}
+	path_in(vm, "console.log", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+
+	strfmt(name, sizeof(name), "ddvm-%s", cfg->name);
+	vm->shm_fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (vm->shm_fd < 0 || ftruncate(vm->shm_fd, (off_t)vm->size) < 0 ||
+	    fcntl(vm->shm_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot create the channel memfd: %m", cfg->name);
+		return -1;
+	}
+	vm->base = mmap(NULL, vm->size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->shm_fd, 0);
+	if (vm->base == MAP_FAILED) {
+		vm->base = NULL;
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot map the channel: %m", cfg->name);
+		return -1;
+	}
+	spec.version_override = sv->version_override ? sv->version_override : test_version();
+	if (spec.version_override)
+		pr_warn("vm '%s': test hook: publishing protocol version %u.%u", cfg->name,
+			spec.version_override >> 16, spec.version_override & 0xffff);
+	r = ddvm_region_setup(vm->base, vm->size, &spec, &vm->layout);
+	if (r < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': channel size %llu is too small (needs %llu bytes)",
+			 cfg->name, (unsigned long long)vm->size,
+			 (unsigned long long)ddvm_region_bytes_needed(&spec));
+		return -1;
+	}
+	if (ddvm_ring_bind(&vm->req, vm->base, vm->size, vm->layout.q[0].req_ring_off, CTRL_SLOTS) < 0 ||
+	    ddvm_ring_bind(&vm->resp, vm->base, vm->size, vm->layout.q[0].resp_ring_off, CTRL_SLOTS) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot bind the CTRL rings", cfg->name);
+		return -1;
+	}
+
+	path_in(vm, "ivshmem.sock", path, sizeof(path));
+	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, QEMU_VECTORS, on_peer, vm);
+	if (r < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot serve %s: %s", cfg->name, path,
+			 strerror(-r));
+		return -1;
+	}
+	vm->timer = timer_new();
+	vm->ping.timer = timer_new();
+	if (vm->timer < 0 || vm->ping.timer < 0 ||
+	    loop_add(&vm->ivs_w, ivs_server_pollfd(&vm->ivs), EPOLLIN, on_ivs) < 0 ||
+	    loop_add(&vm->bell_w[0], ivs_server_self_eventfd(&vm->ivs, VEC_CTRL), EPOLLIN, on_ctrl_bell) < 0 ||
+	    loop_add(&vm->bell_w[1], ivs_server_self_eventfd(&vm->ivs, VEC_STATE), EPOLLIN, on_state_bell) < 0 ||
+	    loop_add(&vm->timer_w, vm->timer, EPOLLIN, on_timer) < 0 ||
+	    loop_add(&vm->ping.timer_w, vm->ping.timer, EPOLLIN, on_ping_timer) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': event setup failed: %m", cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	char path[PATH_MAX + 16];
+
+	if (vm->cfg == NULL)
+		return;
+	if (vm->ping.conn)
+		ping_finish(vm, "supervisor shutting down");
+	if (vm->ivs.epfd >= 0) {
+		loop_del(&vm->ivs_w);
+		loop_del(&vm->bell_w[0]);
+		loop_del(&vm->bell_w[1]);
+		ivs_server_close(&vm->ivs);
+	}
+	if (vm->timer >= 0)
+		close(vm->timer);
+	if (vm->ping.timer >= 0)
+		close(vm->ping.timer);
+	if (vm->base)
+		munmap(vm->base, vm->size);
+	if (vm->shm_fd >= 0)
+		close(vm->shm_fd);
+	path_in(vm, "ivshmem.sock", path, sizeof(path));
+	unlink(path);
+	path_in(vm, "qmp.sock", path, sizeof(path));
+	unlink(path);
+	vm->timer = vm->ping.timer = vm->shm_fd = -1;
+	vm->base = NULL;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One driver VM: its channel (a memfd region the supervisor owns, served
+ * over ivshmem), its QEMU process, health checks and restarts.
+ */
+#ifndef DDVM_HOST_VM_H
+#define DDVM_HOST_VM_H
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ddvm/region.h"
+#include "ddvm/ring.h"
+#include "ivshmem_server.h"
+#include "loop.h"
+#include "qmp.h"
+
+struct supervisor;
+struct ctl_conn;
+
+enum vm_state { VM_STARTING, VM_READY, VM_RESTARTING, VM_FAILED, VM_STOPPED };
+
+/* One `ddvm ping` in progress on this VM. */
+struct vm_ping {
+	struct ctl_conn *conn;		/* who gets the reply (NULL = none running) */
+	uint32_t count, done;
+	uint64_t id, cookie, t0;
+	uint64_t *lat_ns;
+	int timer;
+	struct watch timer_w;
+};
+
+struct vm {
+	struct supervisor *sv;
+	const struct vm_config *cfg;
+	char dir[PATH_MAX];		/* RUNDIR/<name> */
+	enum vm_state state;
+	char error[768];		/* why it failed ("" if not failed) */
+
+	/* channel: outlives QEMU */
+	int shm_fd;
+	void *base;
+	uint64_t size;
+	struct ddvm_layout layout;
+	struct ddvm_ring req, resp;	/* CTRL queue: we produce requests, consume responses */
+	struct ivs_server ivs;
+	struct watch ivs_w, bell_w[2];
+
+	/* one QEMU instance */
+	pid_t pid;
+	int pidfd;
+	struct watch pid_w;
+	struct qmp qmp;
+	uint16_t peer_id;		/* QEMU's ivshmem peer id (0 = not attached) */
+	uint64_t started_ms, ready_ms;
+	uint32_t start_gen;		/* generation before this boot */
+	char reason[256];		/* why we killed it (restart reason) */
+	int permanent;			/* do not restart (refused) */
+
+	/* health */
+	unsigned int restarts;
+	int ever_ready;
+	uint32_t generation;
+	uint64_t heartbeat, hb_change_ms;
+	int timer;			/* boot deadline / restart backoff */
+	struct watch timer_w;
+
+	struct vm_ping ping;
+};
+
+/* Lay out the region, start the ivshmem server.  0 or -1 with vm->error set. */
+int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg);
+/* Start QEMU (state STARTING).  0 or -1 (then the VM is FAILED). */
+int vm_start(struct vm *vm);
+/* Re-read the guest's state: readiness, refusal, heartbeat.  Once a second and on doorbells. */
+void vm_check(struct vm *vm);
+/* Ask QEMU to quit (down); vm_kill forces it. */
+void vm_stop(struct vm *vm);
+void vm_kill(struct vm *vm);
+int vm_running(const struct vm *vm);
+/* Release everything (after QEMU is gone). */
+void vm_destroy(struct vm *vm);
+
+const char *vm_state_str(enum vm_state s);
+json_object *vm_status_json(struct vm *vm);
+
+/* Start `count` ping round trips; the reply goes to conn.  0 or -1 with msg set. */
+int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *msg, size_t len);
+/* The control connection went away: forget it. */
+void vm_ping_forget(struct vm *vm, struct ctl_conn *conn);
+
+#endif
