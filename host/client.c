@@ -34,7 +34,7 @@ static int64_t mono_ms(void)
 static json_object *request(const char *rundir, json_object *req, int timeout_ms, int *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int64_t deadline = mono_ms() + timeout_ms;
 	char buf[1 << 16];
 	size_t len = 0;
@@ -187,7 +187,7 @@ int client_status(const char *rundir, int json)
 		return 1;
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE | JSON_C_TO_STRING_SPACED));
 	else
 		print_human(r);
 	json_object_put(r);
@@ -305,7 +305,7 @@ int client_ping(const char *rundir, const char *vm, unsigned int count, int json
 		return 1;
 	}
 	if (json) {
-		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_SPACED));
+		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE | JSON_C_TO_STRING_SPACED));
 	} else {
 		json_object *v;
 		double f[4] = { 0 };

@@ -44,7 +44,7 @@ static void conn_free(struct ctl_conn *c)
 
 void ctl_reply(struct ctl_conn *c, json_object *reply)
 {
-	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(s), off = 0;
 
 	while (!c->closed && off < len) {

@@ -87,6 +87,15 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Microseconds with one decimal, printed as such (not 8.3000000000000007). */
+static json_object *us_json(uint64_t ns)
+{
+	char b[32];
+
+	strfmt(b, sizeof(b), "%.1f", (double)(ns / 100) / 10.0);
+	return json_object_new_double_s((double)(ns / 100) / 10.0, b);
+}
+
 static void ping_finish(struct vm *vm, const char *error)
 {
 	struct vm_ping *pg = &vm->ping;
@@ -107,7 +116,7 @@ static void ping_finish(struct vm *vm, const char *error)
 		qsort(pg->lat_ns, n, sizeof(uint64_t), cmp_u64);
 		for (i = 0; i < n; i++)
 			sum += pg->lat_ns[i];
-#define US(ns) json_object_new_double((double)((ns) / 100) / 10.0)
+#define US(ns) us_json(ns)
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
 		json_object_object_add(o, "vm", json_object_new_string(vm->cfg->name));
 		json_object_object_add(o, "count", json_object_new_int64(n));
