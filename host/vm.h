@@ -21,6 +21,10 @@
 struct supervisor;
 struct ctl_conn;
 
+/* Our (host peer 0) doorbell vectors, rung by the driver VM. */
+#define VM_VEC_CTRL	0	/* CTRL responses available */
+#define VM_VEC_STATE	1	/* guest state changed */
+
 enum vm_state { VM_STARTING, VM_READY, VM_RESTARTING, VM_FAILED, VM_STOPPED };
 
 /* One `ddvm ping` in progress on this VM. */
@@ -89,6 +93,12 @@ json_object *vm_status_json(struct vm *vm);
 
 /* Start `count` ping round trips; the reply goes to conn.  0 or -1 with msg set. */
 int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *msg, size_t len);
+/* Create the ping timer and watch our CTRL doorbell (vm_init). */
+int vm_ping_setup(struct vm *vm);
+/* End the running ping (if any) with an error, or success if error is NULL. */
+void vm_ping_finish(struct vm *vm, const char *error);
+/* Ring the driver VM's doorbell vector.  0 or -ENOENT if QEMU is not attached. */
+int vm_ring_guest(struct vm *vm, unsigned int vector);
 /* The control connection went away: forget it. */
 void vm_ping_forget(struct vm *vm, struct ctl_conn *conn);
 
