@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_priv.h"
 
 #define MIN_CHANNEL	(64u << 10)
 #define MAX_CHANNEL	(1ull << 30)
 
-static const char *const type_names[] = {
+const char *const cfg_type_names[DEV_NTYPES] = {
 	[DEV_NVME] = "nvme", [DEV_AHCI] = "ahci", [DEV_VIRTIO_BLK] = "virtio-blk",
 	[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "rtl8139",
 	[DEV_VIRTIO_NET] = "virtio-net", [DEV_VFIO] = "vfio",
 };
-#define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
 /* Guest driver modules per device type (comma-separated). */
 static const char *const type_modules[] = {
@@ -34,21 +34,8 @@ static const char *const top_keys[] = { "vms", "image", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
 				       "channel", "modules", "devices", NULL };
 static const char *const chan_keys[] = { "size", NULL };
-static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly", NULL };
-static const char *const nic_keys[] = { "type", "net", "mac", NULL };
-static const char *const vfio_keys[] = { "type", "host", NULL };
 
-/* Where an error is: file, vm, device; prefixes every message. */
-struct ctx {
-	const char *file;
-	const char *vm;
-	int dev;		/* 1-based, 0 = not in a device */
-	char *err;
-	size_t errlen;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct ctx *c, const char *fmt, ...)
+int cfg_fail(struct ctx *c, const char *fmt, ...)
 {
 	size_t n;
 	va_list ap;
@@ -68,7 +55,7 @@ static int fail(struct ctx *c, const char *fmt, ...)
 
 const char *dev_type_name(enum dev_type t)
 {
-	return (unsigned int)t < NTYPES ? type_names[t] : "?";
+	return (unsigned int)t < DEV_NTYPES ? cfg_type_names[t] : "?";
 }
 
 int dev_is_disk(enum dev_type t)
@@ -110,7 +97,7 @@ int config_parse_size(const char *s, uint64_t *out)
 }
 
 /* Every child of group s must be named in allowed. */
-static int check_keys(struct ctx *c, const config_setting_t *s, const char *const *allowed,
+int cfg_check_keys(struct ctx *c, const config_setting_t *s, const char *const *allowed,
 		      const char *what)
 {
 	int i, n = config_setting_length(s);
@@ -133,14 +120,14 @@ static int check_keys(struct ctx *c, const config_setting_t *s, const char *cons
 				if (a[1])
 					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 			}
-			return fail(c, "line %d: unknown key '%s' in %s (allowed: %s)",
+			return cfg_fail(c, "line %d: unknown key '%s' in %s (allowed: %s)",
 				    config_setting_source_line(k), name, what, list);
 		}
 	}
 	return 0;
 }
 
-static int get_string(struct ctx *c, const config_setting_t *g, const char *key,
+int cfg_get_string(struct ctx *c, const config_setting_t *g, const char *key,
 		      const char **out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
@@ -149,12 +136,12 @@ static int get_string(struct ctx *c, const config_setting_t *g, const char *key,
 	if (!s)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail(c, "'%s' must be a string", key);
+		return cfg_fail(c, "'%s' must be a string", key);
 	*out = config_setting_get_string(s);
 	return 1;
 }
 
-static int get_int(struct ctx *c, const config_setting_t *g, const char *key,
+int cfg_get_int(struct ctx *c, const config_setting_t *g, const char *key,
 		   long long lo, long long hi, const char *unit, unsigned int *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
@@ -167,27 +154,27 @@ static int get_int(struct ctx *c, const config_setting_t *g, const char *key,
 	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
 		v = config_setting_get_int64(s);
 	else
-		return fail(c, "'%s' must be an integer", key);
+		return cfg_fail(c, "'%s' must be an integer", key);
 	if (v < lo || v > hi)
-		return fail(c, "%s = %lld is out of range (%lld..%lld%s)", key, v, lo, hi, unit);
+		return cfg_fail(c, "%s = %lld is out of range (%lld..%lld%s)", key, v, lo, hi, unit);
 	*out = (unsigned int)v;
 	return 1;
 }
 
-static int get_bool(struct ctx *c, const config_setting_t *g, const char *key, int *out)
+int cfg_get_bool(struct ctx *c, const config_setting_t *g, const char *key, int *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 
 	if (!s)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail(c, "'%s' must be true or false", key);
+		return cfg_fail(c, "'%s' must be true or false", key);
 	*out = config_setting_get_bool(s);
 	return 1;
 }
 
 /* A size: integer bytes or a string with a K/M/G suffix. */
-static int get_size(struct ctx *c, const config_setting_t *g, const char *key, uint64_t *out)
+int cfg_get_size(struct ctx *c, const config_setting_t *g, const char *key, uint64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 
@@ -199,18 +186,18 @@ static int get_size(struct ctx *c, const config_setting_t *g, const char *key, u
 		if (config_setting_type(s) == CONFIG_TYPE_INT)
 			v = config_setting_get_int(s);
 		if (v <= 0)
-			return fail(c, "%s = %lld must be positive", key, v);
+			return cfg_fail(c, "%s = %lld must be positive", key, v);
 		*out = (uint64_t)v;
 		return 1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 	    config_parse_size(config_setting_get_string(s), out) < 0 || *out == 0)
-		return fail(c, "%s: expected a size like \"64M\" (K, M, G suffixes)", key);
+		return cfg_fail(c, "%s: expected a size like \"64M\" (K, M, G suffixes)", key);
 	return 1;
 }
 
 /* Relative paths are taken from the config file's directory. */
-static void resolve_path(const struct ddvm_config *cfg, const char *p, char *out, size_t len)
+void cfg_resolve_path(const struct ddvm_config *cfg, const char *p, char *out, size_t len)
 {
 	if (p[0] == '/')
 		snprintf(out, len, "%s", p);
@@ -218,7 +205,7 @@ static void resolve_path(const struct ddvm_config *cfg, const char *p, char *out
 		snprintf(out, len, "%s/%s", cfg->dir, p);
 }
 
-static int name_ok(const char *s, size_t max, const char *extra)
+int cfg_name_ok(const char *s, size_t max, const char *extra)
 {
 	size_t n = strlen(s), i;
 
@@ -230,153 +217,6 @@ static int name_ok(const char *s, size_t max, const char *extra)
 	return 1;
 }
 
-static int mac_ok(const char *m)
-{
-	unsigned int i;
-
-	if (strlen(m) != 17)
-		return 0;
-	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
-			return 0;
-	return 1;
-}
-
-/* "BB:DD.F" or "DDDD:BB:DD.F" -> canonical lower-case "dddd:bb:dd.f". */
-static int pci_addr_parse(const char *s, char *out, size_t len)
-{
-	unsigned int d = 0, b, dev, f;
-	char tail;
-
-	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) != 4) {
-		d = 0;
-		if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) != 3)
-			return -1;
-	}
-	if (dev > 0x1f || f > 7)
-		return -1;
-	snprintf(out, len, "%04x:%02x:%02x.%x", d, b, dev, f);
-	return 0;
-}
-
-static int parse_disk(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
-		      struct dev_config *d)
-{
-	const char *s;
-	struct stat st;
-	int r;
-
-	if (check_keys(c, g, disk_keys, "a disk device") < 0)
-		return -1;
-	if ((r = get_string(c, g, "file", &s)) < 0)
-		return -1;
-	if (!r || !*s)
-		return fail(c, "%s needs file = \"PATH\"", dev_type_name(d->type));
-	resolve_path(cfg, s, d->file, sizeof(d->file));
-	if (get_size(c, g, "size", &d->size) < 0 || get_bool(c, g, "create", &d->create) < 0 ||
-	    get_bool(c, g, "readonly", &d->readonly) < 0)
-		return -1;
-	if ((r = get_string(c, g, "serial", &s)) < 0)
-		return -1;
-	if (r) {
-		if (!name_ok(s, 21, "-_."))
-			return fail(c, "serial '%s' must be 1-20 letters, digits, '-', '_' or '.'", s);
-		snprintf(d->serial, sizeof(d->serial), "%s", s);
-	}
-	if (stat(d->file, &st) == 0) {
-		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-			return fail(c, "backing file '%s' is not a regular file or block device", d->file);
-	} else if (errno != ENOENT) {
-		return fail(c, "backing file '%s': %s", d->file, strerror(errno));
-	} else if (!d->create) {
-		return fail(c, "backing file '%s' does not exist (set create = true to create it)",
-			    d->file);
-	} else if (!d->size) {
-		return fail(c, "backing file '%s' does not exist and has no size = to create it with",
-			    d->file);
-	} else if (d->size % 512) {
-		return fail(c, "size must be a multiple of 512 bytes");
-	}
-	return 0;
-}
-
-static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config *d)
-{
-	const char *s;
-	int r;
-
-	if (check_keys(c, g, nic_keys, "a network device") < 0)
-		return -1;
-	if ((r = get_string(c, g, "net", &s)) < 0)
-		return -1;
-	d->net = NET_ISOLATED;
-	if (r && !strcmp(s, "none")) {
-		d->net = NET_NONE;
-	} else if (r && !strncmp(s, "tap:", 4)) {
-		if (!name_ok(s + 4, 16, "-_."))
-			return fail(c, "net '%s': tap interface name must be 1-15 letters, digits, '-', '_', '.'", s);
-		d->net = NET_TAP;
-		snprintf(d->tap, sizeof(d->tap), "%s", s + 4);
-	} else if (r && strcmp(s, "isolated")) {
-		return fail(c, "net '%s' is not one of \"isolated\", \"tap:IFNAME\", \"none\"", s);
-	}
-	if ((r = get_string(c, g, "mac", &s)) < 0)
-		return -1;
-	if (r) {
-		if (!mac_ok(s))
-			return fail(c, "mac '%s' is not of the form 52:54:00:12:34:56", s);
-		snprintf(d->mac, sizeof(d->mac), "%s", s);
-	}
-	return 0;
-}
-
-static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_config *d)
-{
-	char sys[PATH_MAX];
-	const char *s;
-	int r;
-
-	if (check_keys(c, g, vfio_keys, "a vfio device") < 0)
-		return -1;
-	if ((r = get_string(c, g, "host", &s)) < 0)
-		return -1;
-	if (!r)
-		return fail(c, "vfio needs host = \"DDDD:BB:DD.F\"");
-	if (pci_addr_parse(s, d->host, sizeof(d->host)) < 0)
-		return fail(c, "vfio host address '%s' is not a PCI address (expected DDDD:BB:DD.F)", s);
-	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s", d->host);
-	if (access(sys, F_OK) < 0)
-		return fail(c, "vfio host address %s: no such PCI device on this host", d->host);
-	return 0;
-}
-
-static int parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
-			struct dev_config *d)
-{
-	const char *type;
-	unsigned int t;
-	int r;
-
-	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(c, "expected a group { type = ...; }");
-	if ((r = get_string(c, g, "type", &type)) < 0)
-		return -1;
-	if (!r)
-		return fail(c, "missing type = (nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)");
-	for (t = 0; t < NTYPES; t++)
-		if (!strcmp(type, type_names[t]))
-			break;
-	if (t == NTYPES)
-		return fail(c, "unknown type '%s' (expected nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)",
-			    type);
-	d->type = (enum dev_type)t;
-	if (dev_is_disk(d->type))
-		return parse_disk(c, cfg, g, d);
-	if (dev_is_nic(d->type))
-		return parse_nic(c, g, d);
-	return parse_vfio(c, g, d);
-}
-
 static int parse_modules(struct ctx *c, const config_setting_t *vmg, struct vm_config *vm)
 {
 	const config_setting_t *m = config_setting_get_member(vmg, "modules");
@@ -385,16 +225,16 @@ static int parse_modules(struct ctx *c, const config_setting_t *vmg, struct vm_c
 	if (!m)
 		return 0;
 	if (config_setting_type(m) != CONFIG_TYPE_ARRAY && config_setting_type(m) != CONFIG_TYPE_LIST)
-		return fail(c, "modules must be a list of names, e.g. [ \"e1000\" ]");
+		return cfg_fail(c, "modules must be a list of names, e.g. [ \"e1000\" ]");
 	n = config_setting_length(m);
 	if (n > CFG_MAX_MODULES)
-		return fail(c, "too many modules (at most %d)", CFG_MAX_MODULES);
+		return cfg_fail(c, "too many modules (at most %d)", CFG_MAX_MODULES);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(m, (unsigned int)i);
 		const char *s = config_setting_get_string(e);
 
-		if (!s || !name_ok(s, sizeof(vm->modules[0]), "-_"))
-			return fail(c, "modules[%d] is not a module name", i);
+		if (!s || !cfg_name_ok(s, sizeof(vm->modules[0]), "-_"))
+			return cfg_fail(c, "modules[%d] is not a module name", i);
 		snprintf(vm->modules[vm->nmodules++], sizeof(vm->modules[0]), "%s", s);
 	}
 	return 0;
@@ -409,36 +249,36 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 	int r, i, n;
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(c, "vms[%d] must be a group { name = ...; }", idx);
-	if ((r = get_string(c, g, "name", &name)) < 0)
+		return cfg_fail(c, "vms[%d] must be a group { name = ...; }", idx);
+	if ((r = cfg_get_string(c, g, "name", &name)) < 0)
 		return -1;
 	if (!r)
-		return fail(c, "vms[%d] has no name", idx);
-	if (!name_ok(name, CFG_NAME_MAX, "-_"))
-		return fail(c, "vm name '%s' must be 1-31 letters, digits, '-' or '_'", name);
+		return cfg_fail(c, "vms[%d] has no name", idx);
+	if (!cfg_name_ok(name, CFG_NAME_MAX, "-_"))
+		return cfg_fail(c, "vm name '%s' must be 1-31 letters, digits, '-' or '_'", name);
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	c->vm = vm->name;
-	if (check_keys(c, g, vm_keys, "a vm") < 0)
+	if (cfg_check_keys(c, g, vm_keys, "a vm") < 0)
 		return -1;
 	vm->memory_mb = 128;
 	vm->max_restarts = 3;
 	vm->channel_size = 4u << 20;
-	if (get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
-	    get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
-	    get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0)
+	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
+	    cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
+	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0)
 		return -1;
 	ch = config_setting_get_member(g, "channel");
 	if (ch) {
 		if (config_setting_type(ch) != CONFIG_TYPE_GROUP)
-			return fail(c, "channel must be a group { size = \"4M\"; }");
-		if (check_keys(c, ch, chan_keys, "channel") < 0 ||
-		    get_size(c, ch, "size", &vm->channel_size) < 0)
+			return cfg_fail(c, "channel must be a group { size = \"4M\"; }");
+		if (cfg_check_keys(c, ch, chan_keys, "channel") < 0 ||
+		    cfg_get_size(c, ch, "size", &vm->channel_size) < 0)
 			return -1;
 		if (vm->channel_size & (vm->channel_size - 1))
-			return fail(c, "channel size %llu is not a power of two",
+			return cfg_fail(c, "channel size %llu is not a power of two",
 				    (unsigned long long)vm->channel_size);
 		if (vm->channel_size < MIN_CHANNEL || vm->channel_size > MAX_CHANNEL)
-			return fail(c, "channel size %llu is out of range (64K..1G)",
+			return cfg_fail(c, "channel size %llu is out of range (64K..1G)",
 				    (unsigned long long)vm->channel_size);
 	}
 	if (parse_modules(c, g, vm) < 0)
@@ -447,18 +287,18 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 	if (!devs)
 		return 0;
 	if (config_setting_type(devs) != CONFIG_TYPE_LIST)
-		return fail(c, "devices must be a list ( { type = ...; }, ... )");
+		return cfg_fail(c, "devices must be a list ( { type = ...; }, ... )");
 	n = config_setting_length(devs);
 	if (n > CFG_MAX_DEVS)
-		return fail(c, "too many devices (at most %d)", CFG_MAX_DEVS);
+		return cfg_fail(c, "too many devices (at most %d)", CFG_MAX_DEVS);
 	for (i = 0; i < n; i++) {
 		struct dev_config *d = &vm->devs[i];
 
 		c->dev = i + 1;
-		if (parse_device(c, cfg, config_setting_get_elem(devs, (unsigned int)i), d) < 0)
+		if (cfg_parse_device(c, cfg, config_setting_get_elem(devs, (unsigned int)i), d) < 0)
 			return -1;
 		if (d->type == DEV_AHCI && ++nahci > 6)
-			return fail(c, "at most 6 ahci disks (ports of the q35 AHCI controller)");
+			return cfg_fail(c, "at most 6 ahci disks (ports of the q35 AHCI controller)");
 		vm->ndevs++;
 	}
 	c->dev = 0;
@@ -471,18 +311,18 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 	const char *img;
 	int i, j, n, r;
 
-	if (check_keys(c, root, top_keys, "the top level") < 0)
+	if (cfg_check_keys(c, root, top_keys, "the top level") < 0)
 		return -1;
-	if ((r = get_string(c, root, "image", &img)) < 0)
+	if ((r = cfg_get_string(c, root, "image", &img)) < 0)
 		return -1;
 	if (r)
-		resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
+		cfg_resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
 	vms = config_setting_get_member(root, "vms");
 	if (!vms || config_setting_type(vms) != CONFIG_TYPE_LIST || config_setting_length(vms) == 0)
-		return fail(c, "no driver VMs: expected vms = ( { name = \"...\"; ... } );");
+		return cfg_fail(c, "no driver VMs: expected vms = ( { name = \"...\"; ... } );");
 	n = config_setting_length(vms);
 	if (n > CFG_MAX_VMS)
-		return fail(c, "too many vms (at most %d)", CFG_MAX_VMS);
+		return cfg_fail(c, "too many vms (at most %d)", CFG_MAX_VMS);
 	for (i = 0; i < n; i++) {
 		c->vm = NULL;
 		c->dev = 0;
@@ -490,7 +330,7 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 			return -1;
 		for (j = 0; j < i; j++)
 			if (!strcmp(cfg->vms[j].name, cfg->vms[i].name))
-				return fail(c, "duplicate vm name (vms %d and %d)", j + 1, i + 1);
+				return cfg_fail(c, "duplicate vm name (vms %d and %d)", j + 1, i + 1);
 		cfg->nvms++;
 	}
 	return 0;
@@ -508,12 +348,12 @@ int config_load(const char *path, struct ddvm_config *out, char *err, size_t err
 	snprintf(out->path, sizeof(out->path), "%s", path);
 	f = fopen(path, "r");
 	if (!f)
-		return fail(&c, "cannot read config: %s", strerror(errno));
+		return cfg_fail(&c, "cannot read config: %s", strerror(errno));
 	if (path[0] == '/') {
 		snprintf(out->dir, sizeof(out->dir), "%s", path);
 	} else if (!getcwd(out->dir, sizeof(out->dir) / 2)) {
 		fclose(f);
-		return fail(&c, "cannot resolve relative path: %s", strerror(errno));
+		return cfg_fail(&c, "cannot resolve relative path: %s", strerror(errno));
 	} else {
 		size_t n = strlen(out->dir);
 

@@ -78,6 +78,7 @@ int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t er
 		abs_in(out->dir, val, out->initramfs, sizeof(out->initramfs));
 	get_str(&lc, "cmdline", out->cmdline, sizeof(out->cmdline), 0);
 	get_str(&lc, "release", out->release, sizeof(out->release), 0);
+	get_str(&lc, "modules", out->modules, sizeof(out->modules), 0);
 	get_str(&lc, "boot", boot, sizeof(boot), 0);
 	if (boot[0] && strcmp(boot, "pvh") && strcmp(boot, "bzimage")) {
 		strfmt(err, errlen, "%s: boot = \"%s\" is not pvh or bzimage", conf, boot);
@@ -93,6 +94,38 @@ int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t er
 out:
 	config_destroy(&lc);
 	return ret;
+}
+
+static int same_module(const char *a, size_t alen, const char *b)
+{
+	size_t i;
+
+	if (strlen(b) != alen)
+		return 0;
+	for (i = 0; i < alen; i++) {
+		char x = a[i] == '-' ? '_' : a[i], y = b[i] == '-' ? '_' : b[i];
+
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+int image_has_module(const struct image_info *img, const char *m)
+{
+	const char *p = img->modules;
+
+	if (!p[0])
+		return 1;
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+
+		if (n && same_module(p, n, m))
+			return 1;
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return 0;
 }
 
 int image_build_exec(int argc, char **argv)

@@ -13,6 +13,7 @@ struct image_info {
 	char cmdline[1024];
 	char release[128];
 	int pvh;			/* boot = "pvh" (else "bzimage") */
+	char modules[1024];		/* drivers in the image, comma-separated ("" = unknown) */
 };
 
 /* The source tree: $DDVM_SRCDIR, else the one compiled in. */
@@ -24,6 +25,9 @@ const char *image_srcdir(void);
  * one error line in err.
  */
 int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen);
+
+/* Is module m (or its '-'/'_' spelling) in the image's list?  Unknown list: yes. */
+int image_has_module(const struct image_info *img, const char *m);
 
 /* `ddvm image build ARGS`: exec SRCDIR/image/build.sh.  Returns only on error. */
 int image_build_exec(int argc, char **argv);

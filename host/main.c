@@ -125,6 +125,22 @@ static int up_wait_child(int rfd, pid_t child, const char *rundir)
 	return 1;
 }
 
+/* A VM needing a driver the image lacks will not see its device: say so early. */
+static void warn_missing_modules(const struct ddvm_config *cfg, const struct image_info *img)
+{
+	char mods[1024], *tok, *save;
+	unsigned int i;
+
+	for (i = 0; i < cfg->nvms; i++) {
+		config_vm_modules(&cfg->vms[i], mods, sizeof(mods));
+		for (tok = strtok_r(mods, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (!image_has_module(img, tok))
+				fprintf(stderr, "ddvm: warning: vm '%s' needs module '%s', which is not in the "
+					"image's module list (%s); rebuild with 'ddvm image build --modules-list ...'\n",
+					cfg->vms[i].name, tok, img->modules);
+	}
+}
+
 static int cmd_up(int argc, char **argv, const char *rundir)
 {
 	static struct ddvm_config cfg;
@@ -156,6 +172,7 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		cli_err("%s", err[0] ? err : sv.accel_reason);
 		return 1;
 	}
+	warn_missing_modules(&cfg, &img);
 	r = rundir_make(rundir);
 	if (r < 0) {
 		cli_err("cannot create run folder %s: %s", rundir, strerror(-r));

@@ -102,6 +102,13 @@ int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *
 		qt[i].req_vector = ddvm_cpu_to_le16(q->req_vector);
 		qt[i].resp_vector = ddvm_cpu_to_le16(q->resp_vector);
 	}
+	for (i = 0; i < l.nqueues; i++) {
+		struct ddvm_queue_target *t = (struct ddvm_queue_target *)((uint8_t *)base +
+							DDVM_QUEUE_TARGET_OFF) + i;
+
+		memcpy(t->target, spec->q[i].target, sizeof(t->target));
+		t->target[sizeof(t->target) - 1] = '\0';
+	}
 	/* Rings start zeroed by the memset above.  Publish last. */
 	__atomic_store_n(&h->host_state, ddvm_cpu_to_le32(DDVM_HOST_SERVING), __ATOMIC_RELEASE);
 	*out = l;

@@ -12,6 +12,7 @@ struct ddvm_queue_spec {
 	uint32_t nslots;	/* power of two */
 	uint64_t data_size;	/* bytes of buffers for this queue */
 	uint16_t req_vector, resp_vector;
+	char target[64];	/* struct ddvm_queue_target, "" if none */
 };
 
 struct ddvm_region_spec {

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/* Supervisor configuration: one device entry (disk, NIC or vfio), validated. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_priv.h"
+
+static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly", NULL };
+static const char *const nic_keys[] = { "type", "net", "mac", NULL };
+static const char *const vfio_keys[] = { "type", "host", NULL };
+
+static int mac_ok(const char *m)
+{
+	unsigned int i;
+
+	if (strlen(m) != 17)
+		return 0;
+	for (i = 0; i < 17; i++)
+		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
+			return 0;
+	return 1;
+}
+
+/* "BB:DD.F" or "DDDD:BB:DD.F" -> canonical lower-case "dddd:bb:dd.f". */
+static int pci_addr_parse(const char *s, char *out, size_t len)
+{
+	unsigned int d = 0, b, dev, f;
+	char tail;
+
+	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) != 4) {
+		d = 0;
+		if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) != 3)
+			return -1;
+	}
+	if (dev > 0x1f || f > 7)
+		return -1;
+	snprintf(out, len, "%04x:%02x:%02x.%x", d, b, dev, f);
+	return 0;
+}
+
+static int parse_disk(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+		      struct dev_config *d)
+{
+	const char *s;
+	struct stat st;
+	int r;
+
+	if (cfg_check_keys(c, g, disk_keys, "a disk device") < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "file", &s)) < 0)
+		return -1;
+	if (!r || !*s)
+		return cfg_fail(c, "%s needs file = \"PATH\"", dev_type_name(d->type));
+	cfg_resolve_path(cfg, s, d->file, sizeof(d->file));
+	if (cfg_get_size(c, g, "size", &d->size) < 0 || cfg_get_bool(c, g, "create", &d->create) < 0 ||
+	    cfg_get_bool(c, g, "readonly", &d->readonly) < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "serial", &s)) < 0)
+		return -1;
+	if (r) {
+		if (!cfg_name_ok(s, 21, "-_."))
+			return cfg_fail(c, "serial '%s' must be 1-20 letters, digits, '-', '_' or '.'", s);
+		snprintf(d->serial, sizeof(d->serial), "%s", s);
+	}
+	if (stat(d->file, &st) == 0) {
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+			return cfg_fail(c, "backing file '%s' is not a regular file or block device", d->file);
+	} else if (errno != ENOENT) {
+		return cfg_fail(c, "backing file '%s': %s", d->file, strerror(errno));
+	} else if (!d->create) {
+		return cfg_fail(c, "backing file '%s' does not exist (set create = true to create it)",
+			    d->file);
+	} else if (!d->size) {
+		return cfg_fail(c, "backing file '%s' does not exist and has no size = to create it with",
+			    d->file);
+	} else if (d->size % 512) {
+		return cfg_fail(c, "size must be a multiple of 512 bytes");
+	}
+	return 0;
+}
+
+static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config *d)
+{
+	const char *s;
+	int r;
+
+	if (cfg_check_keys(c, g, nic_keys, "a network device") < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "net", &s)) < 0)
+		return -1;
+	d->net = NET_ISOLATED;
+	if (r && !strcmp(s, "none")) {
+		d->net = NET_NONE;
+	} else if (r && !strncmp(s, "tap:", 4)) {
+		if (!cfg_name_ok(s + 4, 16, "-_."))
+			return cfg_fail(c, "net '%s': tap interface name must be 1-15 letters, digits, '-', '_', '.'", s);
+		d->net = NET_TAP;
+		snprintf(d->tap, sizeof(d->tap), "%s", s + 4);
+	} else if (r && strcmp(s, "isolated")) {
+		return cfg_fail(c, "net '%s' is not one of \"isolated\", \"tap:IFNAME\", \"none\"", s);
+	}
+	if ((r = cfg_get_string(c, g, "mac", &s)) < 0)
+		return -1;
+	if (r) {
+		if (!mac_ok(s))
+			return cfg_fail(c, "mac '%s' is not of the form 52:54:00:12:34:56", s);
+		snprintf(d->mac, sizeof(d->mac), "%s", s);
+	}
+	return 0;
+}
+
+static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_config *d)
+{
+	char sys[PATH_MAX];
+	const char *s;
+	int r;
+
+	if (cfg_check_keys(c, g, vfio_keys, "a vfio device") < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "host", &s)) < 0)
+		return -1;
+	if (!r)
+		return cfg_fail(c, "vfio needs host = \"DDDD:BB:DD.F\"");
+	if (pci_addr_parse(s, d->host, sizeof(d->host)) < 0)
+		return cfg_fail(c, "vfio host address '%s' is not a PCI address (expected DDDD:BB:DD.F)", s);
+	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s", d->host);
+	if (access(sys, F_OK) < 0)
+		return cfg_fail(c, "vfio host address %s: no such PCI device on this host", d->host);
+	return 0;
+}
+
+int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+			struct dev_config *d)
+{
+	const char *type;
+	unsigned int t;
+	int r;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return cfg_fail(c, "expected a group { type = ...; }");
+	if ((r = cfg_get_string(c, g, "type", &type)) < 0)
+		return -1;
+	if (!r)
+		return cfg_fail(c, "missing type = (nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)");
+	for (t = 0; t < DEV_NTYPES; t++)
+		if (!strcmp(type, cfg_type_names[t]))
+			break;
+	if (t == DEV_NTYPES)
+		return cfg_fail(c, "unknown type '%s' (expected nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)",
+			    type);
+	d->type = (enum dev_type)t;
+	if (dev_is_disk(d->type))
+		return parse_disk(c, cfg, g, d);
+	if (dev_is_nic(d->type))
+		return parse_nic(c, g, d);
+	return parse_vfio(c, g, d);
+}
