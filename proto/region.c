@@ -209,3 +209,60 @@ int ddvm_pci_read(const volatile void *base, const struct ddvm_layout *l,
 	}
 	return DDVM_PCI_BUSY;
 }
+
+static int pow2_in(uint32_t v, uint32_t lo, uint32_t hi)
+{
+	return v >= lo && v <= hi && (v & (v - 1)) == 0;
+}
+
+int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l, uint32_t i,
+			  struct ddvm_queue_state_info *o)
+{
+	const volatile struct ddvm_queue_state *s;
+	uint32_t k;
+
+	if (i >= l->nqueues)
+		return -1;
+	s = (const volatile struct ddvm_queue_state *)((const volatile uint8_t *)base +
+						       DDVM_QUEUE_STATE_OFF) + i;
+	o->state = rd32(&s->state);
+	o->error = rd32(&s->error);
+	o->capacity = rd64(&s->capacity);
+	o->logical_block_size = rd32(&s->logical_block_size);
+	o->physical_block_size = rd32(&s->physical_block_size);
+	o->max_transfer = rd32(&s->max_transfer);
+	o->features = rd32(&s->features);
+	for (k = 0; k < 6; k++)
+		o->mac[k] = LOAD(&s->mac[k]);
+	o->link_up = rd16(&s->link_up) ? 1 : 0;
+	o->mtu = rd32(&s->mtu);
+	ddvm_copy_str(o->dev_name, s->dev_name, sizeof(s->dev_name));
+	if (o->state > DDVM_QS_ERROR) {
+		o->state = DDVM_QS_ERROR;
+		o->error = DDVM_QE_BOGUS;
+	}
+	if (o->state == DDVM_QS_READY && l->q[i].kind == DDVM_QK_BLOCK) {
+		uint32_t lbs = o->logical_block_size;
+
+		if (!pow2_in(lbs, 512, 65536) ||
+		    !pow2_in(o->physical_block_size, lbs, 65536) ||
+		    o->capacity % lbs != 0 || o->max_transfer == 0 ||
+		    o->max_transfer % lbs != 0 || o->max_transfer > l->q[i].data_size) {
+			o->state = DDVM_QS_ERROR;
+			o->error = DDVM_QE_BOGUS;
+		}
+	}
+	return 0;
+}
+
+void ddvm_queue_target_read(const volatile void *base, uint32_t i, char out[65])
+{
+	const volatile struct ddvm_queue_target *t;
+
+	out[0] = '\0';
+	if (i >= DDVM_MAX_QUEUES)
+		return;
+	t = (const volatile struct ddvm_queue_target *)((const volatile uint8_t *)base +
+							DDVM_QUEUE_TARGET_OFF) + i;
+	ddvm_copy_str(out, t->target, sizeof(t->target));
+}

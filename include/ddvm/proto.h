@@ -16,6 +16,8 @@
  *
  *   0x0000  struct ddvm_region_hdr     magic, version, layout, driver-VM state
  *   0x0400  struct ddvm_queue_desc[]   queue table (hdr.queue_table_off)
+ *   0x0800  struct ddvm_queue_state[]  per-queue device state written by the driver VM
+ *   0x0c00  struct ddvm_queue_target[] which device each queue serves (host-written)
  *   0x1000  struct ddvm_pci_entry[]    PCI translation (hdr.pci_table_off)
  *   ...     per queue: request ring, response ring, data buffers
  *
@@ -63,6 +65,8 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 #define DDVM_HDR_SIZE		0x1000u	/* header page incl. queue table */
 #define DDVM_QUEUE_TABLE_OFF	0x400u
 #define DDVM_MAX_QUEUES		16u
+#define DDVM_QUEUE_STATE_OFF	0x800u
+#define DDVM_QUEUE_TARGET_OFF	0xc00u
 #define DDVM_MIN_REGION_SIZE	0x10000u	/* 64 KiB */
 #define DDVM_MAX_RING_SLOTS	4096u
 #define DDVM_ALIGN		64u	/* rings, slots, tables: cache-line aligned */
@@ -183,6 +187,57 @@ struct ddvm_ring_shared {
 	uint8_t pad1[52];
 };
 
+/* ddvm_queue_state.state */
+#define DDVM_QS_ABSENT		0u	/* not (yet) served by the driver VM */
+#define DDVM_QS_READY		1u	/* device open, requests are served */
+#define DDVM_QS_ERROR		2u	/* cannot serve: see ddvm_queue_state.error */
+
+/* ddvm_queue_state.error */
+#define DDVM_QE_NONE		0u
+#define DDVM_QE_NODEV		1u	/* the target names no device in the driver VM */
+#define DDVM_QE_OPEN		2u	/* the device exists but could not be opened */
+#define DDVM_QE_TARGET		3u	/* the target string is malformed */
+#define DDVM_QE_BUFFERS		4u	/* the queue's data area is unusable */
+#define DDVM_QE_BOGUS		5u	/* (client-side) the driver VM published nonsense */
+
+/* ddvm_queue_state.features (block) */
+#define DDVM_BLK_F_RO		0x01u	/* read-only device */
+#define DDVM_BLK_F_FLUSH	0x02u	/* volatile write cache: FLUSH matters */
+#define DDVM_BLK_F_FUA		0x04u	/* FUA writes supported natively */
+#define DDVM_BLK_F_DISCARD	0x08u	/* DISCARD supported */
+#define DDVM_BLK_F_WRITE_ZEROES	0x10u	/* WRITE_ZEROES supported */
+#define DDVM_BLK_F_ZEROES_READ	0x20u	/* discarded blocks read back as zeroes */
+
+/*
+ * Per-queue device state, one entry per queue at DDVM_QUEUE_STATE_OFF,
+ * written by the driver VM (G) once it has opened the queue's device, and
+ * kept current (link state).  64 bytes.
+ */
+struct ddvm_queue_state {
+	ddvm_le32 state;		/* G: DDVM_QS_* */
+	ddvm_le32 error;		/* G: DDVM_QE_* when state is ERROR */
+	ddvm_le64 capacity;		/* G: block: device size in bytes */
+	ddvm_le32 logical_block_size;	/* G: block: bytes, power of two >= 512 */
+	ddvm_le32 physical_block_size;	/* G: block: bytes, power of two */
+	ddvm_le32 max_transfer;		/* G: block: largest len in one request */
+	ddvm_le32 features;		/* G: block: DDVM_BLK_F_* */
+	uint8_t mac[6];			/* G: net: station address */
+	ddvm_le16 link_up;		/* G: net: 1 carrier up, 0 down */
+	ddvm_le32 mtu;			/* G: net: bytes of L3 payload */
+	char dev_name[16];		/* G: Linux name of the device served */
+	ddvm_le32 reserved[1];		/* G: 0 */
+};
+
+/*
+ * Which device a queue serves, at DDVM_QUEUE_TARGET_OFF, host-written:
+ * "pci=DDDD:BB:DD.F" (the disk or netdev under that PCI function of the
+ * driver VM, found through the PCI translation), optionally followed by
+ * " n=N" for the Nth such disk/netdev (default 0).  NUL-padded.  64 bytes.
+ */
+struct ddvm_queue_target {
+	char target[64];		/* H */
+};
+
 /* Operations (ddvm_slot.op). */
 #define DDVM_OP_PING		1u	/* ctrl: echo arg0 back; no data */
 #define DDVM_OP_READ		16u	/* block: read len bytes at offset into buf */
@@ -245,6 +300,12 @@ DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, heartbeat) == 0x50
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, kernel_release) == 0x68, "release offset");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_desc) == 64, "queue desc size");
 DDVM_STATIC_ASSERT(DDVM_QUEUE_TABLE_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_HDR_SIZE, "queue table fits");
+DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_state) == 64, "queue state size");
+DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_queue_state, mac) == 32, "queue state mac");
+DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_queue_state, dev_name) == 44, "queue state name");
+DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_target) == 64, "queue target size");
+DDVM_STATIC_ASSERT(DDVM_QUEUE_STATE_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_QUEUE_TARGET_OFF, "state table fits");
+DDVM_STATIC_ASSERT(DDVM_QUEUE_TARGET_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_HDR_SIZE, "target table fits");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_ring_shared) == 128, "ring header size");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_ring_shared, cons) == 64, "cons on own line");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_slot) == 64, "slot size");

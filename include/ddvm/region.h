@@ -80,6 +80,30 @@ struct ddvm_pci_info {
 int ddvm_pci_read(const volatile void *base, const struct ddvm_layout *l,
 		  struct ddvm_pci_info *out, uint32_t max, uint32_t *count);
 
+/* A queue's device state, validated (host / client side). */
+struct ddvm_queue_state_info {
+	uint32_t state, error;		/* DDVM_QS_*, DDVM_QE_* (unknown -> ERROR) */
+	uint64_t capacity;		/* block: multiple of logical_block_size */
+	uint32_t logical_block_size, physical_block_size, max_transfer, features;
+	uint8_t mac[6];
+	uint32_t link_up, mtu;
+	char dev_name[17];
+};
+
+/*
+ * Client side: copy and validate queue i's state.  For a READY block queue
+ * whose parameters are impossible (block sizes not 2^n in [512, 65536],
+ * physical < logical, capacity not a multiple of the logical block size,
+ * max_transfer 0, not a multiple of it, or larger than the data area), or an
+ * unknown state, the copy says DDVM_QS_ERROR / DDVM_QE_BOGUS.
+ * Returns 0, or -1 if i is out of range.
+ */
+int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l, uint32_t i,
+			  struct ddvm_queue_state_info *out);
+
+/* Driver side: copy queue i's target string (NUL-terminated, printable). */
+void ddvm_queue_target_read(const volatile void *base, uint32_t i, char out[65]);
+
 /* Copy a fixed-size, possibly unterminated string; non-printables -> '?'. */
 void ddvm_copy_str(char *dst, const volatile char *src, uint32_t n);
 

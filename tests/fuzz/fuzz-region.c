@@ -153,6 +153,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A caller asking for fewer entries gets at most that many. */
 	rc = ddvm_pci_read(mem, &l, pci_out, 1, &count);
 	MUST(count <= 1);
+
+	/* Per-queue device state: a READY block queue is always sane. */
+	for (i = 0; i < l.nqueues; i++) {
+		struct ddvm_queue_state_info qs;
+		char target[65];
+
+		MUST(ddvm_queue_state_read(mem, &l, i, &qs) == 0);
+		MUST(qs.state <= DDVM_QS_ERROR && qs.link_up <= 1);
+		MUST(printable(qs.dev_name, sizeof(qs.dev_name)));
+		if (qs.state == DDVM_QS_READY && l.q[i].kind == DDVM_QK_BLOCK) {
+			MUST(qs.logical_block_size >= 512 && qs.capacity % qs.logical_block_size == 0);
+			MUST(qs.max_transfer && qs.max_transfer <= l.q[i].data_size);
+		}
+		ddvm_queue_target_read(mem, i, target);
+		MUST(printable(target, sizeof(target)));
+	}
+	MUST(ddvm_queue_state_read(mem, &l, l.nqueues, &(struct ddvm_queue_state_info){0}) == -1);
 out:
 	free(mem);
 	return 0;

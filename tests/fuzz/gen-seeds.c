@@ -130,18 +130,18 @@ static int region_seeds(void)
 	s.heartbeat_period_ms = 100;
 	s.pci_table_max = 4;
 	s.nqueues = 1;
-	s.q[0] = (struct ddvm_queue_spec){ DDVM_QK_CTRL, 0, 4, 4096, 0, 0 };
+	s.q[0] = (struct ddvm_queue_spec){ DDVM_QK_CTRL, 0, 4, 4096, 0, 0, "" };
 	rc |= region_seed("ctrl-idle", &s, 0);
 	rc |= region_seed("ctrl-busy", &s, 1);
 
 	s.nqueues = 3;
-	s.q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 8, 8192, 1, 2 };
-	s.q[2] = (struct ddvm_queue_spec){ DDVM_QK_NET, 0, 4, 4096, 2, 3 };
+	s.q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 8, 8192, 1, 2, "" };
+	s.q[2] = (struct ddvm_queue_spec){ DDVM_QK_NET, 0, 4, 4096, 2, 3, "" };
 	rc |= region_seed("three-queues-busy", &s, 1);
 
 	s.nqueues = 2;
 	s.pci_table_max = 0;
-	s.q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 1, 0, 1, 2 };
+	s.q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 1, 0, 1, 2, "" };
 	rc |= region_seed("one-slot-no-pci", &s, 1);
 
 	s.nqueues = 0;

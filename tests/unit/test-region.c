@@ -37,9 +37,9 @@ static void spec_default(struct ddvm_region_spec *s)
 	s->heartbeat_period_ms = 250;
 	s->pci_table_max = 16;
 	s->nqueues = 3;
-	s->q[0] = (struct ddvm_queue_spec){ DDVM_QK_CTRL, 0, 8, 4096, 2, 0 };
-	s->q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 64, 0x10000, 3, 2 };
-	s->q[2] = (struct ddvm_queue_spec){ DDVM_QK_NET, 1, 256, 0x8000, 4, 3 };
+	s->q[0] = (struct ddvm_queue_spec){ DDVM_QK_CTRL, 0, 8, 4096, 2, 0, "" };
+	s->q[1] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, 0, 64, 0x10000, 3, 2, "pci=0000:00:04.0" };
+	s->q[2] = (struct ddvm_queue_spec){ DDVM_QK_NET, 1, 256, 0x8000, 4, 3, "" };
 }
 
 /* Fresh default region; returns its layout. */
@@ -147,7 +147,7 @@ static void test_roundtrip(void)
 	spec_default(&s);
 	s.nqueues = DDVM_MAX_QUEUES;
 	for (i = 0; i < DDVM_MAX_QUEUES; i++)
-		s.q[i] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, (uint16_t)i, 16, 4096, 2, 2 };
+		s.q[i] = (struct ddvm_queue_spec){ DDVM_QK_BLOCK, (uint16_t)i, 16, 4096, 2, 2, "" };
 	CHECK_EQ(ddvm_region_setup(region, REGION_SIZE, &s, &l), 0);
 	CHECK_EQ(ddvm_region_check(region, REGION_SIZE, &got, &d), DDVM_REFUSE_NONE);
 	CHECK_EQ(got.nqueues, DDVM_MAX_QUEUES);
@@ -574,6 +574,79 @@ static void test_strings(void)
 	CHECK(strcmp(ddvm_guest_state_str(DDVM_GUEST_BOGUS), "bogus") == 0);
 }
 
+/* Queue targets round-trip; queue state is validated before a client uses it. */
+static void test_queue_state(void)
+{
+	struct ddvm_layout l = fresh();
+	struct ddvm_queue_state *qs = (struct ddvm_queue_state *)(region + DDVM_QUEUE_STATE_OFF);
+	struct ddvm_queue_target *qt = (struct ddvm_queue_target *)(region + DDVM_QUEUE_TARGET_OFF);
+	struct ddvm_queue_state_info o;
+	char t[65];
+
+	ddvm_queue_target_read(region, 1, t);
+	CHECK(strcmp(t, "pci=0000:00:04.0") == 0);
+	ddvm_queue_target_read(region, 0, t);
+	CHECK(t[0] == '\0');
+	ddvm_queue_target_read(region, DDVM_MAX_QUEUES, t);	/* out of range: empty */
+	CHECK(t[0] == '\0');
+	memset(qt[2].target, 'x', sizeof(qt[2].target));	/* unterminated */
+	qt[2].target[3] = '\n';
+	ddvm_queue_target_read(region, 2, t);
+	CHECK(strlen(t) == 64 && t[3] == '?');
+
+	CHECK_EQ(ddvm_queue_state_read(region, &l, l.nqueues, &o), -1);
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 1, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_ABSENT);
+
+	/* A sane READY block queue passes through unchanged. */
+	qs[1].state = DDVM_QS_READY;
+	qs[1].capacity = 1 << 20;
+	qs[1].logical_block_size = 512;
+	qs[1].physical_block_size = 4096;
+	qs[1].max_transfer = 0x10000;
+	qs[1].features = DDVM_BLK_F_FLUSH | DDVM_BLK_F_DISCARD;
+	memcpy(qs[1].dev_name, "nvme0n1", 8);
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 1, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_READY);
+	CHECK_EQ(o.capacity, 1u << 20);
+	CHECK_EQ(o.features, DDVM_BLK_F_FLUSH | DDVM_BLK_F_DISCARD);
+	CHECK(strcmp(o.dev_name, "nvme0n1") == 0);
+
+	/* Each impossible parameter turns the copy into ERROR/BOGUS. */
+#define BOGUS_IF(field, val) do {						\
+	struct ddvm_queue_state save_ = qs[1];					\
+	qs[1].field = (val);							\
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 1, &o), 0);			\
+	CHECK_EQ(o.state, DDVM_QS_ERROR);					\
+	CHECK_EQ(o.error, DDVM_QE_BOGUS);					\
+	qs[1] = save_;								\
+} while (0)
+	BOGUS_IF(logical_block_size, 0);
+	BOGUS_IF(logical_block_size, 256);
+	BOGUS_IF(logical_block_size, 513);
+	BOGUS_IF(logical_block_size, 1u << 17);
+	BOGUS_IF(physical_block_size, 256);
+	BOGUS_IF(physical_block_size, 3000);
+	BOGUS_IF(capacity, (1 << 20) + 1);
+	BOGUS_IF(max_transfer, 0);
+	BOGUS_IF(max_transfer, 1000);
+	BOGUS_IF(max_transfer, 0x20000);	/* more than the data area */
+	BOGUS_IF(state, 7);
+#undef BOGUS_IF
+
+	/* Net queue: MAC, link and name copied; link is 0 or 1. */
+	memcpy(qs[2].mac, "\x52\x54\x00\x12\x34\x56", 6);
+	qs[2].state = DDVM_QS_READY;
+	qs[2].link_up = 77;
+	qs[2].mtu = 1500;
+	memset(qs[2].dev_name, 'e', sizeof(qs[2].dev_name));
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_READY);
+	CHECK_EQ(o.link_up, 1u);
+	CHECK_EQ(o.mac[5], 0x56);
+	CHECK_EQ(strlen(o.dev_name), 16u);
+}
+
 int main(void)
 {
 	region = aligned_alloc(4096, REGION_SIZE);
@@ -587,6 +660,7 @@ int main(void)
 	test_pci_read();
 	test_setup_refusals();
 	test_strings();
+	test_queue_state();
 	free(region);
 	return check_summary("test-region");
 }
