@@ -1,7 +1,7 @@
 # ddvm — top-level build.  `make demo` and `make test` are the two entry points
 # (see README.md); both install missing Debian packages themselves.
 
-CC      ?= gcc
+CC      := gcc
 BUILD   ?= build
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g

@@ -101,3 +101,10 @@ $(FUZZ_DIR)/gen-seeds: tests/fuzz/gen-seeds.c $(UNIT_DEPS)
 
 fuzz-seeds: $(FUZZ_DIR)/gen-seeds
 	$(FUZZ_DIR)/gen-seeds tests/fuzz
+
+# The ivshmem server test links the supervisor's server code.
+UNIT_BINS += $(UNIT_DIR)/test-ivshmem-server
+$(UNIT_DIR)/test-ivshmem-server: tests/unit/test-ivshmem-server.c host/ivshmem_server.c \
+		host/ivshmem_server.h host/log.c host/log.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< host/ivshmem_server.c host/log.c
