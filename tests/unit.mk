@@ -104,6 +104,7 @@ fuzz-seeds: $(FUZZ_DIR)/gen-seeds
 
 # The ivshmem server test links the supervisor's server code.
 UNIT_BINS += $(UNIT_DIR)/test-ivshmem-server
+unit: $(UNIT_DIR)/test-ivshmem-server
 $(UNIT_DIR)/test-ivshmem-server: tests/unit/test-ivshmem-server.c host/ivshmem_server.c \
 		host/ivshmem_server.h host/log.c host/log.h
 	@mkdir -p $(dir $@)
