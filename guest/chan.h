@@ -30,6 +30,8 @@
 #define DDVM_HB_MIN_MS		50
 #define DDVM_HB_MAX_MS		60000
 
+struct ddvm_blkq;
+
 /* One control queue: we consume requests and produce responses. */
 struct ddvm_ctrlq {
 	struct ddvm_ring req, resp;
@@ -55,6 +57,11 @@ struct ddvm_chan {
 	struct delayed_work hb_work;
 	bool stopping;
 
+	/* Block translation (blk_*.c): one entry per DDVM_QK_BLOCK queue. */
+	struct ddvm_blkq *blk[DDVM_MAX_QUEUES];
+	unsigned int nblk;
+	struct workqueue_struct *blk_wq;
+
 	/* PCI translation table: what we last published, and a scratch copy. */
 	struct ddvm_pci_entry *pci_cur, *pci_new;
 	u32 pci_cur_count;
@@ -64,12 +71,19 @@ struct ddvm_chan {
 
 /* chan_main.c */
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector);
+void ddvm_chan_ring_peer(struct ddvm_chan *c, u16 peer, u16 vector);
 void ddvm_chan_set_state(struct ddvm_chan *c, u32 state);
 
 /* chan_ctrl.c */
 int ddvm_ctrl_init(struct ddvm_chan *c);
 void ddvm_ctrl_work(struct work_struct *w);
 void ddvm_hb_work(struct work_struct *w);
+
+/* blk_queue.c: block translation, driven by the channel */
+int ddvm_blk_init(struct ddvm_chan *c);
+void ddvm_blk_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */
+void ddvm_blk_stop(struct ddvm_chan *c);
+void ddvm_blk_free(struct ddvm_chan *c);
 
 /* pci_table.c */
 int ddvm_pci_table_init(struct ddvm_chan *c);

@@ -153,5 +153,6 @@ void ddvm_hb_work(struct work_struct *w)
 	WRITE_ONCE(c->hdr->heartbeat, cpu_to_le64(beat));
 	ddvm_pci_table_update(c);
 	queue_work(system_wq, &c->ctrl_work);
+	ddvm_blk_kick(c, -1);	/* also finds disks that appeared since */
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
 }

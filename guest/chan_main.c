@@ -21,6 +21,12 @@ void ddvm_chan_ring(struct ddvm_chan *c, u16 vector)
 	writel(((u32)c->layout.host_peer_id << 16) | vector, c->regs + DDVM_REG_DOORBELL);
 }
 
+/* Ring another peer (a client named in a queue's ring header). */
+void ddvm_chan_ring_peer(struct ddvm_chan *c, u16 peer, u16 vector)
+{
+	writel(((u32)peer << 16) | vector, c->regs + DDVM_REG_DOORBELL);
+}
+
 void ddvm_chan_set_state(struct ddvm_chan *c, u32 state)
 {
 	smp_store_release(&c->hdr->guest_state, cpu_to_le32(state));
@@ -102,10 +108,15 @@ static void chan_attach(struct ddvm_chan *c)
 static irqreturn_t chan_irq(int irq, void *data)
 {
 	struct ddvm_chan *c = data;
+	int i;
 
-	/* Every vector of ours means "look at your queues". */
-	if (!READ_ONCE(c->stopping))
-		queue_work(system_wq, &c->ctrl_work);
+	if (READ_ONCE(c->stopping))
+		return IRQ_HANDLED;
+	/* Control queues look at every doorbell; a block queue at its own vector. */
+	queue_work(system_wq, &c->ctrl_work);
+	for (i = 0; i < c->nvec; i++)
+		if (pci_irq_vector(c->pdev, i) == irq)
+			ddvm_blk_kick(c, i);
 	return IRQ_HANDLED;
 }
 
@@ -224,9 +235,12 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = ddvm_ctrl_init(c);
 	if (rc)
 		goto err_stop;
+	rc = ddvm_blk_init(c);
+	if (rc)
+		goto err_blk;
 	rc = ddvm_pci_table_init(c);
 	if (rc)
-		goto err_stop;
+		goto err_blk;
 	rc = chan_setup_irqs(c);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot request doorbell interrupts: %d\n", rc);
@@ -235,14 +249,17 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, c);
 	ddvm_pci_table_update(c);
 	ddvm_chan_set_state(c, DDVM_GUEST_READY);
-	dev_info(&pdev->dev, "ready: %u control queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
-		 c->nctrl, c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
+	dev_info(&pdev->dev, "ready: %u control queue(s), %u block queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
+		 c->nctrl, c->nblk, c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
 	queue_work(system_wq, &c->ctrl_work);
+	ddvm_blk_kick(c, -1);
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
 	return 0;
 
 err_table:
 	ddvm_pci_table_free(c);
+err_blk:
+	ddvm_blk_free(c);
 err_stop:
 	ddvm_chan_set_state(c, DDVM_GUEST_STOPPING);
 err_unmap:
@@ -259,6 +276,7 @@ static void chan_stop(struct ddvm_chan *c)
 	chan_free_irqs(c);
 	cancel_delayed_work_sync(&c->hb_work);
 	cancel_work_sync(&c->ctrl_work);
+	ddvm_blk_stop(c);
 }
 
 static void chan_remove(struct pci_dev *pdev)
@@ -266,6 +284,7 @@ static void chan_remove(struct pci_dev *pdev)
 	struct ddvm_chan *c = pci_get_drvdata(pdev);
 
 	chan_stop(c);
+	ddvm_blk_free(c);
 	ddvm_pci_table_free(c);
 	chan_unmap(c);
 	kfree(c);

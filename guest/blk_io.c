@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Block translation: serving a block queue's request ring.
+ *
+ * One work item per queue does everything that touches the rings, so
+ * producer and consumer access are serialized without locks: it reaps
+ * completed bios, pushes responses (in completion order; those that do not
+ * fit stay queued in order until the client makes room), then pops new
+ * requests while it has a free request context (at most min(nslots, 256)
+ * in flight).  Each popped slot is copied once and validated; an invalid
+ * one is answered at once and never executed.  Valid ones become bios on
+ * the block device, below the page cache: data is copied between the
+ * region and the context's own bounce pages (data path (a)).
+ *
+ * bi_end_io (any context) only records the status and queues the work.
+ */
+#include <linux/highmem.h>
+
+#include "blk.h"
+
+#define BLK_WORK_BATCH	4	/* rounds of nreq requests per run before yielding */
+
+void ddvm_blkq_ring_client(struct ddvm_blkq *q)
+{
+	/* The client names itself; a wrong id only misdirects a doorbell. */
+	u32 peer = le32_to_cpu(READ_ONCE(q->req.sh->client_peer_id));
+
+	ddvm_chan_ring_peer(q->c, (u16)peer, q->resp_vector);
+}
+
+static void blkq_corrupt(struct ddvm_blkq *q, const char *ring)
+{
+	if (q->dead)
+		return;
+	q->dead = true;
+	dev_err(&q->c->pdev->dev, "block queue %u: %s ring index is impossible: no longer serving this queue\n",
+		q->qidx, ring);
+	ddvm_blkq_set_state(q, DDVM_QS_ERROR, DDVM_QE_BUFFERS);
+}
+
+/* Copy between the request's buffer in the region and its bounce pages. */
+static void blkq_copy(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool to_region)
+{
+	u8 *buf = (u8 *)q->c->region + le64_to_cpu(r->slot.buf_off);
+	u32 len = le32_to_cpu(r->slot.len), n;
+	unsigned int i;
+
+	for (i = 0; len; i++, buf += n, len -= n) {
+		n = min_t(u32, len, PAGE_SIZE);
+		if (to_region)
+			memcpy(buf, page_address(r->pages[i]), n);
+		else
+			memcpy(page_address(r->pages[i]), buf, n);
+	}
+}
+
+/* Validate a request (our private copy).  DDVM_S_OK or why not. */
+static u32 blkq_check(const struct ddvm_blkq *q, const struct ddvm_slot *s)
+{
+	u16 op = le16_to_cpu(s->op), flags = le16_to_cpu(s->flags);
+	u64 off = le64_to_cpu(s->offset), buf = le64_to_cpu(s->buf_off), rel, k;
+	u32 len = le32_to_cpu(s->len), mask = q->lbs - 1;
+	bool rw = op == DDVM_OP_READ || op == DDVM_OP_WRITE;
+
+	if (!rw && op != DDVM_OP_FLUSH && op != DDVM_OP_DISCARD && op != DDVM_OP_WRITE_ZEROES)
+		return DDVM_S_NOTSUPP;
+	if (flags & ~DDVM_F_FUA)
+		return DDVM_S_INVAL;
+	if (op == DDVM_OP_FLUSH)
+		return DDVM_S_OK;	/* offset, len and buf_off are ignored */
+	if (op != DDVM_OP_READ && (q->features & DDVM_BLK_F_RO))
+		return DDVM_S_NOTSUPP;
+	if (op == DDVM_OP_DISCARD && !(q->features & DDVM_BLK_F_DISCARD))
+		return DDVM_S_NOTSUPP;
+	if (!len || (len & mask) || (off & mask))
+		return DDVM_S_INVAL;
+	if (rw && len > q->max_transfer)
+		return DDVM_S_INVAL;
+	if (off > q->capacity || len > q->capacity - off)
+		return DDVM_S_RANGE;
+	if (!rw)
+		return DDVM_S_OK;	/* buf_off is ignored */
+	/* The buffer lies inside one chunk of the data area. */
+	if (buf < q->data_off || buf - q->data_off >= q->data_size)
+		return DDVM_S_INVAL;
+	rel = buf - q->data_off;
+	k = div64_u64(rel, q->chunk);
+	if (k >= q->nslots || len > (k + 1) * q->chunk - rel)
+		return DDVM_S_INVAL;
+	return DDVM_S_OK;
+}
+
+static u32 blkq_status(blk_status_t st)
+{
+	switch (st) {
+	case BLK_STS_OK:	return DDVM_S_OK;
+	case BLK_STS_NOTSUPP:	return DDVM_S_NOTSUPP;
+	case BLK_STS_NOSPC:	return DDVM_S_NOSPC;
+	default:		return DDVM_S_IOERR;
+	}
+}
+
+static u32 blkq_errno_status(int err)
+{
+	switch (err) {
+	case 0:			return DDVM_S_OK;
+	case -EOPNOTSUPP:	return DDVM_S_NOTSUPP;
+	case -EINVAL:		return DDVM_S_INVAL;
+	default:		return DDVM_S_IOERR;
+	}
+}
+
+static void blkq_answer(struct ddvm_blkq *q, struct ddvm_blk_req *r, u32 status)
+{
+	r->status = status;
+	list_add_tail(&r->node, &q->answers);
+}
+
+static void blkq_end_io(struct bio *bio)
+{
+	struct ddvm_blk_req *r = bio->bi_private;
+	struct ddvm_blkq *q = r->q;
+	unsigned long flags;
+
+	r->bio_status = bio->bi_status;
+	bio_put(bio);
+	/* Once the work has taken r off q->done under this lock, we no longer touch q. */
+	spin_lock_irqsave(&q->done_lock, flags);
+	list_add_tail(&r->node, &q->done);
+	queue_work(q->c->blk_wq, &q->work);
+	spin_unlock_irqrestore(&q->done_lock, flags);
+}
+
+static void blkq_submit(struct ddvm_blkq *q, struct ddvm_blk_req *r, struct bio *bio)
+{
+	bio->bi_private = r;
+	bio->bi_end_io = blkq_end_io;
+	WRITE_ONCE(q->nsubmitted, q->nsubmitted + 1);
+	submit_bio(bio);
+}
+
+static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool write)
+{
+	u32 len = le32_to_cpu(r->slot.len), n;
+	blk_opf_t opf = REQ_OP_READ;
+	struct bio *bio;
+	unsigned int i;
+
+	if (write) {
+		opf = REQ_OP_WRITE;
+		if (le16_to_cpu(r->slot.flags) & DDVM_F_FUA)
+			opf |= REQ_FUA;	/* emulated with a flush by the block layer if not native */
+		blkq_copy(q, r, false);
+	}
+	bio = bio_alloc(q->bdev, DIV_ROUND_UP(len, PAGE_SIZE), opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT;
+	for (i = 0; len; i++, len -= n) {
+		n = min_t(u32, len, PAGE_SIZE);
+		if (bio_add_page(bio, r->pages[i], n, 0) != n) {
+			bio_put(bio);
+			blkq_answer(q, r, DDVM_S_IOERR);
+			return;
+		}
+	}
+	blkq_submit(q, r, bio);
+}
+
+/* Discard / write-zeroes: chained bios, the last one completes the request. */
+static void blkq_start_range(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool zero)
+{
+	sector_t sector = le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT;
+	sector_t nr = le32_to_cpu(r->slot.len) >> SECTOR_SHIFT;
+	struct bio *bio = NULL;
+	int rc;
+
+	if (zero)
+		rc = __blkdev_issue_zeroout(q->bdev, sector, nr, GFP_NOIO, &bio, 0);
+	else
+		rc = __blkdev_issue_discard(q->bdev, sector, nr, GFP_NOIO, &bio);
+	if (rc) {
+		/* 6.1 fails these only before building any bio; never leak one anyway. */
+		if (bio) {
+			bio->bi_end_io = bio_put;
+			submit_bio(bio);
+		}
+		blkq_answer(q, r, blkq_errno_status(rc));
+		return;
+	}
+	if (!bio) {
+		blkq_answer(q, r, DDVM_S_OK);	/* nothing to do */
+		return;
+	}
+	blkq_submit(q, r, bio);
+}
+
+static void blkq_start(struct ddvm_blkq *q, struct ddvm_blk_req *r)
+{
+	u32 st = blkq_check(q, &r->slot);
+	struct bio *bio;
+
+	if (st != DDVM_S_OK) {
+		blkq_answer(q, r, st);
+		return;
+	}
+	switch (le16_to_cpu(r->slot.op)) {
+	case DDVM_OP_READ:
+		blkq_start_rw(q, r, false);
+		break;
+	case DDVM_OP_WRITE:
+		blkq_start_rw(q, r, true);
+		break;
+	case DDVM_OP_FLUSH:
+		bio = bio_alloc(q->bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
+		blkq_submit(q, r, bio);
+		break;
+	case DDVM_OP_DISCARD:
+		blkq_start_range(q, r, false);
+		break;
+	case DDVM_OP_WRITE_ZEROES:
+		blkq_start_range(q, r, true);
+		break;
+	}
+}
+
+/* Completed bios -> responses waiting for ring space (or freed if dead). */
+static void blkq_reap(struct ddvm_blkq *q)
+{
+	struct ddvm_blk_req *r, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock_irq(&q->done_lock);
+	list_splice_init(&q->done, &done);
+	spin_unlock_irq(&q->done_lock);
+	list_for_each_entry_safe(r, tmp, &done, node) {
+		list_del(&r->node);
+		WRITE_ONCE(q->nsubmitted, q->nsubmitted - 1);
+		r->status = blkq_status(r->bio_status);
+		if (q->dead) {
+			list_add(&r->node, &q->free);
+			q->nbusy--;
+			continue;
+		}
+		if (r->status == DDVM_S_OK && le16_to_cpu(r->slot.op) == DDVM_OP_READ)
+			blkq_copy(q, r, true);
+		list_add_tail(&r->node, &q->answers);
+	}
+}
+
+/* Push waiting responses, in order, while there is room.  Returns "ring". */
+static bool blkq_push_answers(struct ddvm_blkq *q)
+{
+	struct ddvm_blk_req *r, *tmp;
+	struct ddvm_slot s;
+	int rc;
+
+	list_for_each_entry_safe(r, tmp, &q->answers, node) {
+		memset(&s, 0, sizeof(s));
+		s.id = r->slot.id;
+		s.op = r->slot.op;
+		s.flags = r->slot.flags;
+		s.offset = r->slot.offset;
+		s.buf_off = r->slot.buf_off;
+		s.len = r->slot.len;
+		s.status = cpu_to_le32(r->status);
+		rc = ddvm_prod_push(&q->resp, &s);
+		if (rc == DDVM_RING_EFULL) {
+			rc = ddvm_prod_want_space(&q->resp);
+			if (rc > 0)
+				rc = ddvm_prod_push(&q->resp, &s);
+			else if (rc == 0)
+				break;	/* the client's doorbell or the next tick brings us back */
+		}
+		if (rc < 0) {
+			blkq_corrupt(q, "response");
+			return false;
+		}
+		list_move(&r->node, &q->free);
+		q->nbusy--;
+	}
+	return ddvm_prod_publish(&q->resp) > 0;
+}
+
+/* Pop and start requests while a context is free.  Returns how many. */
+static unsigned int blkq_take(struct ddvm_blkq *q)
+{
+	struct ddvm_blk_req *r;
+	unsigned int n = 0;
+	int rc;
+
+	while (!list_empty(&q->free)) {
+		r = list_first_entry(&q->free, struct ddvm_blk_req, node);
+		rc = ddvm_cons_pop(&q->req, &r->slot);
+		if (rc == DDVM_RING_EEMPTY) {
+			rc = ddvm_cons_want_data(&q->req);
+			if (rc > 0)
+				continue;
+			if (rc == 0)
+				break;
+		}
+		if (rc < 0) {
+			blkq_corrupt(q, "request");
+			break;
+		}
+		list_del(&r->node);
+		q->nbusy++;
+		blkq_start(q, r);
+		n++;
+	}
+	return n;
+}
+
+void ddvm_blkq_work(struct work_struct *w)
+{
+	struct ddvm_blkq *q = container_of(w, struct ddvm_blkq, work);
+	unsigned int rounds = 0, taken;
+	bool wake;
+
+	if (!q->bdev) {
+		if (!READ_ONCE(q->stopping) && !q->dead)
+			ddvm_blkq_attach(q);
+		if (!q->bdev)
+			return;
+	}
+	do {
+		blkq_reap(q);
+		if (q->dead)
+			break;
+		wake = blkq_push_answers(q);
+		taken = 0;
+		if (!q->dead && !READ_ONCE(q->stopping)) {
+			taken = blkq_take(q);
+			wake |= ddvm_cons_publish(&q->req) > 0;
+		}
+		if (wake)
+			ddvm_blkq_ring_client(q);
+	} while (taken && !q->dead && ++rounds < BLK_WORK_BATCH);
+	if (taken && !q->dead && !READ_ONCE(q->stopping))
+		queue_work(q->c->blk_wq, &q->work);	/* yield, then go on */
+	if (READ_ONCE(q->stopping) && !READ_ONCE(q->nsubmitted))
+		wake_up(&q->idle);
+}
