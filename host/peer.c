@@ -236,6 +236,17 @@ static int drain_locked(struct ddvm_peer *p)
 	}
 }
 
+/* Vectors per peer, from the peers announced during setup (0 if none). */
+static unsigned int setup_vectors(const struct ddvm_peer *p)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < DDVM_PEER_MAX_PEERS; i++)
+		if (p->peers[i].used && p->peers[i].nvec > n)
+			n = p->peers[i].nvec;
+	return n;
+}
+
 static void init_fields(struct ddvm_peer *p)
 {
 	unsigned int v;
@@ -251,7 +262,7 @@ int ddvm_peer_connect(struct ddvm_peer *p, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = now_ms() + timeout_ms;
-	int ret;
+	int ret, quiet = 0;
 
 	init_fields(p);
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -272,17 +283,27 @@ int ddvm_peer_connect(struct ddvm_peer *p, const char *path, int timeout_ms)
 		ret = drain_locked(p);
 		if (ret < 0)
 			break;
-		/* The server sends the whole setup in one burst: once our own
-		 * vectors have started arriving and the socket is empty, done. */
+		/*
+		 * Every peer announced before our own vectors came with all of
+		 * its vectors, so they say how many of ours to expect.  Alone
+		 * with the server we cannot know: take what arrived within
+		 * 100 ms of silence after the first.
+		 */
 		if (p->stage == ST_VECTORS && p->nvectors > 0) {
-			p->stage = ST_RUNNING;
-			break;
+			unsigned int want = setup_vectors(p);
+
+			if (want ? p->nvectors >= want : quiet) {
+				p->stage = ST_RUNNING;
+				break;
+			}
 		}
 		if (left <= 0) {
 			ret = fail(p, -ETIMEDOUT, "ivshmem server %s did not complete the handshake", path);
 			break;
 		}
-		poll(&pf, 1, (int)left);
+		if (p->stage == ST_VECTORS && p->nvectors > 0 && left > 100)
+			left = 100;
+		quiet = poll(&pf, 1, (int)left) == 0;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (ret == 0)
