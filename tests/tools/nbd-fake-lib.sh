@@ -46,7 +46,7 @@ fake_start() {
 }
 
 nbdkit_start() {
-	rm -f "$T/nbdkit.pid" "$NBD_SOCK"
+	rm -f "$T/nbdkit.pid" "$T/nbdkit.pid.tmp" "$NBD_SOCK"
 	nbdkit -f -v --exit-with-parent -U "$NBD_SOCK" -P "$T/nbdkit.pid.tmp" \
 		"$PLUGIN" socket="$T/iv.sock" "$@" 2>>"$T/nbdkit.log" &
 	echo $! >"$T/nbdkit.pid"
