@@ -31,6 +31,7 @@
 #define DDVM_HB_MAX_MS		60000
 
 struct ddvm_blkq;
+struct ddvm_net;
 
 /* One control queue: we consume requests and produce responses. */
 struct ddvm_ctrlq {
@@ -62,6 +63,9 @@ struct ddvm_chan {
 	unsigned int nblk;
 	struct workqueue_struct *blk_wq;
 
+	/* Net translation (net_*.c): NULL if the channel has no DDVM_QK_NET queue. */
+	struct ddvm_net *net;
+
 	/* PCI translation table: what we last published, and a scratch copy. */
 	struct ddvm_pci_entry *pci_cur, *pci_new;
 	u32 pci_cur_count;
@@ -84,6 +88,13 @@ int ddvm_blk_init(struct ddvm_chan *c);
 void ddvm_blk_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */
 void ddvm_blk_stop(struct ddvm_chan *c);
 void ddvm_blk_free(struct ddvm_chan *c);
+
+/* net_queue.c: net translation, driven by the channel */
+int ddvm_net_init(struct ddvm_chan *c);
+unsigned int ddvm_net_count(struct ddvm_chan *c);
+void ddvm_net_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */
+void ddvm_net_stop(struct ddvm_chan *c);
+void ddvm_net_free(struct ddvm_chan *c);
 
 /* pci_table.c */
 int ddvm_pci_table_init(struct ddvm_chan *c);

@@ -154,5 +154,6 @@ void ddvm_hb_work(struct work_struct *w)
 	ddvm_pci_table_update(c);
 	queue_work(system_wq, &c->ctrl_work);
 	ddvm_blk_kick(c, -1);	/* also finds disks that appeared since */
+	ddvm_net_kick(c, -1);	/* and netdevs */
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
 }

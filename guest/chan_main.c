@@ -115,8 +115,10 @@ static irqreturn_t chan_irq(int irq, void *data)
 	/* Control queues look at every doorbell; a block queue at its own vector. */
 	queue_work(system_wq, &c->ctrl_work);
 	for (i = 0; i < c->nvec; i++)
-		if (pci_irq_vector(c->pdev, i) == irq)
+		if (pci_irq_vector(c->pdev, i) == irq) {
 			ddvm_blk_kick(c, i);
+			ddvm_net_kick(c, i);
+		}
 	return IRQ_HANDLED;
 }
 
@@ -238,9 +240,12 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = ddvm_blk_init(c);
 	if (rc)
 		goto err_blk;
+	rc = ddvm_net_init(c);
+	if (rc)
+		goto err_net;
 	rc = ddvm_pci_table_init(c);
 	if (rc)
-		goto err_blk;
+		goto err_net;
 	rc = chan_setup_irqs(c);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot request doorbell interrupts: %d\n", rc);
@@ -249,15 +254,18 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, c);
 	ddvm_pci_table_update(c);
 	ddvm_chan_set_state(c, DDVM_GUEST_READY);
-	dev_info(&pdev->dev, "ready: %u control queue(s), %u block queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
-		 c->nctrl, c->nblk, c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
+	dev_info(&pdev->dev, "ready: %u control queue(s), %u block queue(s), %u net queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
+		 c->nctrl, c->nblk, ddvm_net_count(c), c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
 	queue_work(system_wq, &c->ctrl_work);
 	ddvm_blk_kick(c, -1);
+	ddvm_net_kick(c, -1);
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
 	return 0;
 
 err_table:
 	ddvm_pci_table_free(c);
+err_net:
+	ddvm_net_free(c);
 err_blk:
 	ddvm_blk_free(c);
 err_stop:
@@ -277,6 +285,7 @@ static void chan_stop(struct ddvm_chan *c)
 	cancel_delayed_work_sync(&c->hb_work);
 	cancel_work_sync(&c->ctrl_work);
 	ddvm_blk_stop(c);
+	ddvm_net_stop(c);
 }
 
 static void chan_remove(struct pci_dev *pdev)
@@ -285,6 +294,7 @@ static void chan_remove(struct pci_dev *pdev)
 
 	chan_stop(c);
 	ddvm_blk_free(c);
+	ddvm_net_free(c);
 	ddvm_pci_table_free(c);
 	chan_unmap(c);
 	kfree(c);

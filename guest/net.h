@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Net translation: serves each DDVM_QK_NET queue of a channel with one
+ * netdev of this Linux.  Part of ddvm_chan.ko.
+ *
+ *   net_queue.c  per-queue lifecycle: bind, find the netdev under the
+ *                target's PCI function, attach (open, allmulti, rx_handler),
+ *                publish MAC / MTU / link in the queue state, follow
+ *                netdev events (carrier, address, MTU, unregister), detach
+ *   net_io.c     the data path: rx_handler (frames -> posted RX buffers)
+ *                and the queue work (TX requests -> dev_queue_xmit, RX
+ *                posts -> the buffer FIFO), counters
+ *
+ * Wire conventions: /work/notes/net-wire.md and docs/protocol.md.
+ * - chunk = data_size / nslots rounded down to 64 bytes; every buffer lies
+ *   inside one chunk; frames are Ethernet without FCS, 14 <= len <= mtu + 18.
+ * - NET_TX answered once handed to the driver (OK), INVAL for a bad
+ *   descriptor, IOERR when the link is down or the driver refused it.
+ * - NET_RX buffers are held (FIFO) until a frame arrives; answered with
+ *   len = frame length.  Frames that do not fit are dropped, never truncated.
+ *
+ * Locking: q->lock (BH-safe) covers the request ring's consumer side, the
+ * response ring's producer side, the RX buffer FIFO, the pending queue and
+ * the counters: the rx_handler (softirq) and the work both pop requests and
+ * push responses.  q->dev, q->mtu and the published state change only under
+ * RTNL (attach, detach, notifier) and, for what the data path reads, also
+ * under q->lock.
+ */
+#ifndef DDVM_GUEST_NET_H
+#define DDVM_GUEST_NET_H
+
+#include <linux/netdevice.h>
+#include <linux/notifier.h>
+#include <linux/spinlock.h>
+
+#include "chan.h"
+
+#define DDVM_NET_CHUNK_ALIGN	64u
+#define DDVM_NET_VLAN_EXTRA	4u	/* one 802.1Q tag beyond the MTU */
+#define DDVM_NET_BATCH		64u	/* requests answered per batch */
+#define DDVM_NET_LOG_SECS	10	/* counters logged at most this often */
+
+/* A posted RX buffer, validated. */
+struct ddvm_net_rxbuf {
+	u64 id;
+	u64 buf_off;			/* region offset */
+	u32 cap;
+};
+
+struct ddvm_net_stats {
+	u64 rx_frames, rx_bytes, tx_frames, tx_bytes;
+	u64 no_rx_buffer;		/* frame dropped: no RX buffer posted */
+	u64 rx_too_big;			/* frame dropped: larger than the posted buffer */
+	u64 rx_resp_full;		/* frame dropped: response ring full (client misbehaves) */
+	u64 rx_bad_desc;		/* NET_RX post with a bad buffer: answered INVAL */
+	u64 tx_bad_desc;		/* NET_TX with a bad descriptor: answered INVAL */
+	u64 tx_link_down;		/* NET_TX while no carrier / no netdev: IOERR */
+	u64 tx_xmit_error;		/* dev_queue_xmit refused it: IOERR */
+	u64 bad_op;			/* unknown op: NOTSUPP */
+};
+
+struct ddvm_netq {
+	struct ddvm_chan *c;
+	struct ddvm_net *net;
+	u16 qidx;			/* index in the queue table */
+	u16 req_vector, resp_vector;
+	u32 nslots;
+	u64 data_off, data_size, chunk;
+	struct work_struct work;
+
+	spinlock_t lock;		/* see the top of this file */
+	struct ddvm_ring req, resp;
+	struct ddvm_net_rxbuf *rxb;	/* FIFO of nslots posted RX buffers */
+	u32 rx_head, rx_n;
+	struct ddvm_slot *pend;		/* requests popped by the rx_handler for the work */
+	u32 pend_head, pend_n;
+	u32 resp_reserved;		/* response slots promised to the work's batch */
+	struct net_device *dev;		/* attached netdev (also RTNL) */
+	u32 mtu;			/* its MTU, for TX validation */
+	bool dead;			/* a ring is corrupt: no longer served */
+	bool stopping;
+	struct ddvm_net_stats st;
+
+	/* RTNL only (attach, detach, notifier). */
+	netdevice_tracker tracker;
+	bool allmulti;			/* we raised allmulti */
+	bool ipv6_off;			/* we set disable_ipv6; old value below */
+	int ipv6_old;
+	u32 state, error;		/* published DDVM_QS_*, DDVM_QE_* */
+	u16 link_up;
+	u8 mac[6];
+	char dev_name[16];
+	unsigned long t_start;		/* jiffies when we started looking */
+	bool nodev_logged, open_logged, target_logged;
+
+	/* Work only. */
+	struct ddvm_net_stats logged;	/* what the last counters line said */
+	unsigned long t_logged;
+};
+
+/* Per channel. */
+struct ddvm_net {
+	struct ddvm_chan *c;
+	struct workqueue_struct *wq;
+	struct notifier_block nb;
+	bool nb_registered;
+	unsigned int nq;
+	struct ddvm_netq *q[DDVM_MAX_QUEUES];
+};
+
+/* net_queue.c */
+void ddvm_netq_attach(struct ddvm_netq *q);	/* from the work; takes RTNL */
+void ddvm_netq_ring_client(struct ddvm_netq *q);
+
+/* net_io.c */
+void ddvm_netq_work(struct work_struct *w);
+rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb);
+
+#endif /* DDVM_GUEST_NET_H */
