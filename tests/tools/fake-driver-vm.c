@@ -255,8 +255,8 @@ int main(int argc, char **argv)
 		if (published && fake_blk_serve(&b))
 			ring_client(&peer, &b);
 	}
-	fprintf(stderr, "fake-vm: served %llu requests, misbehaved on %llu\n",
-		(unsigned long long)b.nserved, (unsigned long long)b.naffected);
+	fprintf(stderr, "fake-vm: served %llu requests, misbehaved on %llu, max depth %u\n",
+		(unsigned long long)b.nserved, (unsigned long long)b.naffected, b.max_depth);
 	ddvm_peer_close(&peer);
 	if (eventfd_write(srv_stop_efd, 1) == 0)
 		pthread_join(thr, NULL);

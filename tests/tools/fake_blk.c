@@ -245,6 +245,9 @@ int fake_blk_serve(struct fake_blk *b)
 			b->dead = 1;
 			break;
 		}
+		r = ddvm_cons_avail(&b->req);	/* queue depth seen (validated) */
+		if (r >= 0 && (uint32_t)r + 1 > b->max_depth)
+			b->max_depth = (uint32_t)r + 1;
 		n = serve_one(b, &rq, &rs);
 		for (i = 0; i < n; i++)
 			ddvm_prod_push(&b->resp, &rs);
