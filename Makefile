@@ -43,3 +43,4 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/unit.mk
+include frontends/tap/build.mk

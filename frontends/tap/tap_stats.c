@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/* ddvm-tap stats file.  See tap_stats.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap_stats.h"
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+static json_object *build(const struct tap_status *st, const struct tapq *q)
+{
+	const struct tap_counters *c = q->c;
+	json_object *root = json_object_new_object(), *tx = json_object_new_object();
+	json_object *rx = json_object_new_object(), *txd = json_object_new_object();
+	json_object *rxd = json_object_new_object(), *out = json_object_new_object();
+
+	json_object_object_add(root, "tap", json_object_new_string(st->tap));
+	json_object_object_add(root, "link", json_object_new_boolean(st->link));
+	json_object_object_add(root, "state", json_object_new_string(st->state));
+	add_u64(root, "queue", st->queue);
+	add_u64(root, "generation", st->generation);
+
+	add_u64(tx, "frames", c->tx_frames);
+	add_u64(tx, "bytes", c->tx_bytes);
+	add_u64(txd, "oversize", c->tx_oversize);
+	add_u64(txd, "runt", c->tx_runt);
+	add_u64(txd, "ring_full", c->tx_ring_full);
+	add_u64(txd, "not_ready", c->tx_not_ready);
+	add_u64(txd, "guest_inval", c->tx_guest_inval);
+	add_u64(txd, "guest_ioerr", c->tx_guest_ioerr);
+	json_object_object_add(tx, "drops", txd);
+
+	add_u64(rx, "frames", c->rx_frames);
+	add_u64(rx, "bytes", c->rx_bytes);
+	add_u64(rxd, "bad_id", c->rx_bad[NET_RESP_BAD_ID]);
+	add_u64(rxd, "bad_len", c->rx_bad[NET_RESP_BAD_LEN]);
+	add_u64(rxd, "bad_op", c->rx_bad[NET_RESP_BAD_OP]);
+	add_u64(rxd, "bad_status", c->rx_bad[NET_RESP_BAD_STATUS]);
+	add_u64(rxd, "bad_off", c->rx_bad[NET_RESP_BAD_OFF]);
+	add_u64(rxd, "guest_error", c->rx_guest_err);
+	add_u64(rxd, "tap_error", c->rx_tap_error);
+	json_object_object_add(rx, "drops", rxd);
+
+	add_u64(out, "rx", q->rx_posted);
+	add_u64(out, "tx", q->tx_out);
+	json_object_object_add(root, "tx", tx);
+	json_object_object_add(root, "rx", rx);
+	json_object_object_add(root, "outstanding", out);
+	add_u64(root, "doorbells_in", c->doorbells_in);
+	add_u64(root, "doorbells_out", c->doorbells_out);
+	return root;
+}
+
+int tap_stats_write(const char *path, const struct tap_status *st, const struct tapq *q)
+{
+	char tmp[4096];
+	json_object *root;
+	const char *text;
+	size_t len;
+	int fd, ret = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	root = build(st, q);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		ret = -EIO;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret < 0)
+		unlink(tmp);
+out:
+	json_object_put(root);
+	return ret;
+}
