@@ -44,3 +44,4 @@ clean:
 
 include tests/unit.mk
 include frontends/tap/build.mk
+include frontends/build.mk
