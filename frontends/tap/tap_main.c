@@ -53,6 +53,9 @@ struct app {
 	int ready;			/* driver VM and queue READY, rings usable */
 	int carrier;
 	uint32_t mtu;
+	int tap_paused;			/* no TX chunk: stopped reading the TAP */
+	int drop_mode;			/* paused a whole tick: read and drop instead */
+	uint64_t ticks, pause_tick;
 	uint8_t scratch[FRAME_MAX];	/* frames that are dropped */
 };
 
@@ -216,6 +219,33 @@ static void state_check(struct app *a, struct ddvm_queue_state_info *s)
 	set_carrier(a, a->ready && !a->q.broken && s->link_up);
 }
 
+/*
+ * Backpressure: with every TX chunk in flight, stop reading the TAP (the
+ * kernel queues, then drops, frames) until a completion frees one.  A driver
+ * VM that completes nothing for a whole timer tick gets drop mode instead:
+ * frames are read and dropped as ring_full, so nothing waits forever.
+ */
+static void tap_pause(struct app *a, int pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.u32 = EV_TAP };
+
+	if (a->tap_paused == pause)
+		return;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->tap.fd, &ev) < 0)
+		return;
+	a->tap_paused = pause;
+	a->pause_tick = a->ticks;
+}
+
+/* After responses: resume reading once a TX chunk is free. */
+static void tap_maybe_resume(struct app *a)
+{
+	if (a->q.tx_out + a->q.rx_target < a->q.nchunks) {
+		a->drop_mode = 0;
+		tap_pause(a, 0);
+	}
+}
+
 /* Responses waiting: handle them; a corrupt ring stops the queue. */
 static int resp_poll(struct app *a)
 {
@@ -226,6 +256,8 @@ static int resp_poll(struct app *a)
 	r = tapq_poll(&a->q, a->tap.fd, &ring);
 	if (ring)
 		ring_guest(a);
+	if (a->tap_paused)
+		tap_maybe_resume(a);
 	if (r < 0) {
 		set_carrier(a, 0);
 		stats_write(a);
@@ -267,6 +299,10 @@ static int tap_readable(struct app *a)
 			if (resp_poll(a) < 0)
 				return -EPROTO;
 			buf = tapq_tx_begin(&a->q, &k);
+		}
+		if (!buf && !a->drop_mode && !a->q.broken) {
+			tap_pause(a, 1);
+			break;
 		}
 		if (!buf) {
 			if (tap_discard(a, &a->c.tx_ring_full) < 0)
@@ -470,6 +506,13 @@ static int run(struct app *a)
 
 				if (read(a->tfd, &ticks, sizeof(ticks)) < 0)
 					break;
+				a->ticks += ticks;
+				if (a->tap_paused && a->ticks - a->pause_tick >= 2) {
+					pr_warn("queue %u: no TX completion for a second; dropping "
+						"frames until one arrives", a->qi);
+					a->drop_mode = 1;
+					tap_pause(a, 0);
+				}
 				state_check(a, &s);
 				if (resp_poll(a) < 0)
 					return EXIT_CORRUPT;

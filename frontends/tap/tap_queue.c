@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -61,6 +63,9 @@ int tapq_init(struct tapq *q, volatile void *base, const struct ddvm_layout *l, 
 		return -ENOMEM;
 	}
 	q->rx_target = q->nchunks / 2;
+	/* Ids of a previous client of this queue (still held by the driver VM) must not match ours. */
+	if (getrandom(&q->seq, sizeof(q->seq), GRND_NONBLOCK) != sizeof(q->seq))
+		q->seq = (uint32_t)time(NULL) * 2654435761u;
 	tapq_set_mtu(q, 1500);
 	tapq_reset(q);
 	return 0;
