@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz-net-desc: the TAP front-end's validation of net responses
+ * (frontends/tap/net_resp.c) against a hostile driver VM.  The fuzzer's bytes
+ * are a program: the client submits TX frames and posts RX buffers into free
+ * chunks (as tap_queue.c does), and the "driver VM" answers with responses
+ * that are either arbitrary bytes or a real outstanding request's id with
+ * fields mutated.  The client reclaims what net_resp_check says a response
+ * ends.
+ *
+ * Always: the verdict is in range; a response is accepted only for a request
+ * outstanding right now, with its op, a status the net protocol defines and,
+ * for an RX frame, 14 <= len <= the posted capacity; no request is ended
+ * twice; a correct answer to an outstanding request is always accepted.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_resp.h"
+
+#define MUST(cond) do {								\
+	if (!(cond)) {								\
+		fprintf(stderr, "%s:%d: invariant violated: %s\n",		\
+			__FILE__, __LINE__, #cond);				\
+		abort();							\
+	}									\
+} while (0)
+
+#define NCHUNKS		16u
+#define CHUNK		2048u
+#define DATA_OFF	0x10000u
+
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t take8(struct input *in)
+{
+	uint8_t v = 0;
+
+	if (in->n) {
+		v = *in->p++;
+		in->n--;
+	}
+	return v;
+}
+
+static uint32_t take32(struct input *in)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v = v << 8 | take8(in);
+	return v;
+}
+
+static void take_bytes(struct input *in, void *dst, size_t len)
+{
+	size_t k = len < in->n ? len : in->n;
+
+	memset(dst, 0, len);
+	memcpy(dst, in->p, k);
+	in->p += k;
+	in->n -= k;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct net_req reqs[NCHUNKS];
+	struct input in = { data, size };
+	uint32_t seq = take32(&in);
+	unsigned int steps = 0;
+
+	memset(reqs, 0, sizeof(reqs));
+	while (in.n && steps++ < 512) {
+		uint8_t what = take8(&in);
+		uint32_t k = take8(&in) % NCHUNKS;
+		struct ddvm_slot s;
+		struct net_req before;
+		struct net_resp r;
+		enum net_verdict v;
+		int honest = 0;
+
+		switch (what % 4) {
+		case 0:		/* client: submit into chunk k if free */
+			if (reqs[k].op == 0) {
+				reqs[k].op = (what & 4) ? DDVM_OP_NET_RX : DDVM_OP_NET_TX;
+				reqs[k].seq = ++seq;
+				reqs[k].len = 14 + take32(&in) % (CHUNK - 13);
+			}
+			continue;
+		case 1:		/* driver VM: arbitrary bytes */
+			take_bytes(&in, &s, sizeof(s));
+			break;
+		default: {	/* driver VM: answer chunk k, maybe mutated */
+			uint8_t mut = take8(&in);
+			uint32_t len = reqs[k].op == DDVM_OP_NET_RX ? 14 + take32(&in) % (reqs[k].len - 13)
+								    : reqs[k].len;
+
+			memset(&s, 0, sizeof(s));
+			s.id = ddvm_cpu_to_le64(net_id_make(k, reqs[k].seq));
+			s.op = ddvm_cpu_to_le16(reqs[k].op);
+			s.status = ddvm_cpu_to_le32(take8(&in) % 3);
+			s.len = ddvm_cpu_to_le32(len);
+			s.buf_off = ddvm_cpu_to_le64((mut & 0x80) ? DATA_OFF + (uint64_t)k * CHUNK : 0);
+			honest = reqs[k].op != 0 && (mut & 0x0f) == 0;
+			if (!honest && (mut & 0x01))
+				s.id = ddvm_cpu_to_le64(ddvm_le64_to_cpu(s.id) ^ ((uint64_t)take32(&in) << (mut & 0x20 ? 32 : 0)));
+			if (!honest && (mut & 0x02))
+				s.op = ddvm_cpu_to_le16((uint16_t)take32(&in));
+			if (!honest && (mut & 0x04))
+				s.status = ddvm_cpu_to_le32(take32(&in));
+			if (!honest && (mut & 0x08))
+				s.len = ddvm_cpu_to_le32(take32(&in));
+			if (!honest && (mut & 0x40))
+				s.buf_off = ddvm_cpu_to_le64((uint64_t)take32(&in) << 8 | take8(&in));
+			break;
+		}
+		}
+		v = net_resp_check(reqs, NCHUNKS, DATA_OFF, CHUNK, &s, &r);
+		MUST(v >= NET_RESP_OK && v < NET_RESP_NVERDICTS);
+		MUST(net_verdict_str(v)[0] != '?');
+		if (honest)
+			MUST(v == NET_RESP_OK);
+		if (v == NET_RESP_BAD_ID)
+			continue;
+		/* It names a request outstanding right now: id, seq and all. */
+		MUST(r.chunk < NCHUNKS);
+		before = reqs[r.chunk];
+		MUST(before.op != 0);
+		MUST(ddvm_le64_to_cpu(s.id) == net_id_make(r.chunk, before.seq));
+		MUST(r.op == before.op);
+		if (v == NET_RESP_OK) {
+			uint64_t off = ddvm_le64_to_cpu(s.buf_off);
+
+			MUST(ddvm_le16_to_cpu(s.op) == before.op);
+			MUST(r.status == DDVM_S_OK || r.status == DDVM_S_IOERR ||
+			     r.status == DDVM_S_INVAL);
+			MUST(r.status == ddvm_le32_to_cpu(s.status));
+			MUST(off == 0 || off == DATA_OFF + (uint64_t)r.chunk * CHUNK);
+			if (before.op == DDVM_OP_NET_RX && r.status == DDVM_S_OK)
+				MUST(r.len >= NET_ETH_MIN && r.len <= before.len && r.len <= CHUNK);
+			if (before.op == DDVM_OP_NET_TX)
+				MUST(r.len == before.len);
+		}
+		reqs[r.chunk].op = 0;		/* ended: a second answer must be BAD_ID */
+		v = net_resp_check(reqs, NCHUNKS, DATA_OFF, CHUNK, &s, &r);
+		MUST(v == NET_RESP_BAD_ID);
+	}
+	return 0;
+}
