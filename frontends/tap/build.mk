@@ -11,7 +11,7 @@ TAP_CFLAGS   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -I
 TAP_LIBS     := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 
 TAP_SRCS := frontends/tap/tap_main.c frontends/tap/tap_queue.c frontends/tap/tap_dev.c \
-	frontends/tap/tap_stats.c frontends/tap/net_resp.c host/peer.c host/log.c \
+	frontends/tap/tap_loop.c frontends/tap/tap_stats.c frontends/tap/net_resp.c host/peer.c host/log.c \
 	host/region_setup.c proto/ring.c proto/region.c
 TAP_HDRS := $(wildcard frontends/tap/*.h) host/peer.h host/log.h host/region_setup.h \
 	$(wildcard include/ddvm/*.h)

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* ddvm-tap's process state and event handlers (tap_loop.c), shared with tap_main.c. */
+#ifndef DDVM_TAP_APP_H
+#define DDVM_TAP_APP_H
+
+#include <stdint.h>
+
+#include "peer.h"
+#include "tap_dev.h"
+#include "tap_queue.h"
+
+#define FRAME_MAX		65536
+#define TAP_BATCH		64	/* frames read from the TAP per wakeup */
+
+enum { EV_TAP = 1, EV_RESP, EV_SERVER, EV_TIMER, EV_SIGNAL };
+enum { EXIT_SETUP = 1, EXIT_USAGE = 2, EXIT_CORRUPT = 3, EXIT_SERVER = 4 };
+
+struct app {
+	const char *socket, *tap_name, *stats;
+	uint32_t qi;
+	unsigned int timeout_s;
+	int exit_on_corrupt;
+
+	struct ddvm_peer peer;
+	struct ddvm_layout l;
+	struct tap_counters c;
+	struct tapq q;
+	struct tap_dev tap;
+	int epfd, tfd, sfd, resp_efd;
+
+	uint32_t generation;
+	int need_reset;			/* the driver VM restarted: forget, resume */
+	uint16_t guest_id;
+	int ready;			/* driver VM and queue READY, rings usable */
+	int carrier;
+	uint32_t mtu;
+	int tap_paused;			/* no TX chunk: stopped reading the TAP */
+	int drop_mode;			/* paused a whole tick: read and drop instead */
+	uint64_t ticks, pause_tick;
+	uint8_t scratch[FRAME_MAX];	/* frames that are dropped */
+};
+
+/* Write the --stats file (if asked for). */
+void app_stats_write(struct app *a);
+/* Ring the driver VM's request doorbell. */
+void app_ring_guest(struct app *a);
+/* Set the TAP's carrier (logged on change). */
+void app_set_carrier(struct app *a, int on);
+/*
+ * Re-read the driver VM's state (generation, guest and queue state, link),
+ * reset on a restart, follow the link with the carrier.  *s gets the queue
+ * state copy.  Called on every doorbell and timer tick.
+ */
+void app_state_check(struct app *a, struct ddvm_queue_state_info *s);
+/* Handle waiting responses; -EPROTO if a ring is corrupt and --exit-on-corrupt. */
+int app_resp_poll(struct app *a);
+/* The TAP is readable: frames -> NET_TX (batch); -EPROTO as app_resp_poll. */
+int app_tap_readable(struct app *a);
+/* Stop (1) or resume (0) reading the TAP. */
+void app_tap_pause(struct app *a, int pause);
+
+#endif

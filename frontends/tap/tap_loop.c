@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/* ddvm-tap's event handlers: driver VM state, responses, TAP frames.  See tap_app.h. */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "region_setup.h"
+#include "tap_app.h"
+#include "tap_stats.h"
+
+static const char *state_name(const struct app *a)
+{
+	return a->q.broken ? "corrupt" : a->ready ? "ready" : "waiting";
+}
+
+void app_stats_write(struct app *a)
+{
+	struct tap_status st = { .tap = a->tap.name, .link = a->carrier, .state = state_name(a),
+				 .generation = a->generation, .queue = a->qi };
+	int r;
+
+	if (!a->stats || !a->q.c)
+		return;
+	r = tap_stats_write(a->stats, &st, &a->q);
+	if (r < 0)
+		pr_warn("cannot write stats file %s: %s", a->stats, strerror(-r));
+}
+
+void app_ring_guest(struct app *a)
+{
+	int r = ddvm_peer_ring(&a->peer, a->guest_id, a->q.q.req_vector);
+
+	if (r == 0)
+		a->c.doorbells_out++;
+	else
+		pr_debug("cannot ring driver VM peer %u vector %u: %s", a->guest_id,
+			 a->q.q.req_vector, strerror(-r));
+}
+
+/* Our peer id in the request ring header: the driver VM rings us there. */
+static void announce_self(struct app *a)
+{
+	__atomic_store_n(&a->q.req.sh->client_peer_id, ddvm_cpu_to_le32(a->peer.id),
+			 __ATOMIC_RELEASE);
+}
+
+void app_set_carrier(struct app *a, int on)
+{
+	int r;
+
+	if (a->carrier == on || a->tap.fd < 0)
+		return;
+	r = tap_dev_carrier(&a->tap, on);
+	if (r < 0) {
+		pr_warn("TAP %s: cannot set carrier %s: %s", a->tap.name, on ? "on" : "off",
+			strerror(-r));
+		return;
+	}
+	a->carrier = on;
+	pr_info("TAP %s: carrier %s", a->tap.name, on ? "on" : "off");
+}
+
+static int mtu_ok(uint32_t mtu)
+{
+	return mtu >= 68 && mtu <= 65535;
+}
+
+/*
+ * Re-read the driver VM's state: generation, guest and queue state, link.
+ * Called on every doorbell and timer tick.  Returns the queue state copy.
+ */
+void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
+{
+	struct ddvm_guest_view g;
+	int ok;
+
+	ddvm_guest_read(a->peer.shm, &g);
+	ddvm_queue_state_read(a->peer.shm, &a->l, a->qi, s);
+	announce_self(a);
+	if (g.generation != a->generation) {
+		pr_info("driver VM generation %u -> %u (restart): forgetting %u RX buffers and "
+			"%u TX frames in flight", a->generation, g.generation, a->q.rx_posted,
+			a->q.tx_out);
+		a->generation = g.generation;
+		a->need_reset = 1;
+		a->ready = 0;
+	}
+	ok = g.state == DDVM_GUEST_READY && s->state == DDVM_QS_READY && mtu_ok(s->mtu);
+	if (ok && !a->ready) {
+		if (a->need_reset)
+			tapq_reset(&a->q);
+		a->need_reset = 0;
+		a->guest_id = g.peer_id;
+		if (s->mtu != a->mtu) {
+			int r = a->tap.fd >= 0 ? tap_dev_set_mtu(&a->tap, s->mtu) : 0;
+
+			if (r < 0)
+				pr_warn("TAP %s: cannot change MTU %u -> %u: %s", a->tap.name, a->mtu,
+					s->mtu, strerror(-r));
+			a->mtu = s->mtu;
+			tapq_set_mtu(&a->q, s->mtu);
+		}
+		a->ready = 1;
+		tapq_rx_refill(&a->q, 1);
+		if (tapq_publish(&a->q))
+			app_ring_guest(a);
+		pr_info("queue %u ready (driver VM peer %u, generation %u, mtu %u)", a->qi,
+			a->guest_id, a->generation, a->mtu);
+	} else if (!ok && a->ready) {
+		a->ready = 0;
+		pr_warn("queue %u not ready: driver VM %s, queue state %u error %u", a->qi,
+			ddvm_guest_state_str(g.state), s->state, s->error);
+	}
+	if (a->ready)
+		a->guest_id = g.peer_id;
+	app_set_carrier(a, a->ready && !a->q.broken && s->link_up);
+}
+
+/*
+ * Backpressure: with every TX chunk in flight, stop reading the TAP (the
+ * kernel queues, then drops, frames) until a completion frees one.  A driver
+ * VM that completes nothing for a whole timer tick gets drop mode instead:
+ * frames are read and dropped as ring_full, so nothing waits forever.
+ */
+void app_tap_pause(struct app *a, int pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.u32 = EV_TAP };
+
+	if (a->tap_paused == pause)
+		return;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->tap.fd, &ev) < 0)
+		return;
+	a->tap_paused = pause;
+	a->pause_tick = a->ticks;
+}
+
+/* After responses: resume reading once a TX chunk is free. */
+static void tap_maybe_resume(struct app *a)
+{
+	if (a->q.tx_out + a->q.rx_target < a->q.nchunks) {
+		a->drop_mode = 0;
+		app_tap_pause(a, 0);
+	}
+}
+
+/* Responses waiting: handle them; a corrupt ring stops the queue. */
+int app_resp_poll(struct app *a)
+{
+	int ring = 0, r;
+
+	if (!a->ready || a->q.broken)
+		return 0;
+	r = tapq_poll(&a->q, a->tap.fd, &ring);
+	if (ring)
+		app_ring_guest(a);
+	if (a->tap_paused)
+		tap_maybe_resume(a);
+	if (r < 0) {
+		app_set_carrier(a, 0);
+		app_stats_write(a);
+		if (a->exit_on_corrupt)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+/* Read one frame we cannot send; -1 once the TAP is empty. */
+static int tap_discard(struct app *a, uint64_t *counter)
+{
+	ssize_t n = read(a->tap.fd, a->scratch, sizeof(a->scratch));
+
+	if (n < 0)
+		return -1;
+	(*counter)++;
+	return 0;
+}
+
+int app_tap_readable(struct app *a)
+{
+	int i, tried_poll = 0;
+
+	for (i = 0; i < TAP_BATCH; i++) {
+		volatile uint8_t *buf;
+		struct iovec iov[2];
+		uint32_t k;
+		ssize_t n;
+
+		if (!a->ready || a->q.broken) {
+			if (tap_discard(a, &a->c.tx_not_ready) < 0)
+				break;
+			continue;
+		}
+		buf = tapq_tx_begin(&a->q, &k);
+		if (!buf && !tried_poll) {
+			tried_poll = 1;		/* completions may be waiting */
+			if (app_resp_poll(a) < 0)
+				return -EPROTO;
+			buf = tapq_tx_begin(&a->q, &k);
+		}
+		if (!buf && !a->drop_mode && !a->q.broken) {
+			app_tap_pause(a, 1);
+			break;
+		}
+		if (!buf) {
+			if (tap_discard(a, &a->c.tx_ring_full) < 0)
+				break;
+			continue;
+		}
+		iov[0].iov_base = (void *)buf;
+		iov[0].iov_len = a->q.max_frame;
+		iov[1].iov_base = a->scratch;
+		iov[1].iov_len = sizeof(a->scratch);
+		n = readv(a->tap.fd, iov, 2);
+		if (n < 0) {
+			tapq_tx_abort(&a->q, k);
+			if (errno != EAGAIN && errno != EINTR)
+				pr_warn("TAP %s: read: %s", a->tap.name, strerror(errno));
+			break;
+		}
+		if (n > (ssize_t)a->q.max_frame || n < (ssize_t)NET_ETH_MIN) {
+			tapq_tx_abort(&a->q, k);
+			if (n < (ssize_t)NET_ETH_MIN)
+				a->c.tx_runt++;
+			else
+				a->c.tx_oversize++;
+			continue;
+		}
+		tapq_tx_commit(&a->q, k, (uint32_t)n);
+	}
+	if (tapq_publish(&a->q))
+		app_ring_guest(a);
+	return 0;
+}
