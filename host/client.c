@@ -136,6 +136,62 @@ static void fmt_duration(int64_t s, char *out, size_t len)
 		strfmt(out, len, "%lldh%02lldm", (long long)s / 3600, (long long)(s / 60) % 60);
 }
 
+static int jbool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static int jnull(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null);
+}
+
+/* One line per export: what serves it, where clients connect, what the driver VM says. */
+static void print_export(json_object *e)
+{
+	json_object *stats;
+	char pid[32] = "";
+
+	if (!jnull(e, "frontend_pid"))
+		snprintf(pid, sizeof(pid), " pid %lld", (long long)jint(e, "frontend_pid"));
+	printf("  export %s%lld (%s, queue %lld, %s): %s%s", !strcmp(jstr(e, "kind"), "disk") ? "disk" : "net",
+	       (long long)jint(e, "index"), jstr(e, "type"), (long long)jint(e, "queue"), jstr(e, "target"),
+	       jstr(e, "state"), pid);
+	if (!strcmp(jstr(e, "kind"), "disk")) {
+		printf("  %s", jstr(e, "nbd"));
+		if (!jnull(e, "nbd_tcp"))
+			printf("  %s", jstr(e, "nbd_tcp"));
+		printf("  queue %s", jstr(e, "queue_state"));
+		if (!strcmp(jstr(e, "queue_state"), "ready"))
+			printf(" %s %.1f MiB", jstr(e, "dev_name"), (double)jint(e, "capacity") / 1048576.0);
+	} else {
+		printf("  tap %s  link %s  queue %s", jstr(e, "tap"), jbool(e, "link") ? "up" : "down",
+		       jstr(e, "queue_state"));
+		if (!strcmp(jstr(e, "queue_state"), "ready"))
+			printf(" %s mac %s mtu %lld", jstr(e, "dev_name"), jstr(e, "mac"), (long long)jint(e, "mtu"));
+	}
+	if (!strcmp(jstr(e, "queue_state"), "error"))
+		printf(" (%s)", jstr(e, "queue_error"));
+	printf("\n");
+	if (json_object_object_get_ex(e, "stats", &stats) && json_object_is_type(stats, json_type_object)) {
+		int n = 0;
+
+		json_object_object_foreach(stats, k, v) {
+			if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+				continue;
+			printf("%s%s=%s", n++ ? " " : "    ", k, json_object_get_string(v));
+		}
+		if (n)
+			printf("\n");
+	}
+	if (jstr(e, "error")[0])
+		printf("    %s\n", jstr(e, "error"));
+}
+
 static void print_human(json_object *r)
 {
 	json_object *vms, *vm, *devs, *d;
@@ -162,14 +218,16 @@ static void print_human(json_object *r)
 		       jstr(vm, "console_log"));
 		if (jstr(vm, "error")[0])
 			printf("  error: %s\n", jstr(vm, "error"));
-		if (!json_object_object_get_ex(vm, "devices", &devs))
-			continue;
-		for (j = 0; j < json_object_array_length(devs); j++) {
-			d = json_object_array_get_idx(devs, j);
-			printf("  %s  %s:%s  class %s  %-10s %s\n", jstr(d, "address"), jstr(d, "vendor"),
-			       jstr(d, "device"), jstr(d, "class"),
-			       jstr(d, "driver")[0] ? jstr(d, "driver") : "(none)", jstr(d, "names"));
-		}
+		if (json_object_object_get_ex(vm, "devices", &devs))
+			for (j = 0; j < json_object_array_length(devs); j++) {
+				d = json_object_array_get_idx(devs, j);
+				printf("  %s  %s:%s  class %s  %-10s %s\n", jstr(d, "address"), jstr(d, "vendor"),
+				       jstr(d, "device"), jstr(d, "class"),
+				       jstr(d, "driver")[0] ? jstr(d, "driver") : "(none)", jstr(d, "names"));
+			}
+		if (json_object_object_get_ex(vm, "exports", &devs))
+			for (j = 0; j < json_object_array_length(devs); j++)
+				print_export(json_object_array_get_idx(devs, j));
 	}
 }
 

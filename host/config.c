@@ -13,9 +13,7 @@
 
 #include "config.h"
 #include "config_priv.h"
-
-#define MIN_CHANNEL	(64u << 10)
-#define MAX_CHANNEL	(1ull << 30)
+#include "layout.h"
 
 const char *const cfg_type_names[DEV_NTYPES] = {
 	[DEV_NVME] = "nvme", [DEV_AHCI] = "ahci", [DEV_VIRTIO_BLK] = "virtio-blk",
@@ -66,6 +64,16 @@ int dev_is_disk(enum dev_type t)
 int dev_is_nic(enum dev_type t)
 {
 	return t == DEV_E1000 || t == DEV_E1000E || t == DEV_RTL8139 || t == DEV_VIRTIO_NET;
+}
+
+int dev_exports_disk(const struct dev_config *d)
+{
+	return d->exported && (dev_is_disk(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_NVME));
+}
+
+int dev_exports_nic(const struct dev_config *d)
+{
+	return d->exported && (dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000));
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -244,8 +252,10 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		    struct vm_config *vm, int idx)
 {
 	const config_setting_t *ch, *devs;
-	unsigned int nahci = 0;
+	unsigned int nahci = 0, nnic = 0;
+	static struct vm_layout lay;
 	const char *name;
+	char msg[256];
 	int r, i, n;
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
@@ -262,7 +272,7 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		return -1;
 	vm->memory_mb = 128;
 	vm->max_restarts = 3;
-	vm->channel_size = 4u << 20;
+	vm->channel_size = 0;	/* computed from the exports */
 	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
 	    cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
 	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0)
@@ -277,7 +287,7 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		if (vm->channel_size & (vm->channel_size - 1))
 			return cfg_fail(c, "channel size %llu is not a power of two",
 				    (unsigned long long)vm->channel_size);
-		if (vm->channel_size < MIN_CHANNEL || vm->channel_size > MAX_CHANNEL)
+		if (vm->channel_size < LAYOUT_MIN_SIZE || vm->channel_size > LAYOUT_MAX_SIZE)
 			return cfg_fail(c, "channel size %llu is out of range (64K..1G)",
 				    (unsigned long long)vm->channel_size);
 	}
@@ -285,7 +295,7 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		return -1;
 	devs = config_setting_get_member(g, "devices");
 	if (!devs)
-		return 0;
+		return layout_plan(vm, &lay, msg, sizeof(msg)) < 0 ? cfg_fail(c, "%s", msg) : 0;
 	if (config_setting_type(devs) != CONFIG_TYPE_LIST)
 		return cfg_fail(c, "devices must be a list ( { type = ...; }, ... )");
 	n = config_setting_length(devs);
@@ -299,7 +309,48 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 			return -1;
 		if (d->type == DEV_AHCI && ++nahci > 6)
 			return cfg_fail(c, "at most 6 ahci disks (ports of the q35 AHCI controller)");
+		if (dev_exports_nic(d) && !d->tap[0])	/* default: ddvm-<vm><k>, IFNAMSIZ-1 */
+			snprintf(d->tap, sizeof(d->tap), "ddvm-%.*s%u", 9, vm->name, nnic);
+		nnic += dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000);
 		vm->ndevs++;
+	}
+	c->dev = 0;
+	if (layout_plan(vm, &lay, msg, sizeof(msg)) < 0)
+		return cfg_fail(c, "%s", msg);
+	return 0;
+}
+
+/* Host-side names must be unique: TAP interfaces (front-ends' and wires') and TCP ports. */
+static int check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v)
+{
+	const struct vm_config *vm = &cfg->vms[v];
+	unsigned int i, j, k;
+
+	for (k = 0; k < vm->ndevs; k++) {
+		const struct dev_config *d = &vm->devs[k];
+
+		c->vm = vm->name;
+		c->dev = (int)k + 1;
+		if (d->tap[0] && d->net == NET_TAP && !strcmp(d->tap, d->net_tap))
+			return cfg_fail(c, "tap '%s' is also this NIC's wire (net = \"tap:%s\"); "
+				    "give the front-end another name", d->tap, d->net_tap);
+		for (i = 0; i <= v; i++)
+			for (j = 0; j < (i == v ? k : cfg->vms[i].ndevs); j++) {
+				const struct dev_config *o = &cfg->vms[i].devs[j];
+				const char *names[2] = { d->tap, d->net == NET_TAP ? d->net_tap : "" };
+				const char *onames[2] = { o->tap, o->net == NET_TAP ? o->net_tap : "" };
+				int a, b;
+
+				for (a = 0; a < 2; a++)
+					for (b = 0; b < 2; b++)
+						if (names[a][0] && !strcmp(names[a], onames[b]))
+							return cfg_fail(c, "host interface '%s' is also used by vm '%s' device %u%s",
+								    names[a], cfg->vms[i].name, j + 1,
+								    a == 0 ? " (set tap = \"NAME\" to pick another)" : "");
+				if (d->nbd_tcp_port && d->nbd_tcp_port == o->nbd_tcp_port)
+					return cfg_fail(c, "nbd_tcp_port %u is also used by vm '%s' device %u",
+						    d->nbd_tcp_port, cfg->vms[i].name, j + 1);
+			}
 	}
 	c->dev = 0;
 	return 0;
@@ -331,6 +382,8 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 		for (j = 0; j < i; j++)
 			if (!strcmp(cfg->vms[j].name, cfg->vms[i].name))
 				return cfg_fail(c, "duplicate vm name (vms %d and %d)", j + 1, i + 1);
+		if (check_unique(c, cfg, (unsigned int)i) < 0)
+			return -1;
 		cfg->nvms++;
 	}
 	return 0;

@@ -32,11 +32,16 @@ struct dev_config {
 	int create, readonly;
 	char serial[24];
 	/* NICs */
-	enum net_kind net;
-	char tap[16];
+	enum net_kind net;		/* the NIC's wire (QEMU backend) */
+	char net_tap[16];		/* net = "tap:IFNAME": the wire's host interface */
 	char mac[18];			/* "" = QEMU's default */
 	/* vfio */
 	char host[16];			/* DDDD:BB:DD.F */
+	enum dev_type vfio_as;		/* DEV_NVME (a disk), DEV_E1000 (a NIC) or DEV_VFIO */
+	/* export through a front-end (disks and NICs; vfio with export = true) */
+	int exported;
+	char tap[16];			/* NIC: the front-end's TAP device on the host */
+	unsigned int nbd_tcp_port;	/* disk: also serve NBD on 127.0.0.1:PORT (0 = no) */
 };
 
 struct vm_config {
@@ -44,7 +49,7 @@ struct vm_config {
 	unsigned int memory_mb;
 	unsigned int boot_timeout;	/* seconds; 0 = default for the accelerator */
 	unsigned int max_restarts;
-	uint64_t channel_size;
+	uint64_t channel_size;		/* bytes; 0 = computed from the exports */
 	unsigned int nmodules;
 	char modules[CFG_MAX_MODULES][56];
 	unsigned int ndevs;
@@ -71,6 +76,9 @@ int config_create_backing(const struct ddvm_config *c, char *err, size_t errlen)
 const char *dev_type_name(enum dev_type t);
 int dev_is_disk(enum dev_type t);
 int dev_is_nic(enum dev_type t);
+/* Exported as a disk / as a NIC (emulated, or vfio by its PCI class)? */
+int dev_exports_disk(const struct dev_config *d);
+int dev_exports_nic(const struct dev_config *d);
 
 /* Guest modules vm needs, comma-separated, deduplicated ("" if none). */
 void config_vm_modules(const struct vm_config *vm, char *buf, size_t len);

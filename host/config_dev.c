@@ -10,9 +10,49 @@
 #include "config.h"
 #include "config_priv.h"
 
-static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly", NULL };
-static const char *const nic_keys[] = { "type", "net", "mac", NULL };
-static const char *const vfio_keys[] = { "type", "host", NULL };
+static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly",
+					 "export", "nbd_tcp_port", NULL };
+static const char *const nic_keys[] = { "type", "net", "mac", "export", "tap", NULL };
+static const char *const vfio_keys[] = { "type", "host", "export", "tap", "nbd_tcp_port", NULL };
+
+/* A Linux interface name: 1-15 of letters, digits, '-', '_', '.'; not "." or "..". */
+static int ifname_ok(const char *s)
+{
+	return cfg_name_ok(s, 16, "-_.") && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* export, tap, nbd_tcp_port: what the front-end makes of this device. */
+static int parse_export(struct ctx *c, const config_setting_t *g, struct dev_config *d,
+			int disk, int nic)
+{
+	const char *s;
+	int r;
+
+	d->exported = disk || nic;
+	if (cfg_get_bool(c, g, "export", &d->exported) < 0)
+		return -1;
+	if (d->exported && !disk && !nic)
+		return cfg_fail(c, "export = true: vfio device %s is neither a storage nor a network "
+			    "function, so it cannot be exported", d->host);
+	if ((r = cfg_get_string(c, g, "tap", &s)) < 0)
+		return -1;
+	if (r) {
+		if (!nic)
+			return cfg_fail(c, "'tap' applies only to network devices");
+		if (!d->exported)
+			return cfg_fail(c, "tap = \"%s\" needs export = true", s);
+		if (!ifname_ok(s))
+			return cfg_fail(c, "tap '%s': interface name must be 1-15 letters, digits, '-', '_', '.'", s);
+		snprintf(d->tap, sizeof(d->tap), "%s", s);
+	}
+	if ((r = cfg_get_int(c, g, "nbd_tcp_port", 1, 65535, "", &d->nbd_tcp_port)) < 0)
+		return -1;
+	if (r && !disk)
+		return cfg_fail(c, "'nbd_tcp_port' applies only to disks");
+	if (r && !d->exported)
+		return cfg_fail(c, "nbd_tcp_port = %u needs export = true", d->nbd_tcp_port);
+	return 0;
+}
 
 static int mac_ok(const char *m)
 {
@@ -81,7 +121,7 @@ static int parse_disk(struct ctx *c, const struct ddvm_config *cfg, const config
 	} else if (d->size % 512) {
 		return cfg_fail(c, "size must be a multiple of 512 bytes");
 	}
-	return 0;
+	return parse_export(c, g, d, 1, 0);
 }
 
 static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config *d)
@@ -97,10 +137,10 @@ static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config
 	if (r && !strcmp(s, "none")) {
 		d->net = NET_NONE;
 	} else if (r && !strncmp(s, "tap:", 4)) {
-		if (!cfg_name_ok(s + 4, 16, "-_."))
+		if (!ifname_ok(s + 4))
 			return cfg_fail(c, "net '%s': tap interface name must be 1-15 letters, digits, '-', '_', '.'", s);
 		d->net = NET_TAP;
-		snprintf(d->tap, sizeof(d->tap), "%s", s + 4);
+		snprintf(d->net_tap, sizeof(d->net_tap), "%s", s + 4);
 	} else if (r && strcmp(s, "isolated")) {
 		return cfg_fail(c, "net '%s' is not one of \"isolated\", \"tap:IFNAME\", \"none\"", s);
 	}
@@ -111,7 +151,24 @@ static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config
 			return cfg_fail(c, "mac '%s' is not of the form 52:54:00:12:34:56", s);
 		snprintf(d->mac, sizeof(d->mac), "%s", s);
 	}
-	return 0;
+	return parse_export(c, g, d, 0, 1);
+}
+
+/* The host function's PCI base class (/sys/.../class "0x020000" -> 0x02), or -1. */
+static int pci_base_class(const char *addr)
+{
+	char path[PATH_MAX];
+	unsigned int cls;
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", addr);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	r = fscanf(f, "%x", &cls);
+	fclose(f);
+	return r == 1 ? (int)(cls >> 16) : -1;
 }
 
 static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_config *d)
@@ -131,7 +188,12 @@ static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_confi
 	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s", d->host);
 	if (access(sys, F_OK) < 0)
 		return cfg_fail(c, "vfio host address %s: no such PCI device on this host", d->host);
-	return 0;
+	switch (pci_base_class(d->host)) {
+	case 0x01: d->vfio_as = DEV_NVME; break;	/* mass storage */
+	case 0x02: d->vfio_as = DEV_E1000; break;	/* network */
+	default: d->vfio_as = DEV_VFIO; break;
+	}
+	return parse_export(c, g, d, d->vfio_as == DEV_NVME, d->vfio_as == DEV_E1000);
 }
 
 int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,

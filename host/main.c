@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  -h, --help              this help; 'ddvm COMMAND --help' for a command\n"
 	"  -V, --version           print the version\n"
 	"\n"
-	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_SRCDIR, DDVM_QEMU, DDVM_DEBUG=1\n";
+	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_SRCDIR, DDVM_QEMU, DDVM_DEBUG=1,\n"
+	"             DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN (front-ends; default: SRCDIR/build/...)\n";
 
 static const char *const cmd_help[][2] = {
 	{ "up", "usage: ddvm up [-d|--detach] CONFIG\n"
@@ -46,7 +47,8 @@ static const char *const cmd_help[][2] = {
 		"RUNDIR/ddvm.log) and return once all VMs are ready (exit 0) or one failed (exit 1).\n" },
 	{ "status", "usage: ddvm status [--json]\n"
 		    "Show each driver VM: state, accelerator, uptime, restarts, generation, heartbeat,\n"
-		    "QEMU pid, console log, and the PCI devices its Linux sees with their drivers.\n"
+		    "QEMU pid, console log, the PCI devices its Linux sees with their drivers, and\n"
+		    "its exports: per disk the NBD URI, per NIC the TAP device, link and counters.\n"
 		    "Exit 1 if no supervisor runs in the run folder.\n" },
 	{ "down", "usage: ddvm down [--timeout SEC]\n"
 		  "Stop all driver VMs (QEMU killed after SEC seconds, default 10) and the supervisor.\n" },

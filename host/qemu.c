@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "qemu.h"
 
 #define MAX_ARGS 160
@@ -69,23 +70,25 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 
 	for (i = 0; i < vm->ndevs; i++) {
 		const struct dev_config *d = &vm->devs[i];
-		char serial[40];
+		char serial[40], addr[16] = "";
 
 		if (d->serial[0])
 			snprintf(serial, sizeof(serial), ",serial=%s", d->serial);
 		else
 			snprintf(serial, sizeof(serial), ",serial=ddvm-%.8s-%u", vm->name, i);
+		if (layout_pci_slot(vm, i))	/* pinned, so a queue target can name it */
+			snprintf(addr, sizeof(addr), ",addr=0x%x", layout_pci_slot(vm, i));
 		if (dev_is_disk(d->type)) {
 			add(a, "-drive");
 			add(a, "file=%s,if=none,id=disk%u,format=raw,discard=unmap%s",
 			    esc(d->file, e, sizeof(e)), i, d->readonly ? ",readonly=on" : "");
 			add(a, "-device");
 			if (d->type == DEV_NVME)
-				add(a, "nvme,drive=disk%u%s", i, serial);
+				add(a, "nvme,drive=disk%u%s%s", i, addr, serial);
 			else if (d->type == DEV_AHCI)
 				add(a, "ide-hd,drive=disk%u,bus=ide.%u%s", i, ahci++, serial);
 			else
-				add(a, "virtio-blk-pci,drive=disk%u%s", i, serial);
+				add(a, "virtio-blk-pci,drive=disk%u%s%s", i, addr, serial);
 		} else if (dev_is_nic(d->type)) {
 			static const char *const model[] = {
 				[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e",
@@ -100,15 +103,15 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 				add(a, "user,id=net%u,restrict=on", i);
 			} else if (d->net == NET_TAP) {
 				add(a, "-netdev");
-				add(a, "tap,id=net%u,ifname=%s,script=no,downscript=no", i, d->tap);
+				add(a, "tap,id=net%u,ifname=%s,script=no,downscript=no", i, d->net_tap);
 			}
 			if (d->net != NET_NONE)
 				snprintf(netdev, sizeof(netdev), ",netdev=net%u", i);
 			add(a, "-device");
-			add(a, "%s%s%s,romfile=", model[d->type], netdev, mac);
+			add(a, "%s%s%s%s,romfile=", model[d->type], addr, netdev, mac);
 		} else {
 			add(a, "-device");
-			add(a, "vfio-pci,host=%s", d->host);
+			add(a, "vfio-pci,host=%s%s", d->host, addr);
 		}
 	}
 }
@@ -159,7 +162,8 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "-chardev");
 	add(a, "socket,id=ivsh,path=%s/ivshmem.sock", esc(p->dir, e, sizeof(e)));
 	add(a, "-device");
-	add(a, "ivshmem-doorbell,chardev=ivsh,vectors=%u", QEMU_VECTORS);
+	add(a, "ivshmem-doorbell,chardev=ivsh,vectors=%u",
+	    p->vectors > QEMU_VECTORS ? p->vectors : QEMU_VECTORS);
 	add(a, "-device");
 	add(a, "pvpanic-pci");
 	add(a, "-action");

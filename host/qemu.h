@@ -10,7 +10,7 @@
 #include "config.h"
 #include "image.h"
 
-#define QEMU_VECTORS	4	/* ivshmem-doorbell vectors */
+#define QEMU_VECTORS	4	/* ivshmem-doorbell vectors, at least */
 
 struct qemu_params {
 	const struct vm_config *vm;
@@ -19,6 +19,7 @@ struct qemu_params {
 	const char *dir;		/* RUNDIR/<vm> */
 	int qmp_fd;			/* listening QMP socket, passed as fd 3 */
 	int fresh_logs;			/* truncate qemu.log (first start) */
+	unsigned int vectors;		/* ivshmem-doorbell vectors (= the server's) */
 };
 
 /*

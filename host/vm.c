@@ -13,16 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "frontend.h"
 #include "log.h"
 #include "qemu.h"
 #include "region_setup.h"
 #include "supervisor.h"
 #include "vm.h"
 
-#define HEARTBEAT_MS	1000
-#define PCI_TABLE_MAX	32
-#define CTRL_SLOTS	64
-#define CTRL_DATA	4096
 #define BACKOFF_MAX_MS	60000
 
 const char *vm_state_str(enum vm_state s)
@@ -119,7 +116,7 @@ int vm_start(struct vm *vm)
 {
 	struct qemu_params p = {
 		.vm = vm->cfg, .img = vm->sv->img, .accel = vm->sv->accel, .dir = vm->dir,
-		.fresh_logs = vm->restarts == 0 && !vm->ever_ready,
+		.fresh_logs = vm->restarts == 0 && !vm->ever_ready, .vectors = vm->plan.vectors,
 	};
 	char path[PATH_MAX + 16], err[256], cmd[8192];
 	struct ddvm_guest_view gv;
@@ -308,6 +305,7 @@ void vm_check(struct vm *vm)
 			pr_info("vm '%s': ready after %.1f s (generation %u, kernel %s, accel %s)",
 				vm->cfg->name, (double)(now - vm->started_ms) / 1000.0, gv.generation,
 				gv.kernel_release[0] ? gv.kernel_release : "?", accel_name(vm->sv->accel));
+			frontends_vm_ready(vm);	/* before `up -d` hears "ready" */
 			set_state(vm, VM_READY);
 		}
 		return;
@@ -373,6 +371,7 @@ static void on_ivs(struct watch *w, uint32_t events)
 
 void vm_stop(struct vm *vm)
 {
+	frontends_stop(vm);
 	timer_arm(vm->timer, 0);
 	if (vm->pid <= 0) {
 		if (vm->state != VM_FAILED)
@@ -388,6 +387,7 @@ void vm_stop(struct vm *vm)
 
 void vm_kill(struct vm *vm)
 {
+	frontends_kill(vm);
 	if (vm->pid > 0) {
 		pr_warn("vm '%s': QEMU (pid %d) did not stop in time; killing it", vm->cfg->name,
 			(int)vm->pid);
@@ -397,7 +397,7 @@ void vm_kill(struct vm *vm)
 
 int vm_running(const struct vm *vm)
 {
-	return vm->pid > 0;
+	return vm->pid > 0 || frontends_running(vm);
 }
 
 /* --- setup --------------------------------------------------------------- */
@@ -414,13 +414,9 @@ static uint32_t test_version(void)
 
 int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 {
-	struct ddvm_region_spec spec = {
-		.host_peer_id = IVS_SELF_ID, .heartbeat_period_ms = HEARTBEAT_MS,
-		.pci_table_max = PCI_TABLE_MAX, .nqueues = 1,
-		.q[0] = { .kind = DDVM_QK_CTRL, .index = 0, .nslots = CTRL_SLOTS,
-			  .data_size = CTRL_DATA, .req_vector = 0, .resp_vector = VM_VEC_CTRL },
-	};
-	char path[PATH_MAX + 16], name[64];
+	struct ddvm_region_spec *spec = &vm->plan.spec;
+	char path[PATH_MAX + 16], name[64], err[256];
+	uint32_t ctrl_slots;
 	int r, fd;
 
 	memset(vm, 0, sizeof(*vm));
@@ -430,7 +426,14 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	vm->shm_fd = vm->pidfd = vm->timer = vm->ping.timer = -1;
 	vm->ivs.listen_fd = vm->ivs.epfd = -1;
 	vm->qmp.fd = -1;
-	vm->size = cfg->channel_size;
+	frontends_init(vm);
+	if (layout_plan(cfg, &vm->plan, err, sizeof(err)) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
+		return -1;
+	}
+	spec->host_peer_id = IVS_SELF_ID;
+	spec->q[0].resp_vector = VM_VEC_CTRL;
+	vm->size = vm->plan.size;
 	strfmt(vm->dir, sizeof(vm->dir), "%s/%s", sv->rundir, cfg->name);
 	if (mkdir(vm->dir, 0700) < 0 && errno != EEXIST) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot create %s: %m", cfg->name, vm->dir);
@@ -454,25 +457,26 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot map the channel: %m", cfg->name);
 		return -1;
 	}
-	spec.version_override = sv->version_override ? sv->version_override : test_version();
-	if (spec.version_override)
+	spec->version_override = sv->version_override ? sv->version_override : test_version();
+	if (spec->version_override)
 		pr_warn("vm '%s': test hook: publishing protocol version %u.%u", cfg->name,
-			spec.version_override >> 16, spec.version_override & 0xffff);
-	r = ddvm_region_setup(vm->base, vm->size, &spec, &vm->layout);
+			spec->version_override >> 16, spec->version_override & 0xffff);
+	r = ddvm_region_setup(vm->base, vm->size, spec, &vm->layout);
 	if (r < 0) {
-		strfmt(vm->error, sizeof(vm->error), "vm '%s': channel size %llu is too small (needs %llu bytes)",
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot lay out the channel (%llu bytes, needs %llu): %s",
 			 cfg->name, (unsigned long long)vm->size,
-			 (unsigned long long)ddvm_region_bytes_needed(&spec));
+			 (unsigned long long)ddvm_region_bytes_needed(spec), strerror(-r));
 		return -1;
 	}
-	if (ddvm_ring_bind(&vm->req, vm->base, vm->size, vm->layout.q[0].req_ring_off, CTRL_SLOTS) < 0 ||
-	    ddvm_ring_bind(&vm->resp, vm->base, vm->size, vm->layout.q[0].resp_ring_off, CTRL_SLOTS) < 0) {
+	ctrl_slots = vm->layout.q[0].nslots;
+	if (ddvm_ring_bind(&vm->req, vm->base, vm->size, vm->layout.q[0].req_ring_off, ctrl_slots) < 0 ||
+	    ddvm_ring_bind(&vm->resp, vm->base, vm->size, vm->layout.q[0].resp_ring_off, ctrl_slots) < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot bind the CTRL rings", cfg->name);
 		return -1;
 	}
 
 	path_in(vm, "ivshmem.sock", path, sizeof(path));
-	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, QEMU_VECTORS, on_peer, vm);
+	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, vm->plan.vectors, on_peer, vm);
 	if (r < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot serve %s: %s", cfg->name, path,
 			 strerror(-r));
@@ -497,6 +501,7 @@ void vm_destroy(struct vm *vm)
 		return;
 	if (vm->ping.conn)
 		vm_ping_finish(vm, "supervisor shutting down");
+	frontends_destroy(vm);
 	if (vm->ivs.epfd >= 0) {
 		loop_del(&vm->ivs_w);
 		loop_del(&vm->bell_w[0]);

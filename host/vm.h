@@ -14,7 +14,9 @@
 #include "config.h"
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
+#include "frontend.h"
 #include "ivshmem_server.h"
+#include "layout.h"
 #include "loop.h"
 #include "qmp.h"
 
@@ -45,6 +47,7 @@ struct vm {
 	char error[768];		/* why it failed ("" if not failed) */
 
 	/* channel: outlives QEMU */
+	struct vm_layout plan;		/* queues, targets, size, vectors (from the config) */
 	int shm_fd;
 	void *base;
 	uint64_t size;
@@ -73,6 +76,10 @@ struct vm {
 	struct watch timer_w;
 
 	struct vm_ping ping;
+
+	/* front-ends (nbdkit, ddvm-tap): peers of our server, outlive QEMU restarts */
+	unsigned int nfe;
+	struct frontend fe[LAYOUT_MAX_EXPORTS];
 };
 
 /* Lay out the region, start the ivshmem server.  0 or -1 with vm->error set. */
@@ -81,9 +88,10 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg);
 int vm_start(struct vm *vm);
 /* Re-read the guest's state: readiness, refusal, heartbeat.  Once a second and on doorbells. */
 void vm_check(struct vm *vm);
-/* Ask QEMU to quit (down); vm_kill forces it. */
+/* Ask QEMU and the front-ends to quit (down); vm_kill forces them. */
 void vm_stop(struct vm *vm);
 void vm_kill(struct vm *vm);
+/* QEMU or a front-end process still alive? */
 int vm_running(const struct vm *vm);
 /* Release everything (after QEMU is gone). */
 void vm_destroy(struct vm *vm);

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+/* Front-end processes (nbdkit, ddvm-tap) of a driver VM.  See frontend.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "frontend.h"
+#include "image.h"
+#include "layout.h"
+#include "log.h"
+#include "supervisor.h"
+#include "vm.h"
+
+#define FE_MAX_RESTARTS	5	/* consecutive short runs, then give up */
+#define FE_STABLE_MS	30000	/* a run this long resets the count */
+#define FE_BACKOFF_MAX	30000
+#define FE_KILL_MS	3000	/* SIGTERM -> SIGKILL */
+#define FE_MAX_ARGS	24
+
+const char *fe_state_str(enum fe_state s)
+{
+	switch (s) {
+	case FE_WAITING: return "starting";
+	case FE_RUNNING: return "running";
+	case FE_BACKOFF: return "starting";
+	case FE_UNAVAILABLE: return "unavailable";
+	case FE_FAILED: return "failed";
+	case FE_STOPPING: return "stopping";
+	case FE_STOPPED: return "stopped";
+	}
+	return "?";
+}
+
+static int is_disk(const struct frontend *f)
+{
+	return f->ex->kind == DDVM_QK_BLOCK;
+}
+
+/* The program a front-end runs: env override, else the build tree's. */
+static void fe_program(const struct frontend *f, char *out, size_t len)
+{
+	const char *env = getenv(is_disk(f) ? "DDVM_NBDKIT_PLUGIN" : "DDVM_TAP_BIN");
+
+	if (env && *env)
+		strfmt(out, len, "%s", env);
+	else
+		strfmt(out, len, "%s/%s", image_srcdir(),
+		       is_disk(f) ? "build/frontends/nbdkit-ddvm-plugin.so" : "build/bin/ddvm-tap");
+}
+
+/* Is cmd runnable (a path, or found in $PATH)? */
+static int in_path(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	while (path && *path) {
+		const char *end = strchrnul(path, ':');
+
+		strfmt(buf, sizeof(buf), "%.*s/%s", (int)(end - path), path, cmd);
+		if (access(buf, X_OK) == 0)
+			return 1;
+		path = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static void fe_path(const struct frontend *f, const char *suffix, char *out, size_t len)
+{
+	strfmt(out, len, "%s/%s%s", f->vm->dir, f->name, suffix);
+}
+
+/* --- sockets (disks) ----------------------------------------------------- */
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strfmt(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int listen_tcp(unsigned int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* Create the disk's listening sockets once; they outlive nbdkit restarts. */
+static int disk_sockets(struct frontend *f)
+{
+	const struct dev_config *d = &f->vm->cfg->devs[f->ex->dev];
+	char path[PATH_MAX];
+	int fd;
+
+	if (f->listen_fd[0] >= 0)
+		return 0;
+	fe_path(f, ".sock", path, sizeof(path));
+	fd = listen_unix(path);
+	if (fd < 0) {
+		strfmt(f->error, sizeof(f->error), "cannot listen on %s: %s", path, strerror(-fd));
+		return -1;
+	}
+	f->listen_fd[0] = fd;
+	if (d->nbd_tcp_port) {
+		fd = listen_tcp(d->nbd_tcp_port);
+		if (fd < 0) {
+			/* The unix socket still serves; say why TCP does not. */
+			strfmt(f->error, sizeof(f->error), "cannot listen on 127.0.0.1:%u: %s",
+			       d->nbd_tcp_port, strerror(-fd));
+			pr_warn("vm '%s': %s: %s", f->vm->cfg->name, f->name, f->error);
+		} else {
+			f->listen_fd[1] = fd;
+		}
+	}
+	return 0;
+}
+
+/* --- processes ----------------------------------------------------------- */
+
+struct argv {
+	int n;
+	char *v[FE_MAX_ARGS + 1];
+};
+
+static void arg(struct argv *a, const char *s)
+{
+	if (a->n < FE_MAX_ARGS)
+		a->v[a->n++] = strdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void args_free(struct argv *a)
+{
+	while (a->n)
+		free(a->v[--a->n]);
+}
+
+static void build_args(const struct frontend *f, const char *prog, struct argv *a)
+{
+	char buf[PATH_MAX + 32];
+
+	if (is_disk(f)) {
+		arg(a, "nbdkit");
+		arg(a, "--exit-with-parent");
+		arg(a, "-f");
+		arg(a, prog);
+		strfmt(buf, sizeof(buf), "socket=%s/ivshmem.sock", f->vm->dir);
+		arg(a, buf);
+		strfmt(buf, sizeof(buf), "queue=%u", f->ex->queue);
+		arg(a, buf);
+	} else {
+		arg(a, prog);
+		arg(a, "--socket");
+		strfmt(buf, sizeof(buf), "%s/ivshmem.sock", f->vm->dir);
+		arg(a, buf);
+		arg(a, "--queue");
+		strfmt(buf, sizeof(buf), "%u", f->ex->queue);
+		arg(a, buf);
+		arg(a, "--tap");
+		arg(a, f->vm->cfg->devs[f->ex->dev].tap);
+		arg(a, "--stats");
+		fe_path(f, ".json", buf, sizeof(buf));
+		arg(a, buf);
+	}
+}
+
+/* In the child: log file, listening sockets as fds 3.. (LISTEN_FDS), exec. */
+static void child_exec(const struct frontend *f, struct argv *a, pid_t parent)
+{
+	char path[PATH_MAX + 16], num[16];
+	int fd, tmp[2] = { -1, -1 }, n = 0, i;
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	fe_path(f, ".log", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	/* move out of the way first: a socket may already be fd 3 or 4 */
+	for (i = 0; i < 2; i++)
+		if (f->listen_fd[i] >= 0)
+			tmp[n++] = fcntl(f->listen_fd[i], F_DUPFD_CLOEXEC, 10);
+	for (i = 0; i < n; i++)
+		if (tmp[i] < 0 || dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
+			_exit(127);
+	unsetenv("LISTEN_FDNAMES");
+	if (n) {
+		strfmt(num, sizeof(num), "%d", (int)getpid());
+		setenv("LISTEN_PID", num, 1);
+		strfmt(num, sizeof(num), "%d", n);
+		setenv("LISTEN_FDS", num, 1);
+	} else {
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+	}
+	execvp(a->v[0], a->v);
+	dprintf(2, "ddvm: cannot run %s: %s\n", a->v[0], strerror(errno));
+	_exit(127);
+}
+
+static void on_exit_fe(struct watch *w, uint32_t events);
+
+/* Mark unavailable, warning once per missing program. */
+static void unavailable(struct frontend *f, const char *what, const char *prog, const char *hint)
+{
+	static char warned[4][PATH_MAX];
+	unsigned int i;
+
+	strfmt(f->error, sizeof(f->error), "%s %s not found (%s)", what, prog, hint);
+	f->state = FE_UNAVAILABLE;
+	for (i = 0; i < 4 && warned[i][0]; i++)
+		if (!strcmp(warned[i], prog))
+			return;
+	if (i < 4)
+		strfmt(warned[i], sizeof(warned[i]), "%s", prog);
+	pr_warn("%s %s not found: %s exports are unavailable (%s)", what, prog,
+		is_disk(f) ? "disk" : "NIC", hint);
+}
+
+static void fe_spawn(struct frontend *f)
+{
+	const char *vmname = f->vm->cfg->name;
+	char prog[PATH_MAX], cmd[1024] = "";
+	struct argv a = { 0 };
+	pid_t parent = getpid();
+	int i;
+
+	fe_program(f, prog, sizeof(prog));
+	if (access(prog, R_OK) < 0) {
+		unavailable(f, is_disk(f) ? "nbdkit plugin" : "TAP front-end", prog,
+			    is_disk(f) ? "build it, or set DDVM_NBDKIT_PLUGIN"
+				       : "build it, or set DDVM_TAP_BIN");
+		return;
+	}
+	if (is_disk(f) && !in_path("nbdkit")) {
+		unavailable(f, "program", "nbdkit", "install the nbdkit package");
+		return;
+	}
+	if (is_disk(f) && disk_sockets(f) < 0) {
+		f->state = FE_FAILED;
+		pr_err("vm '%s': %s: %s", vmname, f->name, f->error);
+		return;
+	}
+	build_args(f, prog, &a);
+	for (i = 0; i < a.n; i++)
+		strfmt(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", a.v[i]);
+	f->pid = fork();
+	if (f->pid == 0)
+		child_exec(f, &a, parent);
+	args_free(&a);
+	if (f->pid < 0) {
+		f->pid = 0;
+		strfmt(f->error, sizeof(f->error), "fork: %s", strerror(errno));
+		f->state = FE_FAILED;
+		pr_err("vm '%s': %s: %s", vmname, f->name, f->error);
+		return;
+	}
+	f->pidfd = (int)syscall(SYS_pidfd_open, f->pid, 0);
+	if (f->pidfd < 0 || loop_add(&f->pid_w, f->pidfd, EPOLLIN, on_exit_fe) < 0) {
+		pr_err("vm '%s': %s: pidfd_open: %m", vmname, f->name);
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, NULL, 0);
+		if (f->pidfd >= 0)
+			close(f->pidfd);
+		f->pid = 0;
+		f->pidfd = -1;
+		f->state = FE_FAILED;
+		return;
+	}
+	f->started_ms = now_ms();
+	f->state = FE_RUNNING;
+	pr_info("vm '%s': front-end %s started (pid %d): %s", vmname, f->name, (int)f->pid, cmd);
+}
+
+static void on_exit_fe(struct watch *w, uint32_t events)
+{
+	struct frontend *f = container_of(w, struct frontend, pid_w);
+	const char *vmname = f->vm->cfg->name;
+	char what[96], log[PATH_MAX];
+	uint64_t backoff;
+	int st = 0;
+
+	(void)events;
+	if (waitpid(f->pid, &st, WNOHANG) == 0)
+		return;
+	loop_del(&f->pid_w);
+	close(f->pidfd);
+	f->pidfd = -1;
+	f->pid = 0;
+	if (WIFEXITED(st))
+		strfmt(what, sizeof(what), "exited with status %d", WEXITSTATUS(st));
+	else
+		strfmt(what, sizeof(what), "was killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	fe_path(f, ".log", log, sizeof(log));
+	if (f->state == FE_STOPPING || f->vm->sv->stopping) {
+		pr_info("vm '%s': front-end %s stopped (%s)", vmname, f->name, what);
+		timer_arm(f->timer, 0);
+		f->state = FE_STOPPED;
+		sv_vm_changed(f->vm->sv, f->vm);
+		return;
+	}
+	if (now_ms() - f->started_ms >= FE_STABLE_MS)
+		f->restarts = 0;
+	if (f->restarts >= FE_MAX_RESTARTS) {
+		strfmt(f->error, sizeof(f->error), "front-end %s %s; gave up after %u restarts; see %s",
+		       f->name, what, f->restarts, log);
+		pr_err("vm '%s': %s", vmname, f->error);
+		f->state = FE_FAILED;
+		return;
+	}
+	f->restarts++;
+	backoff = 1000ull << (f->restarts - 1);
+	if (backoff > FE_BACKOFF_MAX)
+		backoff = FE_BACKOFF_MAX;
+	strfmt(f->error, sizeof(f->error), "front-end %s %s (restart %u of %u); see %s", f->name, what,
+	       f->restarts, FE_MAX_RESTARTS, log);
+	pr_warn("vm '%s': front-end %s %s; restarting in %llu s; see %s", vmname, f->name, what,
+		(unsigned long long)backoff / 1000, log);
+	f->state = FE_BACKOFF;
+	timer_arm(f->timer, backoff);
+}
+
+static void on_timer_fe(struct watch *w, uint32_t events)
+{
+	struct frontend *f = container_of(w, struct frontend, timer_w);
+
+	(void)events;
+	timer_ack(w->fd);
+	if (f->state == FE_STOPPING && f->pid > 0) {
+		pr_warn("vm '%s': front-end %s (pid %d) ignored SIGTERM; killing it", f->vm->cfg->name,
+			f->name, (int)f->pid);
+		kill(f->pid, SIGKILL);
+	} else if (f->state == FE_BACKOFF && !f->vm->sv->stopping) {
+		fe_spawn(f);
+	}
+}
+
+/* --- the set ------------------------------------------------------------- */
+
+void frontends_init(struct vm *vm)
+{
+	unsigned int i;
+
+	vm->nfe = 0;
+	for (i = 0; i < LAYOUT_MAX_EXPORTS; i++) {
+		struct frontend *f = &vm->fe[i];
+
+		memset(f, 0, sizeof(*f));
+		f->pidfd = f->timer = f->listen_fd[0] = f->listen_fd[1] = -1;
+		f->pid_w.fd = f->timer_w.fd = -1;
+	}
+}
+
+void frontends_vm_ready(struct vm *vm)
+{
+	unsigned int i;
+
+	if (vm->nfe == 0) {
+		for (i = 0; i < vm->plan.nexports; i++) {
+			struct frontend *f = &vm->fe[i];
+
+			f->vm = vm;
+			f->ex = &vm->plan.ex[i];
+			strfmt(f->name, sizeof(f->name), "%s%u", f->ex->kind == DDVM_QK_BLOCK ? "disk" : "net",
+			       f->ex->num);
+			f->state = FE_WAITING;
+			f->timer = timer_new();
+			if (f->timer < 0 || loop_add(&f->timer_w, f->timer, EPOLLIN, on_timer_fe) < 0) {
+				strfmt(f->error, sizeof(f->error), "timer setup failed: %s", strerror(errno));
+				f->state = FE_FAILED;
+			}
+			vm->nfe++;
+		}
+	}
+	for (i = 0; i < vm->nfe; i++)
+		if (vm->fe[i].state == FE_WAITING && !vm->sv->stopping)
+			fe_spawn(&vm->fe[i]);
+}
+
+void frontends_stop(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nfe; i++) {
+		struct frontend *f = &vm->fe[i];
+
+		if (f->pid > 0 && f->state != FE_STOPPING) {
+			pr_info("vm '%s': stopping front-end %s (pid %d)", vm->cfg->name, f->name, (int)f->pid);
+			kill(f->pid, SIGTERM);
+			f->state = FE_STOPPING;
+			timer_arm(f->timer, FE_KILL_MS);
+		} else if (f->pid <= 0 && (f->state == FE_BACKOFF || f->state == FE_WAITING)) {
+			timer_arm(f->timer, 0);
+			f->state = FE_STOPPED;
+		}
+	}
+}
+
+void frontends_kill(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nfe; i++)
+		if (vm->fe[i].pid > 0)
+			kill(vm->fe[i].pid, SIGKILL);
+}
+
+int frontends_running(const struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nfe; i++)
+		if (vm->fe[i].pid > 0)
+			return 1;
+	return 0;
+}
+
+void frontends_destroy(struct vm *vm)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < vm->nfe; i++) {
+		struct frontend *f = &vm->fe[i];
+
+		if (f->pid > 0) {
+			kill(f->pid, SIGKILL);
+			waitpid(f->pid, NULL, 0);
+			f->pid = 0;
+		}
+		if (f->pidfd >= 0) {
+			loop_del(&f->pid_w);
+			close(f->pidfd);
+		}
+		if (f->timer >= 0) {
+			loop_del(&f->timer_w);
+			close(f->timer);
+		}
+		if (f->listen_fd[0] >= 0) {
+			close(f->listen_fd[0]);
+			fe_path(f, ".sock", path, sizeof(path));
+			unlink(path);
+		}
+		if (f->listen_fd[1] >= 0)
+			close(f->listen_fd[1]);
+		f->pidfd = f->timer = f->listen_fd[0] = f->listen_fd[1] = -1;
+	}
+	vm->nfe = 0;
+}

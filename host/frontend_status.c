@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/* The "exports" array of a driver VM's status: front-ends and queue state. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "frontend.h"
+#include "layout.h"
+#include "log.h"
+#include "vm.h"
+
+#define JS(s)	json_object_new_string(s)
+#define JI(i)	json_object_new_int64((int64_t)(i))
+#define STATS_MAX	(64u << 10)
+
+static const char *qs_str(uint32_t s)
+{
+	switch (s) {
+	case DDVM_QS_ABSENT: return "absent";
+	case DDVM_QS_READY: return "ready";
+	default: return "error";
+	}
+}
+
+static const char *qe_str(uint32_t e)
+{
+	switch (e) {
+	case DDVM_QE_NONE: return "none";
+	case DDVM_QE_NODEV: return "no such device in the driver VM";
+	case DDVM_QE_OPEN: return "device could not be opened";
+	case DDVM_QE_TARGET: return "malformed target";
+	case DDVM_QE_BUFFERS: return "data area unusable";
+	case DDVM_QE_BOGUS: return "driver VM published nonsense";
+	default: return "unknown error";
+	}
+}
+
+/* The front-end's stats file (a JSON object), or NULL if absent / not JSON. */
+static json_object *read_stats(const char *path)
+{
+	struct stat st;
+	json_object *o;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATS_MAX)
+		return NULL;
+	o = json_object_from_file(path);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* What the driver VM says about queue q (validated copy). */
+static void add_queue_state(json_object *o, struct vm *vm, const struct layout_export *ex)
+{
+	struct ddvm_queue_state_info qs;
+	int ok = vm->base && ddvm_queue_state_read(vm->base, &vm->layout, ex->queue, &qs) == 0;
+
+	if (!ok) {
+		memset(&qs, 0, sizeof(qs));
+		qs.state = DDVM_QS_ABSENT;
+	}
+	json_object_object_add(o, "queue_state", JS(qs_str(qs.state)));
+	json_object_object_add(o, "queue_error", qs.state == DDVM_QS_ERROR ? JS(qe_str(qs.error)) : NULL);
+	json_object_object_add(o, "dev_name", qs.state == DDVM_QS_READY ? JS(qs.dev_name) : NULL);
+	if (ex->kind == DDVM_QK_BLOCK) {
+		int rdy = qs.state == DDVM_QS_READY;
+
+		json_object_object_add(o, "capacity", rdy ? JI(qs.capacity) : NULL);
+		json_object_object_add(o, "logical_block_size", rdy ? JI(qs.logical_block_size) : NULL);
+		json_object_object_add(o, "readonly", rdy ? json_object_new_boolean(!!(qs.features & DDVM_BLK_F_RO)) : NULL);
+	} else {
+		char mac[24];
+		int rdy = qs.state == DDVM_QS_READY;
+
+		strfmt(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", qs.mac[0], qs.mac[1], qs.mac[2],
+		       qs.mac[3], qs.mac[4], qs.mac[5]);
+		json_object_object_add(o, "link", json_object_new_boolean(rdy && qs.link_up));
+		json_object_object_add(o, "mac", rdy ? JS(mac) : NULL);
+		json_object_object_add(o, "mtu", rdy ? JI(qs.mtu) : NULL);
+	}
+}
+
+static json_object *export_json(struct vm *vm, unsigned int i)
+{
+	const struct layout_export *ex = &vm->plan.ex[i];
+	const struct dev_config *d = &vm->cfg->devs[ex->dev];
+	const struct frontend *f = i < vm->nfe ? &vm->fe[i] : NULL;
+	json_object *o = json_object_new_object();
+	char buf[PATH_MAX + 64], target[80];
+	int disk = ex->kind == DDVM_QK_BLOCK;
+
+	layout_target(vm->cfg, ex->dev, target, sizeof(target));
+	json_object_object_add(o, "kind", JS(disk ? "disk" : "nic"));
+	json_object_object_add(o, "device", JI(ex->dev));
+	json_object_object_add(o, "index", JI(ex->num));
+	json_object_object_add(o, "type", JS(dev_type_name(d->type)));
+	json_object_object_add(o, "queue", JI(ex->queue));
+	json_object_object_add(o, "target", JS(target));
+	if (disk) {
+		strfmt(buf, sizeof(buf), "nbd+unix:///?socket=%s/disk%u.sock", vm->dir, ex->num);
+		json_object_object_add(o, "nbd", JS(buf));
+		strfmt(buf, sizeof(buf), "nbd://127.0.0.1:%u", d->nbd_tcp_port);
+		json_object_object_add(o, "nbd_tcp", d->nbd_tcp_port && f && f->listen_fd[1] >= 0 ? JS(buf) : NULL);
+	} else {
+		json_object_object_add(o, "tap", JS(d->tap));
+	}
+	json_object_object_add(o, "frontend_pid", f && f->pid > 0 ? JI(f->pid) : NULL);
+	json_object_object_add(o, "state", JS(f ? fe_state_str(f->state) : "starting"));
+	json_object_object_add(o, "restarts", JI(f ? f->restarts : 0));
+	json_object_object_add(o, "error", f && f->error[0] ? JS(f->error) : NULL);
+	strfmt(buf, sizeof(buf), "%s/%s%u.log", vm->dir, disk ? "disk" : "net", ex->num);
+	json_object_object_add(o, "log", JS(buf));
+	add_queue_state(o, vm, ex);
+	if (!disk) {
+		strfmt(buf, sizeof(buf), "%s/net%u.json", vm->dir, ex->num);
+		json_object_object_add(o, "stats", read_stats(buf));
+	}
+	return o;
+}
+
+json_object *frontends_status_json(struct vm *vm)
+{
+	json_object *a = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; i < vm->plan.nexports; i++)
+		json_object_array_add(a, export_json(vm, i));
+	return a;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A driver VM's channel layout and guest PCI addresses, derived from its
+ * config: queue 0 is CTRL, then one BLOCK queue per exported disk and one
+ * NET queue per exported NIC, in config order.  Each queue's target names
+ * the PCI function (pinned on the QEMU command line) that serves it.
+ */
+#ifndef DDVM_HOST_LAYOUT_H
+#define DDVM_HOST_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "region_setup.h"
+
+#define LAYOUT_MIN_VECTORS	4	/* ivshmem-doorbell vectors at least */
+#define LAYOUT_MAX_EXPORTS	(DDVM_MAX_QUEUES - 1)
+#define LAYOUT_MIN_SIZE		(64u << 10)
+#define LAYOUT_MAX_SIZE		(1ull << 30)
+
+/* One exported device: which queue serves it. */
+struct layout_export {
+	uint16_t kind;		/* DDVM_QK_BLOCK or DDVM_QK_NET */
+	unsigned int dev;	/* index in the VM's device list (0-based) */
+	unsigned int num;	/* disk / NIC number: its place among the VM's disks / NICs */
+	unsigned int queue;	/* index in the queue table */
+};
+
+struct vm_layout {
+	struct ddvm_region_spec spec;
+	unsigned int nexports;
+	struct layout_export ex[LAYOUT_MAX_EXPORTS];
+	unsigned int ndisks, nnics;	/* exported ones */
+	uint64_t needed;		/* ddvm_region_bytes_needed */
+	uint64_t size;			/* the region: configured, or needed rounded up to 2^n */
+	unsigned int vectors;		/* ivshmem-doorbell vectors (every peer) */
+};
+
+/*
+ * Plan vm's region.  Returns 0, or -1 with one line in err, not naming the
+ * VM (too many exports; a configured channel size too small for them).
+ */
+int layout_plan(const struct vm_config *vm, struct vm_layout *out, char *err, size_t errlen);
+
+/*
+ * Device k's PCI slot on pcie.0 (0x4 + k), or 0 if QEMU places it on a
+ * controller of its own (ahci disks: q35's built-in AHCI at 00:1f.2).
+ */
+unsigned int layout_pci_slot(const struct vm_config *vm, unsigned int k);
+
+/* Queue target for device k: "pci=0000:00:04.0", "pci=0000:00:1f.2 n=M". */
+void layout_target(const struct vm_config *vm, unsigned int k, char *out, size_t len);
+
+/* "4M", "512K", "1G" or bytes, for messages. */
+void layout_size_str(uint64_t v, char *out, size_t len);
+
+#endif
