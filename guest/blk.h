@@ -9,10 +9,41 @@
  *                 its parameters in the queue state table, stop, release
  *   blk_io.c      the request ring: validate, submit bios, complete, answer
  *
- * Wire conventions (see docs/protocol.md, "Block queues"):
+ * Wire conventions (the client side follows them):
+ * - Target (ddvm_queue_target): "pci=DDDD:BB:DD.F" (hex, exactly 4:2:2.1
+ *   digits, device <= 1f, function <= 7), optionally " n=N" (decimal, <= 255):
+ *   the Nth whole, non-hidden disk under that PCI function, depth-first in
+ *   device-add order (as the PCI table's names list them).  Malformed: ERROR/
+ *   TARGET.  Not (yet) there: ABSENT, retried on every heartbeat; after 30 s
+ *   ERROR/NODEV, still retried.  Cannot open: ERROR/OPEN (retried); no usable
+ *   buffers: ERROR/BUFFERS.  A corrupt ring index: ERROR/BUFFERS, for good.
  * - The data area is split into nslots chunks of chunk = data_size / nslots
- *   rounded down to 4096 bytes; a READ/WRITE buffer lies inside one chunk.
- * - max_transfer <= chunk, a multiple of the logical block size.
+ *   rounded down to 4096; chunk k = [data_off + k*chunk, +chunk).  A READ/
+ *   WRITE buffer [buf_off, +len) lies inside one chunk.
+ * - max_transfer = min(queue_max_hw_sectors * 512, chunk, 1 MiB, bounce page
+ *   budget / depth), rounded down to the logical block size.
+ * - Checks, in this order: unknown op -> NOTSUPP; flags other than FUA ->
+ *   INVAL; FLUSH -> executed (offset, len, buf_off ignored); a write-type op
+ *   on a read-only disk, or DISCARD without F_DISCARD -> NOTSUPP; len 0, or
+ *   offset/len not multiples of the logical block size -> INVAL; READ/WRITE
+ *   len > max_transfer -> INVAL; offset + len > capacity (overflow-safe) ->
+ *   RANGE; READ/WRITE buffer not inside one chunk -> INVAL.  DISCARD and
+ *   WRITE_ZEROES ignore buf_off and may be up to 4 GiB - 1 block.
+ * - FUA is honoured on WRITE (emulated with a post-flush by the block layer
+ *   when the disk has no native FUA) and ignored on other ops.
+ * - A response echoes id, op, flags, offset, buf_off and len of its request
+ *   and carries status; other fields 0.  Responses come in completion order.
+ *   Device errors: BLK_STS_NOTSUPP -> NOTSUPP, NOSPC -> NOSPC, else IOERR.
+ * - Features: FLUSH iff a volatile write cache, FUA iff native FUA, DISCARD
+ *   iff the queue has a discard limit, WRITE_ZEROES always (the block layer
+ *   writes zero pages where the disk has no write-zeroes command), RO for a
+ *   read-only disk (then no DISCARD / WRITE_ZEROES), ZEROES_READ never.
+ * - Doorbells: the queue is served on its req_vector and on every heartbeat;
+ *   the client is rung at (req ring client_peer_id, resp_vector) when its
+ *   event index asks for it (new responses, or request ring space).
+ * - Restart: a new instance resumes from the shared indices: it serves the
+ *   requests in [shared req cons, prod); those before that were taken by the
+ *   dead instance and, if unanswered, must be resubmitted by the client.
  */
 #ifndef DDVM_GUEST_BLK_H
 #define DDVM_GUEST_BLK_H
@@ -25,7 +56,7 @@
 
 #define DDVM_BLK_CHUNK_ALIGN	4096u
 #define DDVM_BLK_MAX_INFLIGHT	256u		/* request contexts per queue at most */
-#define DDVM_BLK_PAGE_BUDGET	(8u << 20)	/* bounce pages per queue, bytes */
+#define DDVM_BLK_PAGE_BUDGET	(8u << 20)	/* bounce pages per channel, bytes */
 #define DDVM_BLK_MAX_XFER	(BIO_MAX_VECS * PAGE_SIZE)	/* one bio per request */
 #define DDVM_BLK_NODEV_SECS	30		/* target not found after this: ERROR */
 

@@ -133,7 +133,8 @@ static int blkq_open(struct ddvm_blkq *q, dev_t devt)
 	mt = (u64)queue_max_hw_sectors(bdev_get_queue(bdev)) << SECTOR_SHIFT;
 	mt = min_t(u64, mt, q->chunk);
 	mt = min_t(u64, mt, DDVM_BLK_MAX_XFER);
-	mt = min_t(u64, mt, (DDVM_BLK_PAGE_BUDGET / nreq) & PAGE_MASK);
+	/* Bounce pages: DDVM_BLK_PAGE_BUDGET per channel, shared by its block queues. */
+	mt = min_t(u64, mt, (DDVM_BLK_PAGE_BUDGET / max(q->c->nblk, 1u) / nreq) & PAGE_MASK);
 	mt &= ~(u64)(q->lbs - 1);
 	if (mt < q->lbs) {
 		rc = -ENOBUFS;
