@@ -37,6 +37,38 @@ expect_error "memory out of range" "memory" \
 	ddvm up "$(conf mem 'vms = ( { name = "a"; memory = 1; } );')"
 expect_error "bad vfio address" "vfio|address" \
 	ddvm up "$(conf vfio 'vms = ( { name = "a"; devices = ( { type = "vfio"; host = "zz:99"; } ); } );')"
+# exports: front-end keys on disks and NICs
+disk='{ type = "nvme"; file = "d.img"; size = "64M"; create = true; }'
+expect_error "channel too small for the exports" "channel size 4M is too small for 1 disk and 1 NIC: needs 8M" \
+	ddvm up "$(conf small "vms = ( { name = \"a\"; channel = { size = \"4M\"; };
+	  devices = ( $disk, { type = \"e1000\"; } ); } );")"
+expect_error "export not a boolean" "'export' must be true or false" \
+	ddvm up "$(conf exb 'vms = ( { name = "a"; devices = ( { type = "e1000"; export = "yes"; } ); } );')"
+expect_error "bad tap name" "tap 'eth 0!': interface name" \
+	ddvm up "$(conf tapc 'vms = ( { name = "a"; devices = ( { type = "e1000"; tap = "eth 0!"; } ); } );')"
+expect_error "tap name too long" "tap 'abcdefghijklmnop': interface name must be 1-15" \
+	ddvm up "$(conf tapl 'vms = ( { name = "a"; devices = ( { type = "e1000"; tap = "abcdefghijklmnop"; } ); } );')"
+expect_error "tap on an unexported NIC" 'tap = "t0" needs export = true' \
+	ddvm up "$(conf tapx 'vms = ( { name = "a"; devices = ( { type = "e1000"; export = false; tap = "t0"; } ); } );')"
+expect_error "tap on a disk" "unknown key 'tap' in a disk device" \
+	ddvm up "$(conf tapd "vms = ( { name = \"a\"; devices = ( { type = \"nvme\"; file = \"d.img\"; size = \"64M\"; create = true; tap = \"t0\"; } ); } );")"
+expect_error "duplicate tap names" "host interface 't0' is also used by vm 'a' device 1" \
+	ddvm up "$(conf tapdup 'vms = ( { name = "a"; devices = ( { type = "e1000"; tap = "t0"; } ); },
+	  { name = "b"; devices = ( { type = "e1000"; tap = "t0"; } ); } );')"
+expect_error "tap same as the wire" "also this NIC's wire" \
+	ddvm up "$(conf tapwire 'vms = ( { name = "a"; devices = ( { type = "e1000"; net = "tap:t0"; tap = "t0"; } ); } );')"
+expect_error "nbd_tcp_port out of range" "nbd_tcp_port = 70000 is out of range" \
+	ddvm up "$(conf port "vms = ( { name = \"a\"; devices = ( { type = \"nvme\"; file = \"d.img\"; size = \"64M\"; create = true; nbd_tcp_port = 70000; } ); } );")"
+expect_error "nbd_tcp_port on a NIC" "unknown key 'nbd_tcp_port' in a network device" \
+	ddvm up "$(conf portn 'vms = ( { name = "a"; devices = ( { type = "e1000"; nbd_tcp_port = 10809; } ); } );')"
+expect_error "nbd_tcp_port on an unexported disk" "nbd_tcp_port = 10809 needs export = true" \
+	ddvm up "$(conf portx "vms = ( { name = \"a\"; devices = ( { type = \"nvme\"; file = \"d.img\"; size = \"64M\"; create = true; export = false; nbd_tcp_port = 10809; } ); } );")"
+expect_error "duplicate nbd_tcp_port" "nbd_tcp_port 10809 is also used" \
+	ddvm up "$(conf portdup "vms = ( { name = \"a\"; devices = (
+	  { type = \"nvme\"; file = \"d1.img\"; size = \"64M\"; create = true; nbd_tcp_port = 10809; },
+	  { type = \"nvme\"; file = \"d2.img\"; size = \"64M\"; create = true; nbd_tcp_port = 10809; } ); } );")"
+expect_error "unknown export key" "unknown key 'exprot'" \
+	ddvm up "$(conf exk 'vms = ( { name = "a"; devices = ( { type = "e1000"; exprot = true; } ); } );')"
 expect_error "config file missing" "nonexistent\.conf" ddvm up "$d/nonexistent.conf"
 expect_error "unknown command" "unknown command|usage" ddvm frobnicate
 expect_error "bad accelerator" "DDVM_ACCEL" env DDVM_ACCEL=xen "$DDVM_BIN" up "$(demo_config)"
