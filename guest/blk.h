@@ -75,6 +75,7 @@ struct ddvm_blk_req {
 	struct page **pages;		/* bounce pages, q->req_pages of them */
 	blk_status_t bio_status;	/* set by bi_end_io */
 	u32 status;			/* DDVM_S_* for the response */
+	bool retried;			/* WRITE_ZEROES: already retried after NOTSUPP */
 };
 
 struct ddvm_blkq {

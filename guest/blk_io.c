@@ -235,6 +235,17 @@ static void blkq_reap(struct ddvm_blkq *q)
 		list_del(&r->node);
 		WRITE_ONCE(q->nsubmitted, q->nsubmitted - 1);
 		r->status = blkq_status(r->bio_status);
+		if (r->status == DDVM_S_NOTSUPP && !r->retried && !q->dead &&
+		    le16_to_cpu(r->slot.op) == DDVM_OP_WRITE_ZEROES) {
+			/*
+			 * The disk refused a write-zeroes command it advertised; its
+			 * driver usually turns the limit off then, so the retry writes
+			 * zero pages (as blkdev_issue_zeroout does).
+			 */
+			r->retried = true;
+			blkq_start_range(q, r, true);
+			continue;
+		}
 		if (q->dead) {
 			list_add(&r->node, &q->free);
 			q->nbusy--;
@@ -303,6 +314,7 @@ static unsigned int blkq_take(struct ddvm_blkq *q)
 		}
 		list_del(&r->node);
 		q->nbusy++;
+		r->retried = false;
 		blkq_start(q, r);
 		n++;
 	}
