@@ -178,15 +178,28 @@ static void print_export(json_object *e)
 		printf(" (%s)", jstr(e, "queue_error"));
 	printf("\n");
 	if (json_object_object_get_ex(e, "stats", &stats) && json_object_is_type(stats, json_type_object)) {
-		int n = 0;
+		static const char *const dirs[] = { "tx", "rx" };
+		int i;
 
-		json_object_object_foreach(stats, k, v) {
-			if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		printf("   ");
+		for (i = 0; i < 2; i++) {
+			json_object *dir, *drops;
+			int64_t dropped = 0;
+
+			if (!json_object_object_get_ex(stats, dirs[i], &dir))
 				continue;
-			printf("%s%s=%s", n++ ? " " : "    ", k, json_object_get_string(v));
+			if (json_object_object_get_ex(dir, "drops", &drops) &&
+			    json_object_is_type(drops, json_type_object)) {
+				json_object_object_foreach(drops, k, v) {
+					(void)k;
+					dropped += json_object_get_int64(v);
+				}
+			}
+			printf(" %s %lld frames %lld bytes %lld dropped%s", dirs[i],
+			       (long long)jint(dir, "frames"), (long long)jint(dir, "bytes"),
+			       (long long)dropped, i == 0 ? ";" : "");
 		}
-		if (n)
-			printf("\n");
+		printf("\n");
 	}
 	if (jstr(e, "error")[0])
 		printf("    %s\n", jstr(e, "error"));
