@@ -222,3 +222,39 @@ int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_
 		return parse_nic(c, g, d);
 	return parse_vfio(c, g, d);
 }
+
+/* Host-side names must be unique: TAP interfaces (front-ends' and wires') and TCP ports. */
+int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v)
+{
+	const struct vm_config *vm = &cfg->vms[v];
+	unsigned int i, j, k;
+
+	for (k = 0; k < vm->ndevs; k++) {
+		const struct dev_config *d = &vm->devs[k];
+
+		c->vm = vm->name;
+		c->dev = (int)k + 1;
+		if (d->tap[0] && d->net == NET_TAP && !strcmp(d->tap, d->net_tap))
+			return cfg_fail(c, "tap '%s' is also this NIC's wire (net = \"tap:%s\"); "
+				    "give the front-end another name", d->tap, d->net_tap);
+		for (i = 0; i <= v; i++)
+			for (j = 0; j < (i == v ? k : cfg->vms[i].ndevs); j++) {
+				const struct dev_config *o = &cfg->vms[i].devs[j];
+				const char *names[2] = { d->tap, d->net == NET_TAP ? d->net_tap : "" };
+				const char *onames[2] = { o->tap, o->net == NET_TAP ? o->net_tap : "" };
+				int a, b;
+
+				for (a = 0; a < 2; a++)
+					for (b = 0; b < 2; b++)
+						if (names[a][0] && !strcmp(names[a], onames[b]))
+							return cfg_fail(c, "host interface '%s' is also used by vm '%s' device %u%s",
+								    names[a], cfg->vms[i].name, j + 1,
+								    a == 0 ? " (set tap = \"NAME\" to pick another)" : "");
+				if (d->nbd_tcp_port && d->nbd_tcp_port == o->nbd_tcp_port)
+					return cfg_fail(c, "nbd_tcp_port %u is also used by vm '%s' device %u",
+						    d->nbd_tcp_port, cfg->vms[i].name, j + 1);
+			}
+	}
+	c->dev = 0;
+	return 0;
+}

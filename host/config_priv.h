@@ -33,6 +33,8 @@ int cfg_get_size(struct ctx *c, const config_setting_t *g, const char *key, uint
 void cfg_resolve_path(const struct ddvm_config *cfg, const char *p, char *out, size_t len);
 /* 1 if s is 1..max-1 chars of letters, digits and chars in extra. */
 int cfg_name_ok(const char *s, size_t max, const char *extra);
+/* Vm v's host-side names (TAP interfaces, TCP ports) clash with none before them? */
+int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v);
 /* Parse one device group into d. */
 int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
 		     struct dev_config *d);
