@@ -5,7 +5,8 @@
 
 #include "layout.h"
 
-#define HEARTBEAT_MS	1000
+/* 2 s: each beat is a guest wakeup, costly under TCG; a stall is still caught in 10 s. */
+#define HEARTBEAT_MS	2000
 #define PCI_TABLE_MAX	32
 #define CTRL_SLOTS	64
 #define CTRL_DATA	4096

@@ -132,7 +132,8 @@ static void build(struct args *a, const struct qemu_params *p)
 		add(a, "-cpu");
 		add(a, "host");
 	} else {
-		add(a, "tcg,tb-size=48");
+		/* 32 MiB of translated code: ~16 MiB less RSS than 48, same boot time. */
+		add(a, "tcg,tb-size=32");
 	}
 	add(a, "-nodefaults");
 	add(a, "-no-user-config");

@@ -19,6 +19,7 @@
 #include "region_setup.h"
 #include "supervisor.h"
 #include "vm.h"
+#include "vm_reclaim.h"
 
 #define BACKOFF_MAX_MS	60000
 
@@ -256,6 +257,19 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 	after_exit(vm, what);
 }
 
+
+/* QEMU keeps the boot files mapped only for a machine reset we never do. */
+static void reclaim_boot_files(struct vm *vm)
+{
+	const char *files[2] = { vm->sv->img->kernel, vm->sv->img->initramfs };
+	long r = vm_reclaim_boot_files(vm->pid, files, 2);
+
+	if (r < 0)
+		pr_debug("vm '%s': could not page out boot files: %s", vm->cfg->name, strerror((int)-r));
+	else
+		pr_debug("vm '%s': paged out %ld KiB of boot-file mappings", vm->cfg->name, r / 1024);
+}
+
 static void refusal_error(struct vm *vm, const struct ddvm_guest_view *gv)
 {
 	char detail[160];
@@ -306,6 +320,7 @@ void vm_check(struct vm *vm)
 				vm->cfg->name, (double)(now - vm->started_ms) / 1000.0, gv.generation,
 				gv.kernel_release[0] ? gv.kernel_release : "?", accel_name(vm->sv->accel));
 			frontends_vm_ready(vm);	/* before `up -d` hears "ready" */
+			reclaim_boot_files(vm);
 			set_state(vm, VM_READY);
 		}
 		return;
