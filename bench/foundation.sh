@@ -15,8 +15,8 @@ sed "s|\"\\.\\./build/demo/nvme.img\"|\"$DDVM_RUNDIR/nvme.img\"|" examples/demo.
 "$DDVM" image build >/dev/null
 
 now_ms() { date +%s%3N; }
-hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU nanoseconds of all threads of the given processes (schedstat, exact).
+cpu_ns() { local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat; done | awk '{s += $1} END {printf "%.0f", s}'; }
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
 times=()
@@ -32,17 +32,22 @@ sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
 median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 
 ping=$("$DDVM" ping demo -n 2000 --json)
-pid=$("$DDVM" status --json | jq -r '.vms[0].pid')
+st=$("$DDVM" status --json)
+pid=$(echo "$st" | jq -r '.vms[0].pid')
+fe=$(echo "$st" | jq -r '[.vms[0].exports[]?.frontend_pid | select(. != null and . > 0)] | join(" ")')
 # Let the guest settle after boot and the ping burst, then measure idle.
-c0=$(cpu_ticks "$pid"); t0=$(now_ms)
+c0=$(cpu_ns "$pid"); f0=$(cpu_ns $fe); t0=$(now_ms)
 sleep "$IDLE"   # the measurement window itself, not a wait for an event
-c1=$(cpu_ticks "$pid"); t1=$(now_ms)
+c1=$(cpu_ns "$pid"); f1=$(cpu_ns $fe); t1=$(now_ms)
 rss=$(rss_kib "$pid")
-cpu_pct=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v ms=$((t1 - t0)) 'BEGIN {printf "%.3f", 100 * c / hz / (ms / 1000)}')
+pct() { awk -v ns="$1" -v ms=$((t1 - t0)) 'BEGIN {printf "%.3f", 100 * ns / 1e6 / ms}'; }
+cpu_pct=$(pct $((c1 - c0)))
+fe_pct=$(pct $((f1 - f0)))
 
 echo "accelerator:          $accel"
 echo "up -> ready (ms):     median $median   all: $sorted"
 echo "doorbell round trip:  $(echo "$ping" | jq -r '"p50 \(.p50_us) us  p99 \(.p99_us) us  min \(.min_us) us  max \(.max_us) us  (n=\(.count))"')"
 echo "idle QEMU over ${IDLE}s: CPU ${cpu_pct}% of one core, RSS $((rss / 1024)) MiB"
+echo "idle front-ends (nbdkit, ddvm-tap: ${fe:-none}): CPU ${fe_pct}% of one core"
 echo
 echo "| $(date +%F) | $accel | $median ms | $(echo "$ping" | jq -r '"\(.p50_us) / \(.p99_us) us"') | ${cpu_pct} % | $((rss / 1024)) MiB |"

@@ -46,20 +46,6 @@ static int set_mac(struct tap_dev *t, const uint8_t mac[6])
 	return ifreq_ioctl(SIOCSIFHWADDR, &ifr);
 }
 
-static int set_up(struct tap_dev *t)
-{
-	struct ifreq ifr;
-	int ret;
-
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, t->name, IFNAMSIZ);
-	ret = ifreq_ioctl(SIOCGIFFLAGS, &ifr);
-	if (ret < 0)
-		return ret;
-	ifr.ifr_flags |= IFF_UP;
-	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
-}
-
 int tap_dev_carrier(struct tap_dev *t, int up)
 {
 	int on = up ? 1 : 0;
@@ -114,10 +100,12 @@ int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_
 	ret = set_mac(t, mac);
 	if (ret < 0)
 		goto fail_what;
-	what = "bring it up";
-	ret = set_up(t);
-	if (ret < 0)
-		goto fail_what;
+	/*
+	 * The TAP stays administratively down, like any new interface: the
+	 * user (or a test, inside its own network namespace) configures and
+	 * brings it up.  Bringing it up here would make the host's IPv6
+	 * stack start soliciting routers into the driver VM's wire at once.
+	 */
 	return 0;
 fail_what:
 	snprintf(err, errlen, "TAP %s: cannot %s: %s", t->name, what, strerror(-ret));

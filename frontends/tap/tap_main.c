@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"usage: ddvm-tap --socket PATH --queue N [--tap NAME] [--stats FILE]\n"
 		"                [--timeout SECS] [--exit-on-corrupt] [--help]\n"
 		"Export NET queue N of the driver VM served at ivshmem socket PATH as a TAP.\n"
+		"The TAP takes the NIC's MAC and MTU and is left down: configure it and\n"
+		"bring it up like any interface (ip addr add ...; ip link set NAME up).\n"
 		"  --tap NAME         TAP name (default ddvm-<socket dir>-<N>)\n"
 		"  --stats FILE       write counters as JSON every second (atomically)\n"
 		"  --timeout SECS     wait at most SECS for the queue to be READY (default %d)\n"
