@@ -73,7 +73,11 @@ vm_state_is() { [ "$(vm_field "$1" .state)" = "$2" ]; }
 # A private copy of the demo config whose backing file lives in the run dir.
 demo_config() {
 	local out=$DDVM_RUNDIR/demo.conf
-	sed "s|\"\\.\\./build/demo/nvme.img\"|\"$DDVM_RUNDIR/nvme.img\"|" "$TOP/examples/demo.conf" >"$out"
+	# Own backing file and own TAP name (from the run dir's unique suffix),
+	# so tests and a running demo never share either.
+	sed -e "s|\"\\.\\./build/demo/nvme.img\"|\"$DDVM_RUNDIR/nvme.img\"|" \
+	    -e "s|tap = \"ddvm-demo0\"|tap = \"ddvt-${DDVM_RUNDIR##*.}\"|" "$TOP/examples/demo.conf" >"$out"
 	grep -q "$DDVM_RUNDIR/nvme.img" "$out" || fail "could not retarget demo.conf's backing file"
+	grep -q "tap = \"ddvt-" "$out" || fail "could not rename demo.conf's TAP"
 	echo "$out"
 }
