@@ -52,6 +52,10 @@ long vm_reclaim_boot_files(pid_t qemu, const char *const paths[], size_t npaths)
 		if (!path || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
 			continue;
 		path[strcspn(path, "\n")] = '\0';
+		/* A boot file replaced since QEMU started (an image rebuild)
+		 * still pins the old pages: the kernel shows it as deleted. */
+		if (strlen(path) > 10 && strcmp(path + strlen(path) - 10, " (deleted)") == 0)
+			path[strlen(path) - 10] = '\0';
 		if (!is_boot_file(path, resolved, i))
 			continue;
 		iov[niov].iov_base = (void *)lo;
