@@ -23,7 +23,7 @@ UNIT_DEPS  := $(UNIT_LIB) tests/unit/check.h $(wildcard include/ddvm/*.h) host/r
 UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 
-UNIT_SRCS := $(filter-out tests/unit/test-ivshmem-server.c,$(wildcard tests/unit/test-*.c))
+UNIT_SRCS := $(filter-out tests/unit/test-ivshmem-server.c tests/unit/test-vm-reclaim.c,$(wildcard tests/unit/test-*.c))
 UNIT_BINS += $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,$(UNIT_SRCS))
 
 .PHONY: unit freestanding fuzz fuzz-seeds
@@ -109,3 +109,10 @@ $(UNIT_DIR)/test-ivshmem-server: tests/unit/test-ivshmem-server.c host/ivshmem_s
 		host/ivshmem_server.h host/log.c host/log.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< host/ivshmem_server.c host/log.c
+
+# The boot-file reclaim test links the supervisor's vm_reclaim.c.
+UNIT_BINS += $(UNIT_DIR)/test-vm-reclaim
+unit: $(UNIT_DIR)/test-vm-reclaim
+$(UNIT_DIR)/test-vm-reclaim: tests/unit/test-vm-reclaim.c host/vm_reclaim.c host/vm_reclaim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< host/vm_reclaim.c
