@@ -21,16 +21,19 @@ const char *const cfg_type_names[DEV_NTYPES] = {
 	[DEV_VIRTIO_NET] = "virtio-net", [DEV_VFIO] = "vfio",
 };
 
-/* Guest driver modules per device type (comma-separated). */
+/*
+ * Guest driver modules per device type (comma-separated).  QEMU's rtl8139 is
+ * an RTL8139C+ (revision 0x20), which 8139too refuses ("use 8139cp").
+ */
 static const char *const type_modules[] = {
 	[DEV_NVME] = "nvme", [DEV_AHCI] = "ahci,sd_mod", [DEV_VIRTIO_BLK] = "virtio_pci,virtio_blk",
-	[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "8139too",
+	[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "8139cp",
 	[DEV_VIRTIO_NET] = "virtio_pci,virtio_net", [DEV_VFIO] = "",
 };
 
 static const char *const top_keys[] = { "vms", "image", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
-				       "channel", "modules", "devices", NULL };
+				       "channel", "modules", "devices", "fault_injection", NULL };
 static const char *const chan_keys[] = { "size", NULL };
 
 int cfg_fail(struct ctx *c, const char *fmt, ...)
@@ -275,7 +278,8 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 	vm->channel_size = 0;	/* computed from the exports */
 	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
 	    cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
-	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0)
+	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0 ||
+	    cfg_get_bool(c, g, "fault_injection", &vm->fault_injection) < 0)
 		return -1;
 	ch = config_setting_get_member(g, "channel");
 	if (ch) {

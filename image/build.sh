@@ -16,7 +16,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG="ddvm image"
 NSTEPS=6
 
-DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too pvpanic-pci"
+DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too 8139cp pvpanic-pci"
 # Kernel args that make a TCG boot fast and its idle cheap (see image/README.md).
 # The second line silences periodic work a driver VM has no use for (memcg
 # stat flushing, PSI averaging, vmstat folding, page-cache writeback: the
