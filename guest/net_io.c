@@ -20,6 +20,7 @@
 #include <linux/etherdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
+#include <net/checksum.h>
 
 #include "net.h"
 
@@ -115,10 +116,17 @@ static void netq_rx_refill(struct ddvm_netq *q, bool *kick)
 	}
 }
 
-/* Copy the frame, Ethernet header first, a stripped VLAN tag reinserted. */
-static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen)
+/*
+ * Copy the frame, Ethernet header first, a stripped VLAN tag reinserted.
+ * A frame whose checksum the sender left to offload (CHECKSUM_PARTIAL, e.g.
+ * virtio-net from a local host stack) gets it completed in the copy, as
+ * skb_checksum_help would: the client sees what a wire would carry.
+ */
+static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen, unsigned int flen)
 {
 	const u8 *mac = skb_mac_header(skb);
+	u8 *frame = dst;
+	unsigned int start;
 
 	if (skb_vlan_tag_present(skb)) {
 		__be16 tag[2] = { skb->vlan_proto, htons(skb_vlan_tag_get(skb)) };
@@ -133,6 +141,13 @@ static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen)
 	}
 	/* Cannot fail: offset 0 and skb->len bytes are inside the skb. */
 	WARN_ON_ONCE(skb_copy_bits(skb, 0, dst, skb->len));
+	if (skb->ip_summed != CHECKSUM_PARTIAL || skb_checksum_start_offset(skb) < 0)
+		return;
+	start = (dst - frame) + skb_checksum_start_offset(skb);
+	if (start + skb->csum_offset + sizeof(__sum16) > flen)
+		return;
+	*(__sum16 *)(frame + start + skb->csum_offset) =
+		csum_fold(csum_partial(frame + start, flen - start, 0)) ?: CSUM_MANGLED_0;
 }
 
 rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
@@ -176,7 +191,7 @@ rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
 		q->st.rx_resp_full++;
 		goto unlock;
 	}
-	netq_copy_frame(skb, (u8 *)q->c->region + b->buf_off, hlen);
+	netq_copy_frame(skb, (u8 *)q->c->region + b->buf_off, hlen, flen);
 	memset(&r, 0, sizeof(r));
 	r.id = cpu_to_le64(b->id);
 	r.op = cpu_to_le16(DDVM_OP_NET_RX);

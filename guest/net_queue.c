@@ -7,7 +7,7 @@
  * for the target netdev on every run (doorbell or heartbeat tick) until it
  * is found: drivers probe asynchronously.  Attaching (under RTNL): IPv6 off
  * on the device (this Linux must not talk on the client's wire), open it,
- * allmulti, our rx_handler; then the queue state says READY with the MAC,
+ * allmulti, LRO and GRO off (frames stay wire-sized), our rx_handler; then the queue state says READY with the MAC,
  * MTU, link and name.  A netdevice notifier keeps them current and detaches
  * when the netdev goes away (the work then looks for it again).
  */
@@ -152,6 +152,15 @@ static void netq_ipv6_restore(struct ddvm_netq *q, struct net_device *dev)
 	q->ipv6_off = false;
 }
 
+static void netq_gro_restore(struct ddvm_netq *q, struct net_device *dev)
+{
+	if (q->gro_off) {
+		dev->wanted_features |= NETIF_F_GRO;
+		netdev_update_features(dev);
+	}
+	q->gro_off = false;
+}
+
 /* Open dev and take its frames (RTNL).  0 or negative errno. */
 static int netq_take(struct ddvm_netq *q, struct net_device *dev)
 {
@@ -169,16 +178,27 @@ static int netq_take(struct ddvm_netq *q, struct net_device *dev)
 	if (rc)
 		goto err_ipv6;
 	q->allmulti = true;
+	/*
+	 * Frames reach the client as they were on the wire: no GRO / LRO
+	 * merging them into super-frames bigger than an RX buffer.
+	 */
+	dev_disable_lro(dev);
+	if (dev->wanted_features & NETIF_F_GRO) {
+		dev->wanted_features &= ~NETIF_F_GRO;
+		netdev_update_features(dev);
+		q->gro_off = true;
+	}
 	rc = netdev_rx_handler_register(dev, ddvm_net_rx_handler, q);
 	if (rc)
-		goto err_allmulti;
+		goto err_gro;
 	netdev_hold(dev, &q->tracker, GFP_KERNEL);
 	spin_lock_bh(&q->lock);
 	q->dev = dev;
 	spin_unlock_bh(&q->lock);
 	return 0;
 
-err_allmulti:
+err_gro:
+	netq_gro_restore(q, dev);
 	dev_set_allmulti(dev, -1);
 	q->allmulti = false;
 err_ipv6:
@@ -200,6 +220,7 @@ static void netq_detach(struct ddvm_netq *q)
 	if (q->allmulti)
 		dev_set_allmulti(dev, -1);
 	q->allmulti = false;
+	netq_gro_restore(q, dev);
 	netq_ipv6_restore(q, dev);
 	netdev_put(dev, &q->tracker);
 }
