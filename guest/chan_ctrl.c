@@ -7,9 +7,19 @@
  * and on every heartbeat tick (so a missed doorbell, or a channel without
  * MSI-X, only delays a request by one period).
  */
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 
 #include "chan.h"
+
+/*
+ * Fault injection for tests of recovery: with ddvm_chan.fault_injection=1
+ * on the driver VM's kernel command line, DDVM_OP_CRASH panics this kernel
+ * (a driver crash, as far as the host can tell).  Off by default.
+ */
+static bool fault_injection;
+module_param(fault_injection, bool, 0444);
+MODULE_PARM_DESC(fault_injection, "honour DDVM_OP_CRASH from the host (tests only)");
 
 #define CTRL_BATCH_MAX	1024	/* requests per work run before yielding */
 
@@ -52,6 +62,9 @@ static void ctrl_handle(const struct ddvm_slot *req, struct ddvm_slot *resp)
 	case DDVM_OP_PING:
 		resp->arg0 = req->arg0;
 		resp->status = ddvm_cpu_to_le32(DDVM_S_OK);
+		break;
+	case DDVM_OP_CRASH:	/* honoured in ctrl_serve, before this */
+		resp->status = ddvm_cpu_to_le32(DDVM_S_NOTSUPP);
 		break;
 	default:
 		resp->status = ddvm_cpu_to_le32(DDVM_S_NOTSUPP);
@@ -96,6 +109,16 @@ static bool ctrl_serve(struct ddvm_chan *c, struct ddvm_ctrlq *q)
 			if (rc < 0) {
 				ctrl_corrupt(c, q, "request");
 				return false;
+			}
+			if (fault_injection && ddvm_le16_to_cpu(req.op) == DDVM_OP_CRASH) {
+				/*
+				 * Retire the request first: a restarted driver VM
+				 * resumes from the shared consumer index and must not
+				 * find the same crash waiting for it.
+				 */
+				ddvm_cons_publish(&q->req);
+				ddvm_prod_publish(&q->resp);
+				panic("ddvm_chan: crash injected by the host (DDVM_OP_CRASH)\n");
 			}
 			ctrl_handle(&req, &resp);
 			if (ddvm_prod_push(&q->resp, &resp) < 0) {

@@ -358,6 +358,23 @@ int client_down(const char *rundir, unsigned int timeout_s)
 	return 0;
 }
 
+int client_crash(const char *rundir, const char *vm)
+{
+	json_object *req = cmd("crash"), *r;
+	int err, ok;
+
+	if (vm)
+		json_object_object_add(req, "vm", json_object_new_string(vm));
+	r = request(rundir, req, 10000, &err);
+	if (!r) {
+		no_supervisor(rundir, err);
+		return 1;
+	}
+	ok = reply_ok(r);
+	json_object_put(r);
+	return ok ? 0 : 1;
+}
+
 int client_ping(const char *rundir, const char *vm, unsigned int count, int json)
 {
 	json_object *req = cmd("ping"), *r;

@@ -49,6 +49,7 @@ struct vm_config {
 	unsigned int memory_mb;
 	unsigned int boot_timeout;	/* seconds; 0 = default for the accelerator */
 	unsigned int max_restarts;
+	int fault_injection;	/* tests: the guest honours DDVM_OP_CRASH */
 	uint64_t channel_size;		/* bytes; 0 = computed from the exports */
 	unsigned int nmodules;
 	char modules[CFG_MAX_MODULES][56];

@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  down [--timeout SEC]    stop all driver VMs and the supervisor\n"
 	"  ping [VM] [-n COUNT] [--json]\n"
 	"                          time doorbell round trips over a VM's control queue\n"
+	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
 	"  image build [ARGS]      build the driver-VM image (image/build.sh)\n"
 	"\n"
 	"options:\n"
@@ -55,6 +56,9 @@ static const char *const cmd_help[][2] = {
 	{ "ping", "usage: ddvm ping [VM] [-n COUNT] [--json]\n"
 		  "Send COUNT (default 10) PING requests over VM's control queue, one at a time, each\n"
 		  "with a doorbell both ways; print min/p50/p99/max round-trip microseconds.\n" },
+	{ "crash", "usage: ddvm crash [VM]\n"
+		   "Make VM's kernel panic, as a crashing driver would, to exercise recovery.  Only\n"
+		   "for a VM with fault_injection = true in its config.\n" },
 	{ "image", "usage: ddvm image build [ARGS]\n"
 		   "Build the driver-VM image with image/build.sh from the ddvm source tree.\n" },
 };
@@ -295,6 +299,23 @@ static int cmd_ping(int argc, char **argv, const char *rundir)
 	return client_ping(rundir, vm, count, json);
 }
 
+static int cmd_crash(int argc, char **argv, const char *rundir)
+{
+	const char *vm = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("crash");
+		if (argv[i][0] == '-')
+			return usage_error("crash: unknown option '%s'", argv[i]);
+		if (vm)
+			return usage_error("crash: more than one VM given ('%s')", argv[i]);
+		vm = argv[i];
+	}
+	return client_crash(rundir, vm);
+}
+
 static int cmd_image(int argc, char **argv)
 {
 	if (argc < 2 || is_help(argv[1]))
@@ -343,6 +364,8 @@ int main(int argc, char **argv)
 		return cmd_down(argc, argv, rundir);
 	if (!strcmp(cmd, "ping"))
 		return cmd_ping(argc, argv, rundir);
+	if (!strcmp(cmd, "crash"))
+		return cmd_crash(argc, argv, rundir);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc, argv);
 	if (!strcmp(cmd, "help"))

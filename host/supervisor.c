@@ -101,32 +101,65 @@ static struct vm *find_vm(struct supervisor *sv, const char *name)
 	return NULL;
 }
 
-static void handle_ping(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+/* The VM a request names ("vm"), or the only one; NULL after replying an error. */
+static struct vm *request_vm(struct supervisor *sv, struct ctl_conn *c, json_object *req,
+			     const char *cmd)
 {
-	json_object *v;
 	const char *name = NULL;
-	int64_t count = 10;
+	json_object *v;
 	char msg[256];
 	struct vm *vm;
 
 	if (json_object_object_get_ex(req, "vm", &v) && json_object_is_type(v, json_type_string))
 		name = json_object_get_string(v);
+	if (!name && sv->nvms != 1) {
+		strfmt(msg, sizeof(msg), "several driver VMs: name one (ddvm %s VM)", cmd);
+		ctl_reply_error(c, msg);
+		return NULL;
+	}
+	vm = name ? find_vm(sv, name) : &sv->vms[0];
+	if (!vm) {
+		strfmt(msg, sizeof(msg), "no driver VM named '%s'", name);
+		ctl_reply_error(c, msg);
+	}
+	return vm;
+}
+
+static void handle_crash(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	struct vm *vm = request_vm(sv, c, req, "crash");
+	char msg[256];
+
+	if (!vm)
+		return;
+	if (vm_crash(vm, msg, sizeof(msg)) < 0) {
+		ctl_reply_error(c, msg);
+		return;
+	}
+	{
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		ctl_reply(c, o);
+	}
+}
+
+static void handle_ping(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	json_object *v;
+	int64_t count = 10;
+	char msg[256];
+	struct vm *vm;
+
 	if (json_object_object_get_ex(req, "count", &v))
 		count = json_object_get_int64(v);
 	if (count < 1 || count > 1000000) {
 		ctl_reply_error(c, "count must be 1..1000000");
 		return;
 	}
-	if (!name && sv->nvms != 1) {
-		ctl_reply_error(c, "several driver VMs: name one (ddvm ping VM)");
+	vm = request_vm(sv, c, req, "ping");
+	if (!vm)
 		return;
-	}
-	vm = name ? find_vm(sv, name) : &sv->vms[0];
-	if (!vm) {
-		strfmt(msg, sizeof(msg), "no driver VM named '%s'", name);
-		ctl_reply_error(c, msg);
-		return;
-	}
 	c->busy = 1;
 	if (vm_ping_start(vm, c, (uint32_t)count, msg, sizeof(msg)) < 0)
 		ctl_reply_error(c, msg);
@@ -145,6 +178,8 @@ static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char
 		ctl_reply(c, status_json(sv));
 	} else if (!strcmp(cmd, "ping")) {
 		handle_ping(sv, c, req);
+	} else if (!strcmp(cmd, "crash")) {
+		handle_crash(sv, c, req);
 	} else if (!strcmp(cmd, "down")) {
 		int64_t t = DOWN_DEFAULT_S;
 

@@ -101,6 +101,13 @@ json_object *vm_status_json(struct vm *vm);
 
 /* Start `count` ping round trips; the reply goes to conn.  0 or -1 with msg set. */
 int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *msg, size_t len);
+
+/*
+ * Fault injection: ask the driver VM to panic (DDVM_OP_CRASH on the CTRL
+ * queue).  Only for a VM configured with fault_injection = true; the
+ * supervisor then notices the crash as it would a real one.
+ */
+int vm_crash(struct vm *vm, char *msg, size_t len);
 /* Create the ping timer and watch our CTRL doorbell (vm_init). */
 int vm_ping_setup(struct vm *vm);
 /* End the running ping (if any) with an error, or success if error is NULL. */

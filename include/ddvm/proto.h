@@ -240,6 +240,9 @@ struct ddvm_queue_target {
 
 /* Operations (ddvm_slot.op). */
 #define DDVM_OP_PING		1u	/* ctrl: echo arg0 back; no data */
+#define DDVM_OP_CRASH		2u	/* ctrl, fault injection: the driver VM panics
+					 * (only if it was booted with fault injection
+					 * allowed; otherwise answered NOTSUPP) */
 #define DDVM_OP_READ		16u	/* block: read len bytes at offset into buf */
 #define DDVM_OP_WRITE		17u	/* block: write len bytes from buf at offset */
 #define DDVM_OP_FLUSH		18u	/* block: make all completed writes durable */
