@@ -22,8 +22,9 @@ enum { S_FREE, S_CLAIMED, S_BUSY, S_DONE, S_LOST };
 struct blkc_slot {
 	int state;
 	uint32_t seq;
-	uint16_t op;
+	uint16_t op, flags;
 	uint32_t len;
+	uint32_t ridx;		/* request ring index it was last pushed at */
 	uint64_t offset;
 	int result;
 	pthread_cond_t cv;
@@ -197,6 +198,79 @@ static int reap(struct blkc *c)
 	return ring;
 }
 
+/*
+ * The driver VM's peer left the channel (its QEMU died): no instance serves
+ * the rings until a successor attaches, which resumes from the shared request
+ * cons (docs/protocol.md 7b).  Requests before that cons were taken by the
+ * dead instance; those still unanswered are pushed again, same id and chunk
+ * (write data is still there), so the successor executes them.  Timed-out
+ * (quarantined) ones it took are released.  Lock held; returns 1 to ring.
+ */
+static int resubmit_taken(struct blkc *c, uint16_t gone)
+{
+	uint32_t k, pending, n = 0, freed = 0;
+	int ring = reap(c), r;
+
+	if (c->dead)
+		return ring;
+	r = ddvm_prod_space(&c->req);	/* validates and caches the shared cons */
+	if (r < 0) {
+		kill_queue(c, "request ring is corrupt (the driver VM published an impossible index)");
+		return ring;
+	}
+	pending = c->req.idx - c->req.peer;
+	for (k = 0; k < c->nslots; k++) {
+		struct blkc_slot *s = &c->slots[k];
+		struct ddvm_slot rq;
+
+		if ((s->state != S_BUSY && s->state != S_LOST) || c->req.idx - s->ridx <= pending)
+			continue;		/* not taken: the successor serves it */
+		if (s->state == S_LOST) {
+			slot_release(c, k);
+			freed++;
+			continue;
+		}
+		memset(&rq, 0, sizeof(rq));
+		rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
+		rq.op = ddvm_cpu_to_le16(s->op);
+		rq.flags = ddvm_cpu_to_le16(s->flags);
+		rq.offset = ddvm_cpu_to_le64(s->offset);
+		if (s->op == DDVM_OP_READ || s->op == DDVM_OP_WRITE)
+			rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
+		rq.len = ddvm_cpu_to_le32(s->len);
+		s->ridx = c->req.idx;
+		if (ddvm_prod_push(&c->req, &rq) != 0) {	/* cannot happen: it left a free entry */
+			s->state = S_DONE;
+			s->result = -EIO;
+			pthread_cond_signal(&s->cv);
+			continue;
+		}
+		n++;
+	}
+	if (n || freed)
+		nbdkit_error("ddvm: queue %u: driver VM (peer %u) left with %u requests unanswered; "
+			     "resubmitted for its successor (%u timed-out slots released)", c->qi,
+			     gone, n, freed);
+	return ring | ddvm_prod_publish(&c->req);
+}
+
+/* After server messages: did the driver VM we knew leave?  Lock held. */
+static int check_guest_left(struct blkc *c)
+{
+	const volatile struct ddvm_region_hdr *h = (const volatile void *)c->base;
+	uint16_t g = ddvm_le16_to_cpu(__atomic_load_n(&h->guest_peer_id, __ATOMIC_ACQUIRE));
+
+	if (c->gpeer_valid && !ddvm_peer_known(&c->peer, c->gpeer)) {
+		c->gpeer_valid = 0;
+		return resubmit_taken(c, c->gpeer);
+	}
+	if (g != c->peer.id && ddvm_peer_known(&c->peer, g)) {
+		c->gpeer = g;
+		c->gpeer_valid = 1;
+	}
+	return 0;
+}
+
 static void *completion_thread(void *arg)
 {
 	struct blkc *c = arg;
@@ -222,7 +296,8 @@ static void *completion_thread(void *arg)
 		if (pf[0].revents)
 			ddvm_peer_drain(efd);
 		pthread_mutex_lock(&c->lock);
-		ring = reap(c);
+		ring = check_guest_left(c);
+		ring |= reap(c);
 		pthread_mutex_unlock(&c->lock);
 		if (ring)
 			ring_guest(c);
@@ -262,6 +337,7 @@ static int piece_push(struct blkc *c, uint32_t k, uint16_t op, uint16_t flags, u
 	memset(&rq, 0, sizeof(rq));
 	s->seq++;
 	s->op = op;
+	s->flags = flags;
 	s->len = len;
 	s->offset = off;
 	rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
@@ -274,6 +350,7 @@ static int piece_push(struct blkc *c, uint32_t k, uint16_t op, uint16_t flags, u
 	for (;;) {
 		if (c->dead)
 			goto fail;
+		s->ridx = c->req.idx;
 		r = ddvm_prod_push(&c->req, &rq);
 		if (r == 0)
 			break;

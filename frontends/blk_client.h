@@ -11,7 +11,9 @@
  * slot, same op and len, a known status) before its data is used.  A bad
  * response fails its request with -EIO; a corrupt ring fails every request
  * from then on; a request not answered in time fails with -EIO and its slot
- * is quarantined until the driver VM answers it (or forever).
+ * is quarantined until the driver VM answers it (or forever).  When the
+ * driver VM's peer leaves the channel (a crash), the requests it had taken
+ * and not answered are pushed again for its successor.
  */
 #ifndef DDVM_FRONTENDS_BLK_CLIENT_H
 #define DDVM_FRONTENDS_BLK_CLIENT_H
@@ -53,6 +55,9 @@ struct blkc {
 	unsigned int space_waiters;
 	int dead;
 	uint64_t stale, bad;		/* responses dropped / failed */
+
+	uint16_t gpeer;			/* the driver VM's peer id, while it is there */
+	int gpeer_valid;
 
 	pthread_t thread;
 	int thread_started, stop_efd, sock_ok;

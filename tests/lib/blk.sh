@@ -15,7 +15,7 @@ blk_img() { echo "$DDVM_RUNDIR/$1-$2.img"; }
 blk_conf() {
 	local file=$1 vm=$2 mem=$3 i=0 spec; shift 3
 	{
-		echo "vms = ( { name = \"$vm\"; memory = $mem; max_restarts = 3;"
+		echo "vms = ( { name = \"$vm\"; memory = $mem; max_restarts = 5;"
 		echo "  devices = ("
 		for spec in "$@"; do
 			[ $i -eq 0 ] || echo ","
