@@ -84,7 +84,7 @@ struct ddvm_netq {
 	/* RTNL only (attach, detach, notifier). */
 	netdevice_tracker tracker;
 	bool allmulti;			/* we raised allmulti */
-	bool gro_off;			/* we turned GRO off (restored on detach) */
+	netdev_features_t gro_off;	/* GRO features we turned off (restored on detach) */
 	bool ipv6_off;			/* we set disable_ipv6; old value below */
 	int ipv6_old;
 	u32 state, error;		/* published DDVM_QS_*, DDVM_QE_* */

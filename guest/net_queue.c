@@ -155,10 +155,10 @@ static void netq_ipv6_restore(struct ddvm_netq *q, struct net_device *dev)
 static void netq_gro_restore(struct ddvm_netq *q, struct net_device *dev)
 {
 	if (q->gro_off) {
-		dev->wanted_features |= NETIF_F_GRO;
+		dev->wanted_features |= q->gro_off;
 		netdev_update_features(dev);
 	}
-	q->gro_off = false;
+	q->gro_off = 0;
 }
 
 /* Open dev and take its frames (RTNL).  0 or negative errno. */
@@ -180,13 +180,14 @@ static int netq_take(struct ddvm_netq *q, struct net_device *dev)
 	q->allmulti = true;
 	/*
 	 * Frames reach the client as they were on the wire: no GRO / LRO
-	 * merging them into super-frames bigger than an RX buffer.
+	 * merging them into super-frames bigger than an RX buffer.  GRO_HW:
+	 * virtio-net's guest TSO (the host hands it 64 KiB TCP frames).
 	 */
 	dev_disable_lro(dev);
-	if (dev->wanted_features & NETIF_F_GRO) {
-		dev->wanted_features &= ~NETIF_F_GRO;
+	q->gro_off = dev->wanted_features & (NETIF_F_GRO | NETIF_F_GRO_HW);
+	if (q->gro_off) {
+		dev->wanted_features &= ~q->gro_off;
 		netdev_update_features(dev);
-		q->gro_off = true;
 	}
 	rc = netdev_rx_handler_register(dev, ddvm_net_rx_handler, q);
 	if (rc)
