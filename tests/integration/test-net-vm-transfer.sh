@@ -1,0 +1,100 @@
+#!/bin/bash
+# Through a REAL driver VM (NET_MODEL, default e1000): a 256 MiB TCP transfer
+# client -> remote and 64 MiB remote -> client arrive intact (sha256 at both
+# ends); MTU-sized frames pass (ping -s 1472 -M do) both ways while an
+# oversize frame is dropped and counted in tx.drops.oversize (never
+# truncated); a ping flood of 1000 frames loses at most 2 %; with the wire
+# down on the remote side nothing passes, and traffic resumes when it is up.
+#
+# Known gap (reported, not asserted): QEMU's tap backend has no link state, so
+# the wire going down on the remote side is not seen by the emulated NIC and
+# the client TAP's carrier stays on; the driver VM's carrier -> client TAP
+# path is tested with the fake driver VM (test-net-fake-vm-ping).
+. "$(dirname "$0")/../lib/functions.sh"
+. "$(dirname "$0")/../lib/netvm.sh"
+requires ip ping jq timeout qemu-system-x86_64
+PY=/usr/bin/python3
+[ -x "$PY" ] || fail "required tool $PY not found"
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces, TAP devices)"
+MODEL=${NET_MODEL:-e1000}
+new_rundir
+netvm_init 94
+cleanup_fn netvm_down
+cleanup_fn 'for p in ${SINK_PID:-}; do kill $p; done'
+D=$DDVM_RUNDIR
+
+netvm_up "$MODEL"
+note "$MODEL up, client $NV_FE <-> remote $NV_WIRE"
+stat_of() { nv_export ".stats$1"; }
+stat_ge() { [ "$(stat_of "$1")" -ge "$2" ]; }
+
+# A deterministic stream of random-looking bytes (no file): the sender and the
+# receiver each print "sha256 bytes".
+cat >"$D/sink.py" <<'PY'
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(60)
+open(sys.argv[2] + ".listening", "w").close()
+c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    h.update(b); n += len(b)
+open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
+PY
+cat >"$D/source.py" <<'PY'
+import hashlib, random, socket, sys
+r = random.Random(int(sys.argv[3])); h = hashlib.sha256()
+s = socket.create_connection((sys.argv[1], 5001), timeout=30)
+for _ in range(int(sys.argv[2])):
+    b = r.randbytes(1 << 20); h.update(b); s.sendall(b)
+s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
+print("%s %d" % (h.hexdigest(), int(sys.argv[2]) << 20))
+PY
+# transfer FROM_NS TO_NS TO_IP MIB
+transfer() {
+	local from=$1 to=$2 ip=$3 mib=$4 start=$SECONDS want got
+	rm -f "$D/sink.out" "$D/sink.out.listening"
+	ip netns exec "$to" timeout 100 $PY "$D/sink.py" "$ip" "$D/sink.out" &
+	SINK_PID=$!
+	wait_for "TCP sink listening" 10 test -e "$D/sink.out.listening"
+	want=$(ip netns exec "$from" timeout 90 $PY "$D/source.py" "$ip" "$mib" $RANDOM) \
+		|| fail "TCP transfer of $mib MiB to $ip failed"
+	wait "$SINK_PID" || fail "TCP sink failed"
+	SINK_PID=
+	got=$(cat "$D/sink.out")
+	[ "$got" = "$want" ] || fail "TCP data corrupted: received '$got', sent '$want'"
+	note "$mib MiB to $ip arrived intact in $((SECONDS - start))s"
+}
+transfer "$NV_NSC" "$NV_NSR" "$NV_IPR" 256
+transfer "$NV_NSR" "$NV_NSC" "$NV_IPC" 64
+
+note "MTU-sized frames pass both ways; an oversize one is dropped and counted"
+inC ping -c 3 -i 0.1 -W 2 -s 1472 -M do "$NV_IPR" >/dev/null || fail "MTU-sized ping client->remote failed"
+inR ping -c 3 -i 0.1 -W 2 -s 1472 -M do "$NV_IPC" >/dev/null || fail "MTU-sized ping remote->client failed"
+over0=$(stat_of .tx.drops.oversize)
+inC ip link set "$NV_FE" mtu 2000	# let the stack hand ddvm-tap 1542-byte frames
+[ "$(ping_recv inC ping -c 3 -i 0.1 -W 1 -s 1500 -M do "$NV_IPR")" = 0 ] || fail "an oversize frame got through"
+inC ip link set "$NV_FE" mtu 1500
+wait_for "3 oversize drops counted (had $over0)" 5 stat_ge .tx.drops.oversize $((over0 + 3))
+inC ping -c 2 -i 0.1 -W 2 "$NV_IPR" >/dev/null || fail "no traffic after the oversize frames"
+
+note "ping flood: 1000 frames, at most 2 % lost"
+start=$SECONDS
+recv=$(ping_recv inC ping -f -c 1000 -w 60 "$NV_IPR")
+[ "${recv:-0}" -ge 980 ] || fail "ping flood: only ${recv:-0} of 1000 replies"
+note "flood: $recv of 1000 in $((SECONDS - start))s"
+
+note "wire down on the remote side: nothing passes; up again: traffic flows"
+inR ip link set "$NV_WIRE" down
+[ "$(ping_recv inC ping -c 3 -i 0.2 -W 1 "$NV_IPR")" = 0 ] || fail "frames passed with the wire down"
+note "with the wire down: status link $(nv_export .link), client carrier" \
+	"$(inC cat "/sys/class/net/$NV_FE/carrier") (QEMU's tap backend has no link state)"
+inR ip link set "$NV_WIRE" up
+wait_for "traffic after the wire came back" 20 inC ping -c 1 -W 1 "$NV_IPR"
+
+kill -0 "$(nv_export .frontend_pid)" || fail "ddvm-tap died"
+nv_export '[.stats.rx.drops | to_entries[] | select((.key | startswith("bad_")) and .value != 0)] | length == 0' \
+	>/dev/null || fail "honest driver VM, yet receive drops: $(nv_export .stats.rx.drops | jq -c .)"
+nv_export .stats | jq -c '{tx: .tx, rx: .rx}'
+echo ok
