@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +22,7 @@
 #include "log.h"
 #include "supervisor.h"
 #include "vm.h"
+#include "spawn.h"
 
 #define FE_MAX_RESTARTS	5	/* consecutive short runs, then give up */
 #define FE_STABLE_MS	30000	/* a run this long resets the count */
@@ -210,29 +210,10 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 static void child_exec(const struct frontend *f, struct argv *a, pid_t parent)
 {
 	char path[PATH_MAX + 16], num[16];
-	int fd, tmp[2] = { -1, -1 }, n = 0, i;
-	sigset_t all;
+	int tmp[2] = { -1, -1 }, n = 0, i;
 
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
 	fe_path(f, ".log", path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	spawn_child_setup(parent, path, 0);
 	/* move out of the way first: a socket may already be fd 3 or 4 */
 	for (i = 0; i < 2; i++)
 		if (f->listen_fd[i] >= 0)
@@ -250,9 +231,7 @@ static void child_exec(const struct frontend *f, struct argv *a, pid_t parent)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 	}
-	execvp(a->v[0], a->v);
-	dprintf(2, "ddvm: cannot run %s: %s\n", a->v[0], strerror(errno));
-	_exit(127);
+	spawn_child_exec(a->v);
 }
 
 static void on_exit_fe(struct watch *w, uint32_t events);

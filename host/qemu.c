@@ -2,16 +2,15 @@
 /* QEMU command line for a driver VM, and starting it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "layout.h"
 #include "qemu.h"
+#include "spawn.h"
 
 #define MAX_ARGS 160
 
@@ -198,34 +197,12 @@ void qemu_describe(const struct qemu_params *p, char *out, size_t len)
 static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent)
 {
 	char path[PATH_MAX + 16];
-	sigset_t all;
-	int fd;
 
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
 	snprintf(path, sizeof(path), "%s/qemu.log", p->dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | (p->fresh_logs ? O_TRUNC : 0), 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	spawn_child_setup(parent, path, p->fresh_logs);
 	if (p->qmp_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(p->qmp_fd, 3) < 0)
 		_exit(127);	/* dup2 clears close-on-exec */
-	execvp(a->v[0], a->v);
-	dprintf(2, "ddvm: cannot run %s: %s\n", a->v[0], strerror(errno));
-	_exit(127);
+	spawn_child_exec(a->v);
 }
 
 pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen)
