@@ -1,0 +1,201 @@
+#!/bin/bash
+# Block benchmark: one emulated nvme disk (one backing file, preconditioned
+# with random data), driven three ways in one run:
+#   ddvm    fio (nbd engine) on the host -> the NBD export of a driver VM
+#           that owns the nvme (nbdkit + plugin -> channel -> ddvm_chan -> nvme)
+#   in-vm   bench/blkbench (static, O_DIRECT + Linux AIO) inside a driver VM
+#           on /dev/nvme0n1 itself (export = false; bench image = the normal
+#           image plus an initramfs overlay that runs it at boot)
+#   no-vm   fio (nbd engine) -> `nbdkit file` serving the backing file
+# Jobs: 1 MiB sequential read / write at QD 1, 4 KiB random read / write at
+# QD 1 and QD 32, each for SECONDS.  Per job: MB/s, IOPS, p50 / p99 latency,
+# host CPU-seconds per GiB moved (utime+stime of every process involved:
+# QEMU, nbdkit, the supervisor, fio).  Then ratios ddvm/in-vm and ddvm/no-vm,
+# and (with perf) where the host CPU goes in the ddvm QD 32 random read job.
+#   bench/block.sh [SECONDS]          (default 6; total ~4 min under TCG)
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${1:-6}
+SIZE_MB=256
+TOP=$PWD
+DDVM=$TOP/build/bin/ddvm
+R=$(mktemp -d /tmp/ddvm-bblk.XXXXXX)
+export DDVM_RUNDIR=$R/run
+NBDKIT_PID=""
+cleanup() {
+	"$DDVM" down >/dev/null 2>&1 || true
+	[ -z "$NBDKIT_PID" ] || kill "$NBDKIT_PID" 2>/dev/null || true
+	[ -n "${KEEP_RUNDIR:-}" ] || rm -rf "$R"
+}
+trap cleanup EXIT
+die() { echo "bench/block.sh: $*" >&2; exit 1; }
+
+for t in fio nbdkit jq gcc cpio gzip; do command -v $t >/dev/null || die "$t not found (scripts/install-deps.sh)"; done
+fio --enghelp 2>/dev/null | grep -qw nbd || die "this fio has no nbd engine"
+make -s >/dev/null
+"$DDVM" image build >/dev/null
+mkdir -p build/bench
+gcc -static -O2 -Wall -Wextra -Werror -o build/bench/blkbench bench/blkbench.c
+
+JOBS="seqread:read:1048576:1 seqwrite:write:1048576:1 randread-qd1:randread:4096:1
+randwrite-qd1:randwrite:4096:1 randread-qd32:randread:4096:32 randwrite-qd32:randwrite:4096:32"
+IMG=$R/nvme.img
+dd if=/dev/urandom of="$IMG" bs=1M count=$SIZE_MB status=none
+HZ=$(getconf CLK_TCK)
+RES=$R/results.tsv   # way job bytes ios usecs p50_us p99_us cpu_s
+: >"$RES"
+
+ticks() {  # utime+stime of the given pids (all threads), in ticks
+	local p s=0
+	for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+	echo $s
+}
+
+# fio_job WAY URI SPEC PIDS...: one fio run against URI; CPU of PIDS + fio.
+fio_job() {
+	local way=$1 uri=$2 spec=$3 name rw bs qd c0 c1 j; shift 3
+	IFS=: read -r name rw bs qd <<<"$spec"
+	c0=$(ticks "$@")
+	/usr/bin/time -f '%U %S' -o "$R/fio.time" fio --name="$name" --ioengine=nbd --uri="$uri" \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --time_based --runtime="$SECS" \
+		--size=${SIZE_MB}M --randrepeat=0 --norandommap --output-format=json | sed -n '/^{/,$p' >"$R/fio.json"
+	c1=$(ticks "$@")
+	j=$(jq -r '.jobs[0] | (if .read.io_bytes > 0 then .read else .write end) |
+		"\(.io_bytes) \(.total_ios) \(.runtime * 1000) \(.clat_ns.percentile["50.000000"] / 1000 | floor) \(.clat_ns.percentile["99.000000"] / 1000 | floor)"' "$R/fio.json")
+	echo "$way $name $j $(awk -v t="$(cat "$R/fio.time")" -v c=$((c1 - c0)) -v hz="$HZ" \
+		'BEGIN {split(t, a, " "); printf "%.3f", c / hz + a[1] + a[2]}')" >>"$RES"
+	echo "  $way $name: $(tail -n 1 "$RES" | cut -d' ' -f3-)"
+}
+
+conf() {  # conf EXPORT(true|false)
+	cat >"$R/blk.conf" <<EOF
+vms = ( { name = "bench"; memory = 128; max_restarts = 0;
+  devices = ( { type = "nvme"; file = "$IMG"; serial = "ddvm-bench"; export = $1; } ); } );
+EOF
+}
+
+accel=""
+# 1. ddvm: fio through the driver VM's NBD export.
+echo "== ddvm (fio -> NBD export of a driver VM's nvme)"
+conf true
+"$DDVM" up -d "$R/blk.conf" >/dev/null
+ready() { "$DDVM" status --json | jq -e '.vms[0].exports[0] | .queue_state == "ready" and .state == "running"' >/dev/null; }
+for _ in $(seq 1 300); do ready && break; sleep 0.2; done
+ready || die "the export did not become ready"
+st=$("$DDVM" status --json)
+accel=$(echo "$st" | jq -r '.vms[0].accel')
+uri=$(echo "$st" | jq -r '.vms[0].exports[0].nbd')
+pids=("$(echo "$st" | jq -r '.vms[0].pid')" "$(echo "$st" | jq -r '.vms[0].exports[0].frontend_pid')"
+	"$(echo "$st" | jq -r '.supervisor_pid')")
+for spec in $JOBS; do fio_job ddvm "$uri" "$spec" "${pids[@]}"; done
+if command -v perf >/dev/null && [ -z "${NO_PERF:-}" ]; then
+	# Profile one more QD 32 random read run (not part of the numbers above).
+	fio --name=perf --ioengine=nbd --uri="$uri" --rw=randread --bs=4096 --iodepth=32 \
+		--time_based --runtime=$((SECS + 2)) --size=${SIZE_MB}M --output-format=json >/dev/null &
+	fpid=$!
+	perf record -q -e cpu-clock -F 499 -g -o "$R/perf.data" \
+		-p "$(IFS=,; echo "${pids[*]},$fpid")" -- sleep "$SECS" >/dev/null 2>&1 || true
+	wait $fpid
+	perf report -i "$R/perf.data" --stdio --no-children --sort comm,dso 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -12 >"$R/perf.comm" || true
+	perf report -i "$R/perf.data" --stdio --no-children --sort sym -g none 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -20 >"$R/perf.sym" || true
+fi
+"$DDVM" down >/dev/null
+
+# 2. in-vm: the same jobs inside a driver VM on its own nvme.
+echo "== in-vm (blkbench inside the driver VM on /dev/nvme0n1)"
+BI=$R/bench-image
+mkdir -p "$BI" "$R/overlay/bin"
+src=$TOP/build/image
+ln -s "$src/vmlinux" "$BI/vmlinux" 2>/dev/null || ln -s "$src/vmlinuz" "$BI/vmlinuz"
+cp build/bench/blkbench "$R/overlay/bin/blkbench"
+# /init = the image's own /init plus a run-on-boot hook before it idles.
+awk '/^# PID 1 must never exit/ {
+	print "for arg in $(cat /proc/cmdline); do case $arg in ddvm.bench=*)"
+	print "\tset -- $(echo \"${arg#ddvm.bench=}\" | tr , \" \")"
+	print "\tn=0; while [ ! -b \"$1\" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done"
+	print "\t/bin/blkbench \"$@\" 2>&1 ;; esac; done"
+} { print }' image/init >"$R/overlay/init"
+chmod +x "$R/overlay/init"
+(cd "$R/overlay" && find . | cpio -o -H newc --quiet | gzip -1) >"$R/overlay.cpio.gz"
+cat "$src/initramfs.cpio.gz" "$R/overlay.cpio.gz" >"$BI/initramfs-bench.cpio.gz"
+sed -e 's|^initramfs = .*|initramfs = "initramfs-bench.cpio.gz";|' \
+	-e "s|^cmdline = \"\\(.*\\)\";|cmdline = \"\\1 ddvm.bench=/dev/nvme0n1,$SECS,$(echo $JOBS | tr ' ' ,)\";|" \
+	"$src/image.conf" >"$BI/image.conf"
+grep -q 'ddvm.bench=' "$BI/image.conf" || die "could not write the bench image.conf"
+conf false
+DDVM_IMAGE_DIR=$BI "$DDVM" up -d "$R/blk.conf" >/dev/null
+st=$("$DDVM" status --json)
+qpid=$(echo "$st" | jq -r '.vms[0].pid')
+spid=$(echo "$st" | jq -r '.supervisor_pid')
+con=$(echo "$st" | jq -r '.vms[0].console_log')
+declare -A c0
+seen=0 end=$((SECONDS + 60 + 12 * SECS))
+while [ $SECONDS -lt $end ]; do
+	mapfile -t lines < <(grep -a '^ddvm-bench: ' "$con" | tr -d '\r' || true)
+	while [ $seen -lt ${#lines[@]} ]; do
+		set -- ${lines[$seen]}
+		seen=$((seen + 1))
+		case $2 in
+		begin) c0[$3]=$(ticks "$qpid" "$spid") ;;
+		result)
+			c=$(($(ticks "$qpid" "$spid") - ${c0[$3]}))
+			echo "in-vm $3 $5 $7 $9 ${11} ${13} $(awk -v c=$c -v hz="$HZ" 'BEGIN {printf "%.3f", c / hz}')" >>"$RES"
+			echo "  in-vm $3: $(tail -n 1 "$RES" | cut -d' ' -f3-)" ;;
+		done) break 2 ;;
+		esac
+	done
+	grep -aq 'blkbench' "$con" && ! grep -aq '^ddvm-bench: begin' "$con" && die "blkbench failed: $(grep -a blkbench "$con")"
+	sleep 0.02   # poll the console for the next line
+done
+grep -aq '^ddvm-bench: done' "$con" || die "in-VM benchmark did not finish: $(tail -5 "$con")"
+"$DDVM" down >/dev/null
+
+# 3. no-vm: fio -> nbdkit's file plugin on the same backing file.
+echo "== no-vm (fio -> nbdkit file plugin on the backing file)"
+nbdkit -f -U "$R/file.sock" -P "$R/file.pid" file file="$IMG" &
+NBDKIT_PID=$!
+for _ in $(seq 1 100); do [ -s "$R/file.pid" ] && break; sleep 0.1; done
+for spec in $JOBS; do fio_job no-vm "nbd+unix:///?socket=$R/file.sock" "$spec" "$NBDKIT_PID"; done
+kill "$NBDKIT_PID"; wait "$NBDKIT_PID" 2>/dev/null || true; NBDKIT_PID=""
+
+# Report.
+echo
+echo "block benchmark, $(date +%F), accelerator $accel, $(nproc) host CPUs, ${SECS}s per job, nvme ${SIZE_MB} MiB"
+awk -v date="$(date +%F)" -v accel="$accel" '
+function mbs(w, j) { return b[w, j] / u[w, j] }            # bytes/us = MB/s
+function iops(w, j) { return n[w, j] * 1e6 / u[w, j] }
+function cpg(w, j) { return c[w, j] / (b[w, j] / 1073741824) }
+function r(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "-" }
+{ w = $1; j = $2; if (!(j in seen)) { seen[j] = 1; order[++nj] = j }
+  b[w, j] = $3; n[w, j] = $4; u[w, j] = $5; p50[w, j] = $6; p99[w, j] = $7; c[w, j] = $8 }
+END {
+  printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "job", "way", "MB/s", "IOPS", "p50 us", "p99 us", "CPU s/GiB"
+  for (i = 1; i <= nj; i++) { j = order[i]
+    split("ddvm in-vm no-vm", ws, " ")
+    for (k = 1; k <= 3; k++) { w = ws[k]
+      printf "%-15s %-6s %9.1f %9.0f %9d %9d %11.2f\n", j, w, mbs(w, j), iops(w, j), p50[w, j], p99[w, j], cpg(w, j) }
+    printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "", "ddvm/in-vm", r(mbs("ddvm", j), mbs("in-vm", j)), "",
+      r(p50["ddvm", j], p50["in-vm", j]), r(p99["ddvm", j], p99["in-vm", j]), r(cpg("ddvm", j), cpg("in-vm", j))
+    printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "", "ddvm/no-vm", r(mbs("ddvm", j), mbs("no-vm", j)), "",
+      r(p50["ddvm", j], p50["no-vm", j]), r(p99["ddvm", j], p99["no-vm", j]), r(cpg("ddvm", j), cpg("no-vm", j)) }
+  print ""
+  print "Markdown (docs/benchmarks.md):"
+  print "| job | way | MB/s | IOPS | p50 µs | p99 µs | host CPU s/GiB |"
+  print "|---|---|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nj; i++) { j = order[i]
+    for (k = 1; k <= 3; k++) { w = ws[k]
+      printf "| %s | %s | %.1f | %.0f | %d | %d | %.2f |\n", j, w, mbs(w, j), iops(w, j), p50[w, j], p99[w, j], cpg(w, j) }
+    printf "| %s | **ddvm / in-vm** | %s | | %s | %s | %s |\n", j, r(mbs("ddvm", j), mbs("in-vm", j)),
+      r(p50["ddvm", j], p50["in-vm", j]), r(p99["ddvm", j], p99["in-vm", j]), r(cpg("ddvm", j), cpg("in-vm", j))
+    printf "| %s | **ddvm / no-vm** | %s | | %s | %s | %s |\n", j, r(mbs("ddvm", j), mbs("no-vm", j)),
+      r(p50["ddvm", j], p50["no-vm", j]), r(p99["ddvm", j], p99["no-vm", j]), r(cpg("ddvm", j), cpg("no-vm", j)) }
+}' "$RES"
+if [ -s "$R/perf.comm" ]; then
+	echo
+	echo "host CPU profile, ddvm randread QD 32 (perf, cpu-clock; by process/thread and object):"
+	cat "$R/perf.comm"
+	echo "top symbols:"
+	cat "$R/perf.sym"
+fi
