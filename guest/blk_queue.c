@@ -16,38 +16,26 @@
 
 #include "blk.h"
 
-static struct ddvm_queue_state *blkq_state_entry(struct ddvm_blkq *q)
-{
-	return (struct ddvm_queue_state *)((u8 *)q->c->region + DDVM_QUEUE_STATE_OFF) + q->qidx;
-}
-
 /*
  * Publish the queue's state.  A reader never sees READY next to parameters
  * being rewritten: the state goes to ABSENT first and READY last.
  */
 void ddvm_blkq_set_state(struct ddvm_blkq *q, u32 state, u32 error)
 {
-	struct ddvm_queue_state *s = blkq_state_entry(q);
 	bool ready = state == DDVM_QS_READY;
-	unsigned int i;
+	struct ddvm_queue_state *s;
 
 	if (q->state == state && q->error == error)
 		return;
-	WRITE_ONCE(s->state, cpu_to_le32(DDVM_QS_ABSENT));
-	smp_wmb();
+	s = ddvm_qstate_begin(q->c, q->qidx);
 	WRITE_ONCE(s->capacity, cpu_to_le64(ready ? q->capacity : 0));
 	WRITE_ONCE(s->logical_block_size, cpu_to_le32(ready ? q->lbs : 0));
 	WRITE_ONCE(s->physical_block_size, cpu_to_le32(ready ? q->pbs : 0));
 	WRITE_ONCE(s->max_transfer, cpu_to_le32(ready ? q->max_transfer : 0));
 	WRITE_ONCE(s->features, cpu_to_le32(ready ? q->features : 0));
-	for (i = 0; i < sizeof(s->dev_name); i++)
-		WRITE_ONCE(s->dev_name[i], ready ? q->dev_name[i] : 0);
-	WRITE_ONCE(s->error, cpu_to_le32(error));
-	smp_wmb();
-	WRITE_ONCE(s->state, cpu_to_le32(state));
+	ddvm_qstate_end(q->c, s, state, error, q->dev_name);
 	q->state = state;
 	q->error = error;
-	ddvm_chan_ring(q->c, DDVM_HOST_VEC_STATE);
 }
 
 static void blkq_free_reqs(struct ddvm_blkq *q)

@@ -75,6 +75,16 @@ struct ddvm_chan {
 
 /* chan_main.c */
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector);
+
+/*
+ * Rewrite queue qidx's state entry (qstate.c): begin marks it ABSENT and
+ * returns it for the kind-specific fields; end writes dev_name (used only
+ * for READY; dev_name must hold sizeof(s->dev_name) bytes), error and the
+ * state, and rings the host's state vector.
+ */
+struct ddvm_queue_state *ddvm_qstate_begin(struct ddvm_chan *c, u32 qidx);
+void ddvm_qstate_end(struct ddvm_chan *c, struct ddvm_queue_state *s, u32 state, u32 error,
+		     const char *dev_name);
 void ddvm_chan_ring_peer(struct ddvm_chan *c, u16 peer, u16 vector);
 void ddvm_chan_set_state(struct ddvm_chan *c, u32 state);
 

@@ -22,11 +22,6 @@
 #define WALK_MAX_DEPTH	8
 #define NODEV_SECS	30	/* target not found after this: ERROR (still looking) */
 
-static struct ddvm_queue_state *netq_state_entry(struct ddvm_netq *q)
-{
-	return (struct ddvm_queue_state *)((u8 *)q->c->region + DDVM_QUEUE_STATE_OFF) + q->qidx;
-}
-
 void ddvm_netq_ring_client(struct ddvm_netq *q)
 {
 	/* The client names itself; a wrong id only misdirects a doorbell. */
@@ -41,24 +36,17 @@ void ddvm_netq_ring_client(struct ddvm_netq *q)
  */
 static void netq_publish(struct ddvm_netq *q, u32 state, u32 error)
 {
-	struct ddvm_queue_state *s = netq_state_entry(q);
+	struct ddvm_queue_state *s = ddvm_qstate_begin(q->c, q->qidx);
 	bool ready = state == DDVM_QS_READY;
 	unsigned int i;
 
-	WRITE_ONCE(s->state, cpu_to_le32(DDVM_QS_ABSENT));
-	smp_wmb();
 	for (i = 0; i < sizeof(s->mac); i++)
 		WRITE_ONCE(s->mac[i], ready ? q->mac[i] : 0);
 	WRITE_ONCE(s->mtu, cpu_to_le32(ready ? q->mtu : 0));
 	WRITE_ONCE(s->link_up, cpu_to_le16(ready ? q->link_up : 0));
-	for (i = 0; i < sizeof(s->dev_name); i++)
-		WRITE_ONCE(s->dev_name[i], ready ? q->dev_name[i] : 0);
-	WRITE_ONCE(s->error, cpu_to_le32(error));
-	smp_wmb();
-	WRITE_ONCE(s->state, cpu_to_le32(state));
+	ddvm_qstate_end(q->c, s, state, error, q->dev_name);
 	q->state = state;
 	q->error = error;
-	ddvm_chan_ring(q->c, DDVM_HOST_VEC_STATE);
 	ddvm_netq_ring_client(q);
 }
 
