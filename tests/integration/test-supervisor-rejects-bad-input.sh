@@ -74,6 +74,14 @@ expect_error "unknown command" "unknown command|usage" ddvm frobnicate
 expect_error "bad accelerator" "DDVM_ACCEL" env DDVM_ACCEL=xen "$DDVM_BIN" up "$(demo_config)"
 expect_error "missing image" "image not found" \
 	env DDVM_IMAGE_DIR="$d/no-image" "$DDVM_BIN" up "$(demo_config)"
+# An image folder whose kernel is gone, and one whose image.conf is broken.
+mkdir -p "$d/img-nokernel" "$d/img-badconf"
+cp "$TOP/build/image/image.conf" "$d/img-nokernel/"
+expect_error "missing kernel" "vmlinux missing" \
+	env DDVM_IMAGE_DIR="$d/img-nokernel" "$DDVM_BIN" up "$(demo_config)"
+echo 'kernel = ;' >"$d/img-badconf/image.conf"
+expect_error "broken image.conf" "image\.conf:1: syntax error" \
+	env DDVM_IMAGE_DIR="$d/img-badconf" "$DDVM_BIN" up "$(demo_config)"
 expect_error "status without supervisor" "no supervisor" ddvm status
 
 no_qemu_left || fail "a QEMU was started by a failing command"
