@@ -17,7 +17,7 @@ FS_DIR   := $(BUILD)/freestanding
 FUZZ_SECONDS ?= 20
 FUZZ_CC  ?= clang
 
-UNIT_PROTO := proto/ring.c proto/region.c
+UNIT_PROTO := $(wildcard proto/*.c)
 UNIT_LIB   := $(UNIT_PROTO) host/region_setup.c
 UNIT_DEPS  := $(UNIT_LIB) tests/unit/check.h $(wildcard include/ddvm/*.h) host/region_setup.h
 UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost \
