@@ -358,9 +358,10 @@ int client_down(const char *rundir, unsigned int timeout_s)
 	return 0;
 }
 
-int client_crash(const char *rundir, const char *vm)
+/* Send req (naming vm if given), wait for {"ok": ...}. */
+static int simple_request(const char *rundir, json_object *req, const char *vm)
 {
-	json_object *req = cmd("crash"), *r;
+	json_object *r;
 	int err, ok;
 
 	if (vm)
@@ -373,6 +374,20 @@ int client_crash(const char *rundir, const char *vm)
 	ok = reply_ok(r);
 	json_object_put(r);
 	return ok ? 0 : 1;
+}
+
+int client_crash(const char *rundir, const char *vm)
+{
+	return simple_request(rundir, cmd("crash"), vm);
+}
+
+int client_link(const char *rundir, const char *vm, unsigned int dev, int up)
+{
+	json_object *req = cmd("link");
+
+	json_object_object_add(req, "device", json_object_new_int64(dev));
+	json_object_object_add(req, "up", json_object_new_boolean(up));
+	return simple_request(rundir, req, vm);
 }
 
 int client_ping(const char *rundir, const char *vm, unsigned int count, int json)

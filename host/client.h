@@ -8,5 +8,6 @@ int client_status(const char *rundir, int json);
 int client_down(const char *rundir, unsigned int timeout_s);
 int client_ping(const char *rundir, const char *vm, unsigned int count, int json);
 int client_crash(const char *rundir, const char *vm);
+int client_link(const char *rundir, const char *vm, unsigned int dev, int up);
 
 #endif

@@ -93,7 +93,7 @@ static json_object *export_json(struct vm *vm, unsigned int i)
 
 	layout_target(vm->cfg, ex->dev, target, sizeof(target));
 	json_object_object_add(o, "kind", JS(disk ? "disk" : "nic"));
-	json_object_object_add(o, "device", JI(ex->dev));
+	json_object_object_add(o, "device", JI(ex->dev + 1));	/* as in config errors */
 	json_object_object_add(o, "index", JI(ex->num));
 	json_object_object_add(o, "type", JS(dev_type_name(d->type)));
 	json_object_object_add(o, "queue", JI(ex->queue));

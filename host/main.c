@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"  ping [VM] [-n COUNT] [--json]\n"
 	"                          time doorbell round trips over a VM's control queue\n"
 	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
+	"  link [VM] DEVICE up|down  plug or pull a NIC's cable (QMP set_link; tests)\n"
 	"  image build [ARGS]      build the driver-VM image (image/build.sh)\n"
 	"\n"
 	"options:\n"
@@ -59,6 +60,10 @@ static const char *const cmd_help[][2] = {
 	{ "crash", "usage: ddvm crash [VM]\n"
 		   "Make VM's kernel panic, as a crashing driver would, to exercise recovery.  Only\n"
 		   "for a VM with fault_injection = true in its config.\n" },
+	{ "link", "usage: ddvm link [VM] DEVICE up|down\n"
+		  "Plug or pull the cable of NIC number DEVICE (as in config errors and status:\n"
+		  "1 = the VM's first device) by setting its QEMU backend's link; the driver VM's\n"
+		  "driver sees carrier change as with real hardware, and the TAP front-end follows.\n" },
 	{ "image", "usage: ddvm image build [ARGS]\n"
 		   "Build the driver-VM image with image/build.sh from the ddvm source tree.\n" },
 };
@@ -316,6 +321,30 @@ static int cmd_crash(int argc, char **argv, const char *rundir)
 	return client_crash(rundir, vm);
 }
 
+static int cmd_link(int argc, char **argv, const char *rundir)
+{
+	const char *pos[3];
+	unsigned int dev;
+	int i, n = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("link");
+		if (argv[i][0] == '-')
+			return usage_error("link: unknown option '%s'", argv[i]);
+		if (n == 3)
+			return usage_error("link: too many arguments ('%s')", argv[i]);
+		pos[n++] = argv[i];
+	}
+	if (n < 2)
+		return usage_error("link: expected [VM] DEVICE up|down%s", "");
+	if (strcmp(pos[n - 1], "up") && strcmp(pos[n - 1], "down"))
+		return usage_error("link: expected up or down, not '%s'", pos[n - 1]);
+	if (parse_uint(pos[n - 2], 1000, &dev) < 0 || dev == 0)
+		return usage_error("link: bad device number '%s' (1 = the VM's first device)", pos[n - 2]);
+	return client_link(rundir, n == 3 ? pos[0] : NULL, dev, !strcmp(pos[n - 1], "up"));
+}
+
 static int cmd_image(int argc, char **argv)
 {
 	if (argc < 2 || is_help(argv[1]))
@@ -366,6 +395,8 @@ int main(int argc, char **argv)
 		return cmd_ping(argc, argv, rundir);
 	if (!strcmp(cmd, "crash"))
 		return cmd_crash(argc, argv, rundir);
+	if (!strcmp(cmd, "link"))
+		return cmd_link(argc, argv, rundir);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc, argv);
 	if (!strcmp(cmd, "help"))

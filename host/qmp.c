@@ -118,6 +118,32 @@ int qmp_open(struct qmp *q, const char *path, qmp_event_fn on_event)
 	return 0;
 }
 
+int qmp_set_link(struct qmp *q, const char *name, int up)
+{
+	json_object *o = json_object_new_object(), *args = json_object_new_object();
+	const char *s;
+	size_t n;
+	int ret = 0;
+
+	if (q->fd < 0 || !q->ready) {
+		json_object_put(o);
+		json_object_put(args);
+		return -ENOTCONN;
+	}
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(args, "up", json_object_new_boolean(up));
+	json_object_object_add(o, "execute", json_object_new_string("set_link"));
+	json_object_object_add(o, "arguments", args);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	n = strlen(s);
+	/* One short line on a local socket: it fits the socket buffer. */
+	if (send(q->fd, s, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n ||
+	    send(q->fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+		ret = -EIO;
+	json_object_put(o);
+	return ret;
+}
+
 void qmp_quit(struct qmp *q)
 {
 	q->want_quit = 1;

@@ -37,6 +37,12 @@ int qmp_open(struct qmp *q, const char *path, qmp_event_fn on_event);
 /* Ask QEMU to quit (now if negotiated, else once it is). */
 void qmp_quit(struct qmp *q);
 
+/*
+ * Set the link of QEMU network client `name` (a netdev id: its NIC follows)
+ * up or down, as a cable pull would.  -ENOTCONN if QMP is not ready yet.
+ */
+int qmp_set_link(struct qmp *q, const char *name, int up);
+
 void qmp_close(struct qmp *q);
 
 #endif

@@ -144,6 +144,31 @@ static void handle_crash(struct supervisor *sv, struct ctl_conn *c, json_object 
 	}
 }
 
+static void handle_link(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	struct vm *vm = request_vm(sv, c, req, "link");
+	json_object *v, *o;
+	int64_t dev = 0;
+	int up = 1;
+	char msg[256];
+
+	if (!vm)
+		return;
+	if (json_object_object_get_ex(req, "device", &v))
+		dev = json_object_get_int64(v);
+	if (json_object_object_get_ex(req, "up", &v))
+		up = json_object_get_boolean(v);
+	if (dev < 1 || dev > 1000 || vm_set_link(vm, (unsigned int)dev, up, msg, sizeof(msg)) < 0) {
+		if (dev < 1 || dev > 1000)
+			strfmt(msg, sizeof(msg), "device must be a device number from the config (1, 2, ...)");
+		ctl_reply_error(c, msg);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	ctl_reply(c, o);
+}
+
 static void handle_ping(struct supervisor *sv, struct ctl_conn *c, json_object *req)
 {
 	json_object *v;
@@ -180,6 +205,8 @@ static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char
 		handle_ping(sv, c, req);
 	} else if (!strcmp(cmd, "crash")) {
 		handle_crash(sv, c, req);
+	} else if (!strcmp(cmd, "link")) {
+		handle_link(sv, c, req);
 	} else if (!strcmp(cmd, "down")) {
 		int64_t t = DOWN_DEFAULT_S;
 

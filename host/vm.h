@@ -108,6 +108,13 @@ int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *ms
  * supervisor then notices the crash as it would a real one.
  */
 int vm_crash(struct vm *vm, char *msg, size_t len);
+
+/*
+ * Pull or plug the cable of NIC `dev` (1-based, as in the config): QMP
+ * set_link on its QEMU backend, so the driver VM's driver sees carrier
+ * change exactly as with real hardware.  For tests and demos.
+ */
+int vm_set_link(struct vm *vm, unsigned int dev, int up, char *msg, size_t len);
 /* Create the ping timer and watch our CTRL doorbell (vm_init). */
 int vm_ping_setup(struct vm *vm);
 /* End the running ping (if any) with an error, or success if error is NULL. */

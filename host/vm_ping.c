@@ -171,32 +171,6 @@ static void on_ping_timer(struct watch *w, uint32_t events)
 	vm_ping_finish(vm, msg);
 }
 
-int vm_crash(struct vm *vm, char *msg, size_t len)
-{
-	struct ddvm_slot s;
-
-	if (!vm->cfg->fault_injection) {
-		strfmt(msg, len, "vm '%s': fault injection is off (set fault_injection = true in its config)",
-		       vm->cfg->name);
-		return -1;
-	}
-	if (vm->state != VM_READY) {
-		strfmt(msg, len, "vm '%s' is not ready (state %s)", vm->cfg->name, vm_state_str(vm->state));
-		return -1;
-	}
-	memset(&s, 0, sizeof(s));
-	s.id = ddvm_cpu_to_le64(~0ull);		/* never a ping id */
-	s.op = ddvm_cpu_to_le16(DDVM_OP_CRASH);
-	if (ddvm_prod_push(&vm->req, &s) < 0) {
-		strfmt(msg, len, "vm '%s': CTRL request ring is full or corrupt", vm->cfg->name);
-		return -1;
-	}
-	pr_warn("vm '%s': crash injected on request (fault injection)", vm->cfg->name);
-	if (ddvm_prod_publish(&vm->req))
-		vm_ring_guest(vm, vm->layout.q[0].req_vector);
-	return 0;
-}
-
 int vm_ping_start(struct vm *vm, struct ctl_conn *conn, uint32_t count, char *msg, size_t len)
 {
 	if (vm->ping.conn) {

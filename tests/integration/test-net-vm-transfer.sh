@@ -6,10 +6,12 @@
 # truncated); a ping flood of 1000 frames loses at most 2 %; with the wire
 # down on the remote side nothing passes, and traffic resumes when it is up.
 #
-# Known gap (reported, not asserted): QEMU's tap backend has no link state, so
-# the wire going down on the remote side is not seen by the emulated NIC and
-# the client TAP's carrier stays on; the driver VM's carrier -> client TAP
-# path is tested with the fake driver VM (test-net-fake-vm-ping).
+# A pulled cable (`ddvm link VM 1 down`: QMP set_link on the NIC's backend,
+# which the emulated NIC reports to its Linux driver as loss of carrier)
+# shows as carrier down on the client TAP and link false in status, and
+# plugging it back restores both and the traffic.  (QEMU's tap backend has no
+# link state of its own, so `ip link set WIRE down` in the remote namespace
+# stops frames but is not seen as a carrier change; that is reported only.)
 . "$(dirname "$0")/../lib/functions.sh"
 . "$(dirname "$0")/../lib/netvm.sh"
 requires ip ping jq timeout qemu-system-x86_64
@@ -92,6 +94,21 @@ note "with the wire down: status link $(nv_export .link), client carrier" \
 	"$(inC cat "/sys/class/net/$NV_FE/carrier") (QEMU's tap backend has no link state)"
 inR ip link set "$NV_WIRE" up
 wait_for "traffic after the wire came back" 20 inC ping -c 1 -W 1 "$NV_IPR"
+
+note "cable pulled: carrier down on the client TAP, link false in status; plugged: back"
+link_is() { [ "$(nv_export .link)" = "$1" ]; }
+ddvm link "$NV_VM" 1 down || fail "ddvm link down failed"
+wait_for "client TAP carrier down after the cable pull" 20 nv_carrier_is 0
+wait_for "status link false" 10 link_is false
+[ "$(ping_recv inC ping -c 3 -i 0.2 -W 1 "$NV_IPR")" = 0 ] || fail "frames passed with the cable pulled"
+ddvm link "$NV_VM" 1 up || fail "ddvm link up failed"
+wait_for "client TAP carrier up after plugging the cable" 20 nv_carrier_is 1
+wait_for "status link true" 10 link_is true
+wait_for "traffic after the cable came back" 30 inC ping -c 1 -W 1 "$NV_IPR"
+set +e
+ddvm link "$NV_VM" 7 down 2>"$DDVM_RUNDIR/err"; rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "no device 7" "$DDVM_RUNDIR/err" || fail "bad device number not refused clearly: $(cat "$DDVM_RUNDIR/err")"
 
 kill -0 "$(nv_export .frontend_pid)" || fail "ddvm-tap died"
 nv_export '[.stats.rx.drops | to_entries[] | select((.key | startswith("bad_")) and .value != 0)] | length == 0' \
