@@ -22,6 +22,7 @@
 #include <linux/skbuff.h>
 #include <net/checksum.h>
 
+#include "ddvm/net_check.h"
 #include "net.h"
 
 #define NET_WORK_ROUNDS	8	/* batches per work run before yielding */
@@ -41,36 +42,24 @@ static void netq_corrupt(struct ddvm_netq *q, const char *ring)
 		q->qidx, ring);
 }
 
-/* The buffer [buf, buf+len) lies inside one chunk of the data area. */
-static bool netq_buf_ok(const struct ddvm_netq *q, u64 buf, u32 len)
+/*
+ * Validate a private request copy (lock held: reads q->mtu).  The rules
+ * (op, flags, length, buffer inside one chunk) are shared with the host's
+ * fuzzer: proto/net_check.c.  Returns DDVM_S_OK, _INVAL or _NOTSUPP.
+ */
+static u32 netq_check(const struct ddvm_netq *q, const struct ddvm_slot *s)
 {
-	u64 rel, k;
+	const struct ddvm_net_limits lim = {
+		.data_off = q->data_off,
+		.data_size = q->data_size,
+		.chunk = q->chunk,
+		.nslots = q->nslots,
+		.mtu = q->mtu,
+	};
+	u64 buf_off;
+	u32 len;
 
-	if (buf < q->data_off || buf - q->data_off >= q->data_size)
-		return false;
-	rel = buf - q->data_off;
-	k = div64_u64(rel, q->chunk);
-	return k < q->nslots && len <= (k + 1) * q->chunk - rel;
-}
-
-/* A NET_RX post: a buffer that can hold at least an Ethernet header. */
-static bool netq_rx_post_ok(const struct ddvm_netq *q, const struct ddvm_slot *s)
-{
-	u32 len = le32_to_cpu(s->len);
-
-	return !s->flags && len >= ETH_HLEN && netq_buf_ok(q, le64_to_cpu(s->buf_off), len);
-}
-
-/* A NET_TX descriptor (lock held: reads q->mtu). */
-static bool netq_tx_ok(const struct ddvm_netq *q, const struct ddvm_slot *s)
-{
-	u32 len = le32_to_cpu(s->len);
-
-	if (s->flags || len < ETH_HLEN || len > q->chunk)
-		return false;
-	if (q->mtu && len > q->mtu + ETH_HLEN + DDVM_NET_VLAN_EXTRA)
-		return false;
-	return netq_buf_ok(q, le64_to_cpu(s->buf_off), len);
+	return ddvm_net_req_check(s, &lim, &buf_off, &len);
 }
 
 static void rxb_add(struct ddvm_netq *q, const struct ddvm_slot *s)
@@ -107,7 +96,7 @@ static void netq_rx_refill(struct ddvm_netq *q, bool *kick)
 			netq_corrupt(q, "request");
 			return;
 		}
-		if (le16_to_cpu(s.op) == DDVM_OP_NET_RX && netq_rx_post_ok(q, &s)) {
+		if (le16_to_cpu(s.op) == DDVM_OP_NET_RX && netq_check(q, &s) == DDVM_S_OK) {
 			rxb_add(q, &s);
 		} else {
 			pend_add(q, &s);	/* the work answers it */
@@ -284,6 +273,7 @@ static unsigned int netq_collect(struct ddvm_netq *q, struct net_item *it, bool 
 	unsigned int n = 0;
 	struct ddvm_slot s;
 	int space;
+	u32 status;
 	u16 op;
 
 	*empty = *full = false;
@@ -299,16 +289,17 @@ static unsigned int netq_collect(struct ddvm_netq *q, struct net_item *it, bool 
 			break;
 		}
 		op = le16_to_cpu(s.op);
+		status = netq_check(q, &s);
 		it[n].slot = s;
 		if (op == DDVM_OP_NET_RX) {
-			if (netq_rx_post_ok(q, &s) && q->rx_n < q->nslots) {
+			if (status == DDVM_S_OK && q->rx_n < q->nslots) {
 				rxb_add(q, &s);
 				continue;
 			}
 			q->st.rx_bad_desc++;
 			it[n++].status = DDVM_S_INVAL;
 		} else if (op == DDVM_OP_NET_TX) {
-			if (netq_tx_ok(q, &s)) {
+			if (status == DDVM_S_OK) {
 				it[n++].status = U32_MAX;
 			} else {
 				q->st.tx_bad_desc++;

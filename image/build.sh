@@ -221,7 +221,7 @@ rm -rf "$KMOD"
 mkdir -p "$KMOD/include/ddvm"
 cp "$REPO"/guest/*.c "$REPO"/guest/Kbuild "$KMOD/"
 cp "$REPO"/guest/*.h "$KMOD/" 2>/dev/null || true
-cp "$REPO/proto/ring.c" "$REPO/proto/region.c" "$KMOD/"
+cp "$REPO"/proto/*.c "$KMOD/"
 cp "$REPO"/include/ddvm/*.h "$KMOD/include/ddvm/"
 if ! make -C "$KDIR" M="$KMOD" modules >"$KMOD/build.log" 2>&1; then
 	grep -E 'error|Error' "$KMOD/build.log" | head -n 20 >&2 || true
