@@ -27,8 +27,8 @@ uint32_t ddvm_blk_req_check(const struct ddvm_slot *s, const struct ddvm_blk_lim
 		return DDVM_S_RANGE;
 	if (!rw)
 		return DDVM_S_OK;	/* buf_off is ignored */
-	/* The buffer lies inside one chunk of the data area. */
-	if (buf < lim->data_off || buf - lim->data_off >= lim->data_size)
+	/* The buffer lies inside one chunk of the data area (none if chunk is 0). */
+	if (!lim->chunk || buf < lim->data_off || buf - lim->data_off >= lim->data_size)
 		return DDVM_S_INVAL;
 	rel = buf - lim->data_off;
 	k = rel / lim->chunk;

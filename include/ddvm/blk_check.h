@@ -12,8 +12,9 @@
 /*
  * What the driver VM serving one block queue knows, in CPU byte order.
  * Preconditions (the guest establishes them before serving; callers must):
- * lbs is a power of two >= 512, chunk > 0, nslots > 0,
- * nslots * chunk <= data_size, data_off + data_size does not overflow.
+ * lbs is a power of two >= 512, nslots * chunk <= data_size, and
+ * data_off + data_size does not overflow.  A chunk of 0 (a data area too
+ * small for its slots) is tolerated: no READ/WRITE buffer is then valid.
  */
 struct ddvm_blk_limits {
 	uint64_t capacity;	/* device bytes, a multiple of lbs */

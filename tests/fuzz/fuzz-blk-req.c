@@ -34,9 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.nslots = 1 + in.nslots % 4096;
 	lim.data_off = in.doff >> 2;			/* no overflow with data_size */
 	lim.data_size = in.dsize >> 2;
-	lim.chunk = lim.data_size / lim.nslots & ~(uint64_t)4095;
-	if (!lim.chunk)
-		return 0;	/* the guest refuses such a queue (ERROR/BUFFERS) */
+	lim.chunk = lim.data_size / lim.nslots & ~(uint64_t)4095;	/* may be 0 */
 
 	st = ddvm_blk_req_check(&in.s, &lim);
 	MUST(st == DDVM_S_OK || st == DDVM_S_INVAL || st == DDVM_S_NOTSUPP || st == DDVM_S_RANGE);
@@ -59,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	MUST(len <= lim.max_transfer);
 	buf = ddvm_le64_to_cpu(in.s.buf_off);
 	MUST(buf >= lim.data_off);
+	MUST(lim.chunk != 0);
 	rel = buf - lim.data_off;
 	MUST(rel <= lim.data_size && len <= lim.data_size - rel);	/* inside the area */
 	k = rel / lim.chunk;

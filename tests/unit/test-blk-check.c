@@ -86,5 +86,14 @@ int main(void)
 		tail.data_size += 4096;
 		CHECK_EQ(chk(DDVM_OP_READ, 0, 0, 512, d + 4 * c, &tail), DDVM_S_INVAL);
 	}
+	/* a data area too small for its slots: chunk 0, no buffer is valid */
+	{
+		struct ddvm_blk_limits tiny = base;
+
+		tiny.chunk = 0;
+		CHECK_EQ(chk(DDVM_OP_READ, 0, 0, 512, d, &tiny), DDVM_S_INVAL);
+		CHECK_EQ(chk(DDVM_OP_FLUSH, 0, 0, 0, 0, &tiny), DDVM_S_OK);
+		CHECK_EQ(chk(DDVM_OP_WRITE_ZEROES, 0, 0, 512, 0, &tiny), DDVM_S_OK);
+	}
 	return check_summary("test-blk-check");
 }
