@@ -22,6 +22,16 @@ done
 step "$DDVM" status
 echo "== ddvm ping -n 100 (doorbell round trips host -> driver VM -> host)"
 step "$DDVM" ping demo -n 100
+uri=$("$DDVM" status --json | jq -r '.vms[0].exports[] | select(.kind == "disk") | .nbd' | head -n 1)
+echo "== the driver VM's nvme disk over NBD: $uri"
+nbd_roundtrip() {
+	nbdinfo "$uri" | grep -E "export-size|block_size_preferred" &&
+	head -c 4194304 /dev/urandom >build/demo/pattern &&
+	nbdcopy build/demo/pattern "$uri" &&
+	nbdcopy "$uri" - | head -c 4194304 | cmp - build/demo/pattern &&
+	echo "4 MiB written through Linux's nvme driver in the driver VM and read back: identical"
+}
+step nbd_roundtrip
 echo "== ddvm down"
 step "$DDVM" down
 echo "demo: $passed passed, $failed failed"
