@@ -36,3 +36,25 @@ uint32_t ddvm_blk_req_check(const struct ddvm_slot *s, const struct ddvm_blk_lim
 		return DDVM_S_INVAL;
 	return DDVM_S_OK;
 }
+
+int ddvm_blk_resp_check(const struct ddvm_slot *r, uint16_t tag,
+			const struct ddvm_blk_pending *pend, uint32_t nslots,
+			uint32_t *slot, uint32_t *status)
+{
+	uint64_t id = ddvm_le64_to_cpu(r->id);
+	uint32_t k = (uint32_t)(id & 0xffff), seq = (uint32_t)(id >> 16);
+	uint32_t st = ddvm_le32_to_cpu(r->status);
+	const struct ddvm_blk_pending *p;
+
+	if ((uint16_t)(id >> 48) != tag || k >= nslots)
+		return DDVM_BLK_RESP_STALE;
+	p = &pend[k];
+	if (!p->waiting || p->seq != seq)
+		return DDVM_BLK_RESP_STALE;
+	*slot = k;
+	if (ddvm_le16_to_cpu(r->op) != p->op || ddvm_le32_to_cpu(r->len) != p->len ||
+	    st > DDVM_S_NOSPC)
+		return DDVM_BLK_RESP_BAD;
+	*status = st;
+	return DDVM_BLK_RESP_MATCH;
+}

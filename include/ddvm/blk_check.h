@@ -42,4 +42,37 @@ struct ddvm_blk_limits {
  */
 uint32_t ddvm_blk_req_check(const struct ddvm_slot *req, const struct ddvm_blk_limits *lim);
 
+/*
+ * Client side.  A block client gives each outstanding request its own chunk
+ * (slot) and an id of ddvm_blk_id(tag, seq, slot): a per-client random tag,
+ * a per-slot sequence number bumped on every reuse, the slot.  It keeps a
+ * ddvm_blk_pending per slot.
+ */
+struct ddvm_blk_pending {
+	uint32_t seq;		/* sequence in the id of the request on this slot */
+	uint32_t len;		/* its len */
+	uint16_t op;		/* its op */
+	uint16_t waiting;	/* nonzero while its response is expected */
+};
+
+static inline uint64_t ddvm_blk_id(uint16_t tag, uint32_t seq, uint16_t slot)
+{
+	return (uint64_t)tag << 48 | (uint64_t)seq << 16 | slot;
+}
+
+#define DDVM_BLK_RESP_MATCH	0	/* answers *slot's request; *status is a known DDVM_S_* */
+#define DDVM_BLK_RESP_STALE	1	/* no request waits for this id (unknown, stale, duplicate) */
+#define DDVM_BLK_RESP_BAD	2	/* names *slot's request, but op, len or status is wrong */
+
+/*
+ * Check one response (a private copy of a ring slot) against the client's
+ * pending table of nslots entries.  *slot is set for MATCH and BAD, *status
+ * for MATCH.  A client drops STALE responses, fails the request with an I/O
+ * error on BAD, and only on MATCH with DDVM_S_OK copies READ data out of the
+ * slot's chunk.
+ */
+int ddvm_blk_resp_check(const struct ddvm_slot *resp, uint16_t tag,
+			const struct ddvm_blk_pending *pend, uint32_t nslots,
+			uint32_t *slot, uint32_t *status);
+
 #endif /* DDVM_BLK_CHECK_H */

@@ -95,5 +95,37 @@ int main(void)
 		CHECK_EQ(chk(DDVM_OP_FLUSH, 0, 0, 0, 0, &tiny), DDVM_S_OK);
 		CHECK_EQ(chk(DDVM_OP_WRITE_ZEROES, 0, 0, 512, 0, &tiny), DDVM_S_OK);
 	}
+	/* client side: responses against the pending table */
+	{
+		struct ddvm_blk_pending p[2] = { { 7, 4096, DDVM_OP_READ, 1 }, { 9, 0, DDVM_OP_FLUSH, 0 } };
+		struct ddvm_slot r;
+		uint32_t slot = 99, st = 99;
+
+		memset(&r, 0, sizeof(r));
+		r.id = ddvm_cpu_to_le64(ddvm_blk_id(0xabcd, 7, 0));
+		r.op = ddvm_cpu_to_le16(DDVM_OP_READ);
+		r.len = ddvm_cpu_to_le32(4096);
+		r.status = ddvm_cpu_to_le32(DDVM_S_IOERR);
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_MATCH);
+		CHECK_EQ(slot, 0u);
+		CHECK_EQ(st, DDVM_S_IOERR);
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabce, p, 2, &slot, &st), DDVM_BLK_RESP_STALE);	/* tag */
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 0, &slot, &st), DDVM_BLK_RESP_STALE);	/* nslots */
+		r.len = ddvm_cpu_to_le32(512);
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_BAD);
+		r.len = ddvm_cpu_to_le32(4096);
+		r.op = ddvm_cpu_to_le16(DDVM_OP_WRITE);
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_BAD);
+		r.op = ddvm_cpu_to_le16(DDVM_OP_READ);
+		r.status = ddvm_cpu_to_le32(6);
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_BAD);
+		r.id = ddvm_cpu_to_le64(ddvm_blk_id(0xabcd, 8, 0));	/* stale sequence */
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_STALE);
+		r.id = ddvm_cpu_to_le64(ddvm_blk_id(0xabcd, 9, 1));	/* not waiting */
+		r.op = ddvm_cpu_to_le16(DDVM_OP_FLUSH);
+		r.len = 0;
+		r.status = 0;
+		CHECK_EQ(ddvm_blk_resp_check(&r, 0xabcd, p, 2, &slot, &st), DDVM_BLK_RESP_STALE);
+	}
 	return check_summary("test-blk-check");
 }
