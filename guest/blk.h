@@ -70,12 +70,13 @@ struct ddvm_blk_target {
 /* One request popped from the ring, until its response is pushed. */
 struct ddvm_blk_req {
 	struct ddvm_blkq *q;
-	struct list_head node;		/* q->free, q->done or q->answers */
+	struct list_head node;		/* q->free, q->done, q->answers or q->recycled */
 	struct ddvm_slot slot;		/* validated private copy of the request */
 	struct page **pages;		/* bounce pages, q->req_pages of them */
 	blk_status_t bio_status;	/* set by bi_end_io */
 	u32 status;			/* DDVM_S_* for the response */
 	bool retried;			/* WRITE_ZEROES: already retried after NOTSUPP */
+	bool copied;			/* READ data already copied to the region */
 };
 
 struct ddvm_blkq {
@@ -94,15 +95,21 @@ struct ddvm_blkq {
 	u32 lbs, pbs, max_transfer, features;
 	char dev_name[16];
 
-	/* Request contexts; only the work (or stop, after it) touches the lists. */
+	/*
+	 * Request contexts.  Only the work (or stop, after it) touches free and
+	 * nbusy.  lock (irqsave: bi_end_io runs in any context) guards the
+	 * response ring's producer side and the lists and counter below it.
+	 */
 	struct ddvm_blk_req *reqs;
 	unsigned int nreq, req_pages;
 	struct list_head free;		/* unused contexts */
+	unsigned int nbusy;		/* popped and not yet back on free */
+	spinlock_t lock;
 	struct list_head answers;	/* responses waiting for ring space, in order */
-	unsigned int nbusy;		/* popped and not yet answered */
-	unsigned int nsubmitted;	/* bios whose completion was not reaped yet */
-	spinlock_t done_lock;		/* bi_end_io (any context) vs the work */
-	struct list_head done;		/* completed by bi_end_io, not yet reaped */
+	unsigned int nsubmitted;	/* bios not completed (or not reaped) yet */
+	struct list_head done;		/* completed by bi_end_io, for the work to answer */
+	struct list_head recycled;	/* answered by bi_end_io, for the work to free */
+	bool starved;			/* the work left requests for want of a free context */
 
 	u32 state, error;		/* what we published (DDVM_QS_*, DDVM_QE_*) */
 	unsigned long t_start;		/* jiffies when we started looking */

@@ -2,17 +2,23 @@
 /*
  * Block translation: serving a block queue's request ring.
  *
- * One work item per queue does everything that touches the rings, so
- * producer and consumer access are serialized without locks: it reaps
- * completed bios, pushes responses (in completion order; those that do not
- * fit stay queued in order until the client makes room), then pops new
- * requests while it has a free request context (at most min(nslots, 256)
- * in flight).  Each popped slot is copied once and validated; an invalid
- * one is answered at once and never executed.  Valid ones become bios on
- * the block device, below the page cache: data is copied between the
- * region and the context's own bounce pages (data path (a)).
+ * One work item per queue consumes the request ring: it pops requests
+ * while it has a free request context (at most min(nslots, 256) in
+ * flight).  Each popped slot is copied once and validated; an invalid one
+ * is answered at once and never executed.  Valid ones become bios on the
+ * block device, below the page cache: data is copied between the region
+ * and the context's own bounce pages (data path (a)).
  *
- * bi_end_io (any context) only records the status and queues the work.
+ * bi_end_io (any context, usually the disk's interrupt) answers its request
+ * itself: it copies READ data to the region and pushes the response under
+ * q->lock, which serializes the response ring's producer side between it
+ * and the work, and rings the client.  That saves a workqueue hop (a guest
+ * context switch) per request.  The context goes to q->recycled, for the
+ * work to put back on q->free when it runs out (if it found none, it marked
+ * the queue starved, and bi_end_io queues it).  Block doorbells no longer
+ * wake the control work either (chan_main.c).  When the response cannot go out at once
+ * (ring full, responses already waiting, the queue dead, or a WRITE_ZEROES
+ * to retry) it goes to q->done and the work answers it, in order.
  */
 #include <linux/highmem.h>
 
@@ -32,7 +38,7 @@ static void blkq_corrupt(struct ddvm_blkq *q, const char *ring)
 {
 	if (q->dead)
 		return;
-	q->dead = true;
+	WRITE_ONCE(q->dead, true);
 	dev_err(&q->c->pdev->dev, "block queue %u: %s ring index is impossible: no longer serving this queue\n",
 		q->qidx, ring);
 	ddvm_blkq_set_state(q, DDVM_QS_ERROR, DDVM_QE_BUFFERS);
@@ -110,32 +116,74 @@ static u32 blkq_errno_status(int err)
 	}
 }
 
+/* From the work. */
 static void blkq_answer(struct ddvm_blkq *q, struct ddvm_blk_req *r, u32 status)
 {
 	r->status = status;
+	spin_lock_irq(&q->lock);
 	list_add_tail(&r->node, &q->answers);
+	spin_unlock_irq(&q->lock);
+}
+
+/* Push r's response.  q->lock held.  0, DDVM_RING_EFULL or DDVM_RING_ECORRUPT. */
+static int blkq_push(struct ddvm_blkq *q, const struct ddvm_blk_req *r)
+{
+	struct ddvm_slot s;
+
+	memset(&s, 0, sizeof(s));
+	s.id = r->slot.id;
+	s.op = r->slot.op;
+	s.flags = r->slot.flags;
+	s.offset = r->slot.offset;
+	s.buf_off = r->slot.buf_off;
+	s.len = r->slot.len;
+	s.status = cpu_to_le32(r->status);
+	return ddvm_prod_push(&q->resp, &s);
 }
 
 static void blkq_end_io(struct bio *bio)
 {
 	struct ddvm_blk_req *r = bio->bi_private;
 	struct ddvm_blkq *q = r->q;
+	u16 op = le16_to_cpu(r->slot.op);
 	unsigned long flags;
 
 	r->bio_status = bio->bi_status;
+	r->status = blkq_status(r->bio_status);
 	bio_put(bio);
-	/* Once the work has taken r off q->done under this lock, we no longer touch q. */
-	spin_lock_irqsave(&q->done_lock, flags);
-	list_add_tail(&r->node, &q->done);
-	queue_work(q->c->blk_wq, &q->work);
-	spin_unlock_irqrestore(&q->done_lock, flags);
+	if (r->status == DDVM_S_OK && op == DDVM_OP_READ && !READ_ONCE(q->dead)) {
+		blkq_copy(q, r, true);	/* into r's own buffer: no lock needed */
+		r->copied = true;
+	}
+	/* Once r is on a list under this lock, we no longer touch q. */
+	spin_lock_irqsave(&q->lock, flags);
+	if (!READ_ONCE(q->dead) && list_empty(&q->answers) &&
+	    !(r->status == DDVM_S_NOTSUPP && op == DDVM_OP_WRITE_ZEROES && !r->retried) &&
+	    blkq_push(q, r) == 0) {
+		list_add_tail(&r->node, &q->recycled);
+		q->nsubmitted--;
+		if (q->starved) {	/* requests are waiting for this context */
+			q->starved = false;
+			queue_work(q->c->blk_wq, &q->work);
+		}
+		if (ddvm_prod_publish(&q->resp) > 0)
+			ddvm_blkq_ring_client(q);
+		if (READ_ONCE(q->stopping) && !q->nsubmitted)
+			wake_up(&q->idle);
+	} else {
+		list_add_tail(&r->node, &q->done);
+		queue_work(q->c->blk_wq, &q->work);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 static void blkq_submit(struct ddvm_blkq *q, struct ddvm_blk_req *r, struct bio *bio)
 {
 	bio->bi_private = r;
 	bio->bi_end_io = blkq_end_io;
-	WRITE_ONCE(q->nsubmitted, q->nsubmitted + 1);
+	spin_lock_irq(&q->lock);
+	q->nsubmitted++;
+	spin_unlock_irq(&q->lock);
 	submit_bio(bio);
 }
 
@@ -222,19 +270,37 @@ static void blkq_start(struct ddvm_blkq *q, struct ddvm_blk_req *r)
 	}
 }
 
-/* Completed bios -> responses waiting for ring space (or freed if dead). */
+/*
+ * Contexts answered by bi_end_io -> free.  q->lock held.  If none is free
+ * then, mark the queue starved: the next bi_end_io that answers one queues
+ * the work.
+ */
+static void blkq_recycle(struct ddvm_blkq *q)
+{
+	struct ddvm_blk_req *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &q->recycled, node) {
+		list_move(&r->node, &q->free);
+		q->nbusy--;
+	}
+	q->starved = list_empty(&q->free);
+}
+
+/* Completed bios left to us -> responses waiting for ring space (or freed if dead). */
 static void blkq_reap(struct ddvm_blkq *q)
 {
 	struct ddvm_blk_req *r, *tmp;
 	LIST_HEAD(done);
+	unsigned int n = 0;
 
-	spin_lock_irq(&q->done_lock);
+	spin_lock_irq(&q->lock);
 	list_splice_init(&q->done, &done);
-	spin_unlock_irq(&q->done_lock);
+	list_for_each_entry(r, &done, node)
+		n++;
+	q->nsubmitted -= n;
+	spin_unlock_irq(&q->lock);
 	list_for_each_entry_safe(r, tmp, &done, node) {
 		list_del(&r->node);
-		WRITE_ONCE(q->nsubmitted, q->nsubmitted - 1);
-		r->status = blkq_status(r->bio_status);
 		if (r->status == DDVM_S_NOTSUPP && !r->retried && !q->dead &&
 		    le16_to_cpu(r->slot.op) == DDVM_OP_WRITE_ZEROES) {
 			/*
@@ -251,9 +317,11 @@ static void blkq_reap(struct ddvm_blkq *q)
 			q->nbusy--;
 			continue;
 		}
-		if (r->status == DDVM_S_OK && le16_to_cpu(r->slot.op) == DDVM_OP_READ)
+		if (r->status == DDVM_S_OK && le16_to_cpu(r->slot.op) == DDVM_OP_READ && !r->copied)
 			blkq_copy(q, r, true);
+		spin_lock_irq(&q->lock);
 		list_add_tail(&r->node, &q->answers);
+		spin_unlock_irq(&q->lock);
 	}
 }
 
@@ -261,34 +329,29 @@ static void blkq_reap(struct ddvm_blkq *q)
 static bool blkq_push_answers(struct ddvm_blkq *q)
 {
 	struct ddvm_blk_req *r, *tmp;
-	struct ddvm_slot s;
-	int rc;
+	bool wake;
+	int rc = 0;
 
+	spin_lock_irq(&q->lock);
 	list_for_each_entry_safe(r, tmp, &q->answers, node) {
-		memset(&s, 0, sizeof(s));
-		s.id = r->slot.id;
-		s.op = r->slot.op;
-		s.flags = r->slot.flags;
-		s.offset = r->slot.offset;
-		s.buf_off = r->slot.buf_off;
-		s.len = r->slot.len;
-		s.status = cpu_to_le32(r->status);
-		rc = ddvm_prod_push(&q->resp, &s);
+		rc = blkq_push(q, r);
 		if (rc == DDVM_RING_EFULL) {
 			rc = ddvm_prod_want_space(&q->resp);
 			if (rc > 0)
-				rc = ddvm_prod_push(&q->resp, &s);
+				rc = blkq_push(q, r);
 			else if (rc == 0)
 				break;	/* the client's doorbell or the next tick brings us back */
 		}
-		if (rc < 0) {
-			blkq_corrupt(q, "response");
-			return false;
-		}
+		if (rc < 0)
+			break;
 		list_move(&r->node, &q->free);
 		q->nbusy--;
 	}
-	return ddvm_prod_publish(&q->resp) > 0;
+	wake = rc >= 0 && ddvm_prod_publish(&q->resp) > 0;
+	spin_unlock_irq(&q->lock);
+	if (rc < 0)
+		blkq_corrupt(q, "response");
+	return wake;
 }
 
 /* Pop and start requests while a context is free.  Returns how many. */
@@ -298,7 +361,14 @@ static unsigned int blkq_take(struct ddvm_blkq *q)
 	unsigned int n = 0;
 	int rc;
 
-	while (!list_empty(&q->free)) {
+	for (;;) {
+		if (list_empty(&q->free)) {
+			spin_lock_irq(&q->lock);
+			blkq_recycle(q);
+			spin_unlock_irq(&q->lock);
+			if (list_empty(&q->free))
+				break;
+		}
 		r = list_first_entry(&q->free, struct ddvm_blk_req, node);
 		rc = ddvm_cons_pop(&q->req, &r->slot);
 		if (rc == DDVM_RING_EEMPTY) {
@@ -315,6 +385,7 @@ static unsigned int blkq_take(struct ddvm_blkq *q)
 		list_del(&r->node);
 		q->nbusy++;
 		r->retried = false;
+		r->copied = false;
 		blkq_start(q, r);
 		n++;
 	}

@@ -54,6 +54,7 @@ static void blkq_free_reqs(struct ddvm_blkq *q)
 	q->reqs = NULL;
 	q->nreq = 0;
 	INIT_LIST_HEAD(&q->free);
+	INIT_LIST_HEAD(&q->recycled);
 }
 
 /* Request contexts, each with the bounce pages for one max_transfer. */
@@ -240,7 +241,8 @@ static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out
 	INIT_LIST_HEAD(&q->free);
 	INIT_LIST_HEAD(&q->answers);
 	INIT_LIST_HEAD(&q->done);
-	spin_lock_init(&q->done_lock);
+	INIT_LIST_HEAD(&q->recycled);
+	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->idle);
 	q->t_start = jiffies;
 	/* Whatever a previous instance published is stale. */
@@ -300,10 +302,13 @@ void ddvm_blk_stop(struct ddvm_chan *c)
 	for (i = 0; i < c->nblk; i++) {
 		struct ddvm_blkq *q = c->blk[i];
 
-		/* Completions queue the work, which reaps them and wakes us at zero. */
+		/* The last completion (bi_end_io or the work reaping it) wakes us at zero. */
 		while (!wait_event_timeout(q->idle, READ_ONCE(q->nsubmitted) == 0, 30 * HZ))
 			dev_warn(&c->pdev->dev, "block queue %u: still waiting for %u request(s) on %s\n",
 				 q->qidx, READ_ONCE(q->nsubmitted), q->dev_name);
+		/* bi_end_io touches q only under the lock: wait until it is out. */
+		spin_lock_irq(&q->lock);
+		spin_unlock_irq(&q->lock);
 	}
 	flush_workqueue(c->blk_wq);
 	destroy_workqueue(c->blk_wq);
