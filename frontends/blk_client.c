@@ -135,13 +135,17 @@ static int map_status(uint32_t st)
 static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 {
 	uint64_t id = ddvm_le64_to_cpu(r->id);
-	uint32_t k = (uint32_t)(id & 0xffff), seq = (uint32_t)(id >> 16);
+	uint32_t k = (uint32_t)(id & 0xffff), st = 0, verdict;
 	uint16_t op = ddvm_le16_to_cpu(r->op);
-	uint32_t len = ddvm_le32_to_cpu(r->len), st = ddvm_le32_to_cpu(r->status);
+	uint32_t len = ddvm_le32_to_cpu(r->len);
 	struct blkc_slot *s = k < c->nslots ? &c->slots[k] : NULL;
 
-	if ((id >> 48) != c->tag || !s || s->seq != seq ||
-	    (s->state != S_BUSY && s->state != S_LOST)) {
+	/* The shared check reads only the entry the id names: refresh that one. */
+	if (s)
+		c->pend[k] = (struct ddvm_blk_pending){ .seq = s->seq, .len = s->len, .op = s->op,
+			.waiting = s->state == S_BUSY || s->state == S_LOST };
+	verdict = ddvm_blk_resp_check(r, (uint16_t)c->tag, c->pend, c->nslots, &k, &st);
+	if (verdict == DDVM_BLK_RESP_STALE) {
 		if (c->stale++ < LOG_FIRST || c->stale % 1000 == 0)
 			nbdkit_error("ddvm: queue %u: dropping a response with an unknown, stale or "
 				     "duplicate id 0x%016llx (%llu dropped so far)", c->qi,
@@ -154,7 +158,8 @@ static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 		slot_release(c, k);
 		return;
 	}
-	if (op != s->op || len != s->len || st > DDVM_S_NOSPC) {
+	if (verdict == DDVM_BLK_RESP_BAD) {
+		st = ddvm_le32_to_cpu(r->status);
 		c->bad++;
 		nbdkit_error("ddvm: queue %u: bad response for %s of %u bytes at %llu (id 0x%016llx): "
 			     "op %u len %u status %u; failing that request with EIO", c->qi,
@@ -571,8 +576,9 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	c->tag = (uint64_t)rnd[0] << 8 | rnd[1];
 	r = -ENOMEM;
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	c->pend = calloc(c->nslots, sizeof(*c->pend));
 	c->free_stack = calloc(c->nslots, sizeof(*c->free_stack));
-	if (!c->slots || !c->free_stack)
+	if (!c->slots || !c->pend || !c->free_stack)
 		goto err;
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init(&c->free_cv);
@@ -589,6 +595,8 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	return 0;
 err:
 	free(c->slots);
+	free(c->pend);
+	c->pend = NULL;
 	free(c->free_stack);
 	c->slots = NULL;
 	c->free_stack = NULL;
@@ -626,6 +634,8 @@ void blkc_close(struct blkc *c)
 		close(c->stop_efd);
 	c->stop_efd = -1;
 	free(c->slots);
+	free(c->pend);
+	c->pend = NULL;
 	free(c->free_stack);
 	c->slots = NULL;
 	c->free_stack = NULL;

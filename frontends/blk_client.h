@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "ddvm/blk_check.h"
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
 #include "peer.h"
@@ -51,6 +52,7 @@ struct blkc {
 	pthread_mutex_t lock;		/* rings, slots, free list, dead */
 	pthread_cond_t free_cv, space_cv;
 	struct blkc_slot *slots;
+	struct ddvm_blk_pending *pend;	/* scratch view of slots for ddvm_blk_resp_check */
 	uint32_t *free_stack, nfree;
 	unsigned int space_waiters;
 	int dead;

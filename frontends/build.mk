@@ -9,7 +9,7 @@ FAKE_VM       := $(BUILD)/tools/ddvm-fake-vm
 FRONT_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Ihost
 
 FRONT_SRCS := frontends/nbdkit-ddvm-plugin.c frontends/blk_client.c host/peer.c \
-	proto/ring.c proto/region.c
+	proto/ring.c proto/region.c proto/blk_check.c
 FAKE_SRCS  := tests/tools/fake-driver-vm.c tests/tools/fake_blk.c host/peer.c \
 	host/ivshmem_server.c host/log.c host/region_setup.c proto/ring.c proto/region.c
 

@@ -22,6 +22,7 @@
  */
 #include <linux/highmem.h>
 
+#include "ddvm/blk_check.h"
 #include "blk.h"
 
 #define BLK_WORK_BATCH	4	/* rounds of nreq requests per run before yielding */
@@ -60,40 +61,19 @@ static void blkq_copy(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool to_regio
 	}
 }
 
-/* Validate a request (our private copy).  DDVM_S_OK or why not. */
+/*
+ * Validate a request (our private copy): DDVM_S_OK or why not.  The rules
+ * are the shared, fuzzed proto/blk_check.c (documented in blk_check.h).
+ */
 static u32 blkq_check(const struct ddvm_blkq *q, const struct ddvm_slot *s)
 {
-	u16 op = le16_to_cpu(s->op), flags = le16_to_cpu(s->flags);
-	u64 off = le64_to_cpu(s->offset), buf = le64_to_cpu(s->buf_off), rel, k;
-	u32 len = le32_to_cpu(s->len), mask = q->lbs - 1;
-	bool rw = op == DDVM_OP_READ || op == DDVM_OP_WRITE;
+	const struct ddvm_blk_limits lim = {
+		.capacity = q->capacity, .lbs = q->lbs, .max_transfer = q->max_transfer,
+		.features = q->features, .nslots = q->nslots, .data_off = q->data_off,
+		.data_size = q->data_size, .chunk = q->chunk,
+	};
 
-	if (!rw && op != DDVM_OP_FLUSH && op != DDVM_OP_DISCARD && op != DDVM_OP_WRITE_ZEROES)
-		return DDVM_S_NOTSUPP;
-	if (flags & ~DDVM_F_FUA)
-		return DDVM_S_INVAL;
-	if (op == DDVM_OP_FLUSH)
-		return DDVM_S_OK;	/* offset, len and buf_off are ignored */
-	if (op != DDVM_OP_READ && (q->features & DDVM_BLK_F_RO))
-		return DDVM_S_NOTSUPP;
-	if (op == DDVM_OP_DISCARD && !(q->features & DDVM_BLK_F_DISCARD))
-		return DDVM_S_NOTSUPP;
-	if (!len || (len & mask) || (off & mask))
-		return DDVM_S_INVAL;
-	if (rw && len > q->max_transfer)
-		return DDVM_S_INVAL;
-	if (off > q->capacity || len > q->capacity - off)
-		return DDVM_S_RANGE;
-	if (!rw)
-		return DDVM_S_OK;	/* buf_off is ignored */
-	/* The buffer lies inside one chunk of the data area. */
-	if (buf < q->data_off || buf - q->data_off >= q->data_size)
-		return DDVM_S_INVAL;
-	rel = buf - q->data_off;
-	k = div64_u64(rel, q->chunk);
-	if (k >= q->nslots || len > (k + 1) * q->chunk - rel)
-		return DDVM_S_INVAL;
-	return DDVM_S_OK;
+	return ddvm_blk_req_check(s, &lim);
 }
 
 static u32 blkq_status(blk_status_t st)
