@@ -25,7 +25,7 @@ model_write() {
 	fi | dd of="$T/model.bin" bs=64K oflag=seek_bytes seek="$off" conv=notrunc status=none
 }
 
-fake_start $SIZE --nslots 64 --chunk 65536 --lbs 512 --pbs 4096
+fake_start $SIZE --nslots 64 --chunk 65536 --lbs 512 --pbs 4096 --linger-us 1000
 nbdkit_start timeout=30
 [ "$(nbdinfo --size "$URI")" = "$SIZE" ] || fail "export size is not $SIZE"
 

@@ -10,6 +10,7 @@
  *   ddvm-fake-vm --socket PATH --backing FILE [--lbs 512] [--pbs 4096]
  *       [--nslots 32] [--chunk 65536] [--max-transfer N] [--features LIST]
  *       [--evil MODE] [--every 3] [--ready-delay-ms N] [--ready-file PATH]
+ *       [--linger-us N]  (wait N us before each batch, so the client fills the ring)
  *
  * MODE: wrong-id dup-id bad-len bad-status bad-op corrupt-index stall.
  * LIST: comma-separated flush,fua,discard,write_zeroes,zeroes_read,ro
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 		{ "pbs", 1, NULL, 'p' }, { "nslots", 1, NULL, 'n' }, { "chunk", 1, NULL, 'c' },
 		{ "max-transfer", 1, NULL, 'm' }, { "features", 1, NULL, 'f' },
 		{ "evil", 1, NULL, 'e' }, { "every", 1, NULL, 'E' },
-		{ "ready-delay-ms", 1, NULL, 'd' }, { "ready-file", 1, NULL, 'r' },
+		{ "ready-delay-ms", 1, NULL, 'd' }, { "linger-us", 1, NULL, 'L' }, { "ready-file", 1, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *backing = NULL, *ready_file = NULL;
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 			break;
 		case 'E': b.every = (unsigned int)num(optarg); break;
 		case 'd': delay_ms = num(optarg); break;
+		case 'L': b.linger_us = (unsigned int)num(optarg); break;
 		case 'r': ready_file = optarg; break;
 		default: die("usage: see the comment at the top of %s", __FILE__);
 		}

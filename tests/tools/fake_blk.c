@@ -220,6 +220,12 @@ int fake_blk_serve(struct fake_blk *b)
 	struct ddvm_slot rq, rs;
 	int ring = 0, r, n, i;
 
+	/*
+	 * Like interrupt coalescing on a real device: let the client queue
+	 * more before we look, so tests see a full ring whatever the load.
+	 */
+	if (b->linger_us)
+		usleep(b->linger_us);
 	while (!b->dead) {
 		r = ddvm_prod_space(&b->resp);
 		if (r >= 0 && r < 2)	/* room for a duplicate, too */

@@ -31,6 +31,7 @@ struct fake_blk {
 
 	int evil;			/* enum fake_evil */
 	unsigned int every;		/* misbehave on every Nth READ/WRITE */
+	unsigned int linger_us;		/* wait this long before each batch (coalescing) */
 	uint64_t nio, nserved, naffected;
 	uint32_t max_depth;		/* most requests seen queued at once */
 	int dead;			/* a ring is corrupt (or we corrupted it) */
