@@ -526,6 +526,16 @@ static int wait_ready(struct blkc *c, const struct blkc_params *prm)
 	}
 }
 
+static void free_tables(struct blkc *c)
+{
+	free(c->slots);
+	free(c->pend);
+	free(c->free_stack);
+	c->slots = NULL;
+	c->pend = NULL;
+	c->free_stack = NULL;
+}
+
 int blkc_open(struct blkc *c, const struct blkc_params *prm)
 {
 	uint32_t refusal, detail, k;
@@ -594,12 +604,7 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 		     (unsigned long long)c->chunk);
 	return 0;
 err:
-	free(c->slots);
-	free(c->pend);
-	c->pend = NULL;
-	free(c->free_stack);
-	c->slots = NULL;
-	c->free_stack = NULL;
+	free_tables(c);
 	ddvm_peer_close(&c->peer);
 	return r;
 }
@@ -633,11 +638,6 @@ void blkc_close(struct blkc *c)
 	if (c->stop_efd >= 0)
 		close(c->stop_efd);
 	c->stop_efd = -1;
-	free(c->slots);
-	free(c->pend);
-	c->pend = NULL;
-	free(c->free_stack);
-	c->slots = NULL;
-	c->free_stack = NULL;
+	free_tables(c);
 	ddvm_peer_close(&c->peer);
 }

@@ -69,7 +69,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost -g 
 FUZZ_MAXLEN_fuzz-region := 70000
 FUZZ_MAXLEN_fuzz-ring   := 4096
 
-$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(UNIT_DEPS)
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/must.h $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(UNIT_LIB)
 

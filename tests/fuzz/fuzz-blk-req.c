@@ -11,7 +11,7 @@
 
 #include "ddvm/blk_check.h"
 
-#define MUST(c) do { if (!(c)) abort(); } while (0)
+#include "must.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 
 #include "ddvm/blk_check.h"
 
-#define MUST(c) do { if (!(c)) abort(); } while (0)
+#include "must.h"
 #define MAX_SLOTS 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,13 +20,7 @@
 
 #include "net_resp.h"
 
-#define MUST(cond) do {								\
-	if (!(cond)) {								\
-		fprintf(stderr, "%s:%d: invariant violated: %s\n",		\
-			__FILE__, __LINE__, #cond);				\
-		abort();							\
-	}									\
-} while (0)
+#include "must.h"
 
 #define NCHUNKS		16u
 #define CHUNK		2048u

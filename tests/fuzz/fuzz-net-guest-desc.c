@@ -33,13 +33,7 @@
 
 #include "ddvm/net_check.h"
 
-#define MUST(cond) do {								\
-	if (!(cond)) {								\
-		fprintf(stderr, "%s:%d: invariant violated: %s\n",		\
-			__FILE__, __LINE__, #cond);				\
-		abort();							\
-	}									\
-} while (0)
+#include "must.h"
 
 #define LIMITS_BYTES	33u
 

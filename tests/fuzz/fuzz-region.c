@@ -15,13 +15,7 @@
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
 
-#define MUST(cond) do {								\
-	if (!(cond)) {								\
-		fprintf(stderr, "%s:%d: invariant violated: %s\n",		\
-			__FILE__, __LINE__, #cond);				\
-		abort();							\
-	}									\
-} while (0)
+#include "must.h"
 
 static struct ddvm_pci_info pci_out[4096];
 

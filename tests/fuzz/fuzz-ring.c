@@ -23,13 +23,7 @@
 #include "ddvm/ring.h"
 #include "region_setup.h"
 
-#define MUST(cond) do {								\
-	if (!(cond)) {								\
-		fprintf(stderr, "%s:%d: invariant violated: %s\n",		\
-			__FILE__, __LINE__, #cond);				\
-		abort();							\
-	}									\
-} while (0)
+#include "must.h"
 
 #define MAX_SLOTS	128u
 #define MAX_OPS		4096
