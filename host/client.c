@@ -244,19 +244,29 @@ static void print_human(json_object *r)
 	}
 }
 
-int client_status(const char *rundir, int json)
+/* Send req; the reply if the supervisor answered "ok", else NULL (error printed). */
+static json_object *request_ok(const char *rundir, json_object *req, int timeout_ms)
 {
 	int err;
-	json_object *r = request(rundir, cmd("status"), 10000, &err);
+	json_object *r = request(rundir, req, timeout_ms, &err);
 
 	if (!r) {
 		no_supervisor(rundir, err);
-		return 1;
+		return NULL;
 	}
 	if (!reply_ok(r)) {
 		json_object_put(r);
-		return 1;
+		return NULL;
 	}
+	return r;
+}
+
+int client_status(const char *rundir, int json)
+{
+	json_object *r = request_ok(rundir, cmd("status"), 10000);
+
+	if (!r)
+		return 1;
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE | JSON_C_TO_STRING_SPACED));
 	else
@@ -362,18 +372,14 @@ int client_down(const char *rundir, unsigned int timeout_s)
 static int simple_request(const char *rundir, json_object *req, const char *vm)
 {
 	json_object *r;
-	int err, ok;
 
 	if (vm)
 		json_object_object_add(req, "vm", json_object_new_string(vm));
-	r = request(rundir, req, 10000, &err);
-	if (!r) {
-		no_supervisor(rundir, err);
+	r = request_ok(rundir, req, 10000);
+	if (!r)
 		return 1;
-	}
-	ok = reply_ok(r);
 	json_object_put(r);
-	return ok ? 0 : 1;
+	return 0;
 }
 
 int client_crash(const char *rundir, const char *vm)
@@ -393,20 +399,13 @@ int client_link(const char *rundir, const char *vm, unsigned int dev, int up)
 int client_ping(const char *rundir, const char *vm, unsigned int count, int json)
 {
 	json_object *req = cmd("ping"), *r;
-	int err;
 
 	if (vm)
 		json_object_object_add(req, "vm", json_object_new_string(vm));
 	json_object_object_add(req, "count", json_object_new_int64(count));
-	r = request(rundir, req, 10000 + (int)(count > 100000 ? 100000 : count) * 6000, &err);
-	if (!r) {
-		no_supervisor(rundir, err);
+	r = request_ok(rundir, req, 10000 + (int)(count > 100000 ? 100000 : count) * 6000);
+	if (!r)
 		return 1;
-	}
-	if (!reply_ok(r)) {
-		json_object_put(r);
-		return 1;
-	}
 	if (json) {
 		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE | JSON_C_TO_STRING_SPACED));
 	} else {
