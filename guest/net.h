@@ -34,9 +34,8 @@
 #include <linux/spinlock.h>
 
 #include "chan.h"
+#include "ddvm/net_check.h"	/* ddvm_net_chunk, DDVM_NET_CHUNK_ALIGN */
 
-#define DDVM_NET_CHUNK_ALIGN	64u
-#define DDVM_NET_VLAN_EXTRA	4u	/* one 802.1Q tag beyond the MTU */
 #define DDVM_NET_BATCH		64u	/* requests answered per batch */
 #define DDVM_NET_LOG_SECS	10	/* counters logged at most this often */
 

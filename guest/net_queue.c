@@ -346,7 +346,7 @@ static int netq_init(struct ddvm_chan *c, struct ddvm_net *net, unsigned int i,
 	q->nslots = qi->nslots;
 	q->data_off = qi->data_off;
 	q->data_size = qi->data_size;
-	q->chunk = div_u64(qi->data_size, qi->nslots) & ~(u64)(DDVM_NET_CHUNK_ALIGN - 1);
+	q->chunk = ddvm_net_chunk(qi->data_size, qi->nslots);	/* the rule the checks use */
 	spin_lock_init(&q->lock);
 	INIT_WORK(&q->work, ddvm_netq_work);
 	q->t_start = q->t_logged = jiffies;
