@@ -13,11 +13,15 @@
  *
  * Wire conventions: /work/notes/net-wire.md and docs/protocol.md.
  * - chunk = data_size / nslots rounded down to 64 bytes; every buffer lies
- *   inside one chunk; frames are Ethernet without FCS, 14 <= len <= mtu + 18.
+ *   inside one chunk; frames are Ethernet without FCS, 14 <= len <= mtu + 18,
+ *   or up to 64 KiB + 18 for a GSO frame (offload metadata in flags/arg0 with
+ *   virtio_net_hdr's meaning; features published from the NIC's own).
  * - NET_TX answered once handed to the driver (OK), INVAL for a bad
  *   descriptor, IOERR when the link is down or the driver refused it.
  * - NET_RX buffers are held (FIFO) until a frame arrives; answered with
  *   len = frame length.  Frames that do not fit are dropped, never truncated.
+ *   GRO stays on: a GSO frame goes with its metadata into a buffer posted
+ *   with DDVM_F_NET_OFFLOAD, and is segmented here for any other buffer.
  *
  * Locking: q->lock (BH-safe) covers the request ring's consumer side, the
  * response ring's producer side, the RX buffer FIFO, the pending queue and
@@ -44,6 +48,7 @@ struct ddvm_net_rxbuf {
 	u64 id;
 	u64 buf_off;			/* region offset */
 	u32 cap;
+	bool offload;			/* posted with DDVM_F_NET_OFFLOAD */
 };
 
 struct ddvm_net_stats {
@@ -56,6 +61,12 @@ struct ddvm_net_stats {
 	u64 tx_link_down;		/* NET_TX while no carrier / no netdev: IOERR */
 	u64 tx_xmit_error;		/* dev_queue_xmit refused it: IOERR */
 	u64 bad_op;			/* unknown op: NOTSUPP */
+	/* offloads (protocol.md 7c) */
+	u64 tx_gso, tx_csum;		/* NET_TX frames with GSO / checksum-partial metadata */
+	u64 tx_bad_meta;		/* ... that the skb layer refused (virtio_net_hdr_to_skb): INVAL */
+	u64 rx_gso, rx_csum, rx_csum_valid;	/* RX frames answered with that metadata */
+	u64 rx_segmented;		/* GSO frames segmented here (buffer not marked / too small) */
+	u64 rx_seg_error;		/* ... where that failed: dropped */
 };
 
 struct ddvm_netq {
@@ -76,6 +87,7 @@ struct ddvm_netq {
 	u32 resp_reserved;		/* response slots promised to the work's batch */
 	struct net_device *dev;		/* attached netdev (also RTNL) */
 	u32 mtu;			/* its MTU, for TX validation */
+	u32 features;			/* DDVM_NET_F_* published, for TX validation */
 	bool dead;			/* a ring is corrupt: no longer served */
 	bool stopping;
 	struct ddvm_net_stats st;
@@ -83,7 +95,6 @@ struct ddvm_netq {
 	/* RTNL only (attach, detach, notifier). */
 	netdevice_tracker tracker;
 	bool allmulti;			/* we raised allmulti */
-	netdev_features_t gro_off;	/* GRO features we turned off (restored on detach) */
 	bool ipv6_off;			/* we set disable_ipv6; old value below */
 	int ipv6_old;
 	u32 state, error;		/* published DDVM_QS_*, DDVM_QE_* */

@@ -10,26 +10,39 @@
  * used, anything else is queued for the work.  No buffer, no response
  * slot or a frame that does not fit: dropped and counted.  The skb is
  * always consumed: this Linux's own stack never sees the client's frames.
+ * Offloads: a buffer posted with DDVM_F_NET_OFFLOAD gets GRO's (or the
+ * NIC's) GSO frames whole, with virtio_net_hdr-like metadata, and partial
+ * checksums left partial; any other buffer gets wire frames only (GSO
+ * frames segmented here, checksums completed in the copy).
  *
  * The work (doorbell on req_vector, heartbeat tick, or the rx_handler):
  * pops requests in batches, validates each private copy, files NET_RX
- * posts in the FIFO and transmits NET_TX frames (one skb each,
+ * posts in the FIFO and transmits NET_TX frames (one skb each, page frags
+ * for big ones, the metadata applied by virtio_net_hdr_to_skb as tun does,
  * dev_queue_xmit) outside the lock, then answers the batch and publishes
  * once.  Invalid requests are answered INVAL and never executed.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
+#include <linux/virtio_net.h>
 #include <net/checksum.h>
 
 #include "ddvm/net_check.h"
 #include "net.h"
 
 #define NET_WORK_ROUNDS	8	/* batches per work run before yielding */
+#define NET_TX_LINEAR	2048u	/* TX frames up to this size: one linear skb */
+#define NET_TX_HEAD	128u	/* else: linear part when no checksum offset says more */
+#define NET_TCP_HDR_MAX	60u	/* a TCP header with every option */
+
+/* What the rx_handler did with a frame. */
+enum { RX_DONE, RX_DROPPED, RX_SEGMENT };
 
 /* One request of the work's batch, until its response is pushed. */
 struct net_item {
 	struct ddvm_slot slot;		/* private copy */
+	struct ddvm_net_meta meta;	/* its validated offload metadata */
 	u32 status;			/* DDVM_S_*, or U32_MAX: transmit it */
 };
 
@@ -47,7 +60,8 @@ static void netq_corrupt(struct ddvm_netq *q, const char *ring)
  * (op, flags, length, buffer inside one chunk) are shared with the host's
  * fuzzer: proto/net_check.c.  Returns DDVM_S_OK, _INVAL or _NOTSUPP.
  */
-static u32 netq_check(const struct ddvm_netq *q, const struct ddvm_slot *s)
+static u32 netq_check(const struct ddvm_netq *q, const struct ddvm_slot *s,
+		      struct ddvm_net_meta *m)
 {
 	const struct ddvm_net_limits lim = {
 		.data_off = q->data_off,
@@ -55,11 +69,12 @@ static u32 netq_check(const struct ddvm_netq *q, const struct ddvm_slot *s)
 		.chunk = q->chunk,
 		.nslots = q->nslots,
 		.mtu = q->mtu,
+		.features = q->features,
 	};
 	u64 buf_off;
 	u32 len;
 
-	return ddvm_net_req_check(s, &lim, &buf_off, &len);
+	return ddvm_net_req_check(s, &lim, &buf_off, &len, m);
 }
 
 static void rxb_add(struct ddvm_netq *q, const struct ddvm_slot *s)
@@ -69,6 +84,7 @@ static void rxb_add(struct ddvm_netq *q, const struct ddvm_slot *s)
 	b->id = le64_to_cpu(s->id);
 	b->buf_off = le64_to_cpu(s->buf_off);
 	b->cap = le32_to_cpu(s->len);
+	b->offload = !!(le16_to_cpu(s->flags) & DDVM_F_NET_OFFLOAD);
 	q->rx_n++;
 }
 
@@ -85,6 +101,7 @@ static void pend_add(struct ddvm_netq *q, const struct ddvm_slot *s)
  */
 static void netq_rx_refill(struct ddvm_netq *q, bool *kick)
 {
+	struct ddvm_net_meta m;
 	struct ddvm_slot s;
 	int rc;
 
@@ -96,7 +113,7 @@ static void netq_rx_refill(struct ddvm_netq *q, bool *kick)
 			netq_corrupt(q, "request");
 			return;
 		}
-		if (le16_to_cpu(s.op) == DDVM_OP_NET_RX && netq_check(q, &s) == DDVM_S_OK) {
+		if (le16_to_cpu(s.op) == DDVM_OP_NET_RX && netq_check(q, &s, &m) == DDVM_S_OK) {
 			rxb_add(q, &s);
 		} else {
 			pend_add(q, &s);	/* the work answers it */
@@ -106,55 +123,106 @@ static void netq_rx_refill(struct ddvm_netq *q, bool *kick)
 }
 
 /*
- * Copy the frame, Ethernet header first, a stripped VLAN tag reinserted.
- * A frame whose checksum the sender left to offload (CHECKSUM_PARTIAL, e.g.
- * virtio-net from a local host stack) gets it completed in the copy, as
- * skb_checksum_help would: the client sees what a wire would carry.
+ * Copy the frame: the bytes from the MAC header on (hlen of them before
+ * skb->data, none for a segment made here), a stripped VLAN tag put back
+ * after the addresses.  With csum, a checksum the sender left to offload
+ * (CHECKSUM_PARTIAL) is completed in the copy, as skb_checksum_help would:
+ * the client sees what a wire would carry.
  */
-static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen, unsigned int flen)
+static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen, unsigned int flen,
+			    bool csum)
 {
-	const u8 *mac = skb_mac_header(skb);
-	u8 *frame = dst;
-	unsigned int start;
+	unsigned int vlan = skb_vlan_tag_present(skb) ? VLAN_HLEN : 0, start;
 
-	if (skb_vlan_tag_present(skb)) {
+	memcpy(dst + vlan, skb_mac_header(skb), hlen);
+	/* Cannot fail: offset 0 and skb->len bytes are inside the skb. */
+	WARN_ON_ONCE(skb_copy_bits(skb, 0, dst + vlan + hlen, skb->len));
+	if (vlan) {
 		__be16 tag[2] = { skb->vlan_proto, htons(skb_vlan_tag_get(skb)) };
 
-		memcpy(dst, mac, 2 * ETH_ALEN);
+		memmove(dst, dst + VLAN_HLEN, 2 * ETH_ALEN);
 		memcpy(dst + 2 * ETH_ALEN, tag, VLAN_HLEN);
-		memcpy(dst + 2 * ETH_ALEN + VLAN_HLEN, mac + 2 * ETH_ALEN, hlen - 2 * ETH_ALEN);
-		dst += hlen + VLAN_HLEN;
-	} else {
-		memcpy(dst, mac, hlen);
-		dst += hlen;
 	}
-	/* Cannot fail: offset 0 and skb->len bytes are inside the skb. */
-	WARN_ON_ONCE(skb_copy_bits(skb, 0, dst, skb->len));
-	if (skb->ip_summed != CHECKSUM_PARTIAL || skb_checksum_start_offset(skb) < 0)
+	if (!csum || skb->ip_summed != CHECKSUM_PARTIAL || skb_checksum_start_offset(skb) < 0)
 		return;
-	start = (dst - frame) + skb_checksum_start_offset(skb);
+	start = vlan + hlen + skb_checksum_start_offset(skb);
 	if (start + skb->csum_offset + sizeof(__sum16) > flen)
 		return;
-	*(__sum16 *)(frame + start + skb->csum_offset) =
-		csum_fold(csum_partial(frame + start, flen - start, 0)) ?: CSUM_MANGLED_0;
+	*(__sum16 *)(dst + start + skb->csum_offset) =
+		csum_fold(csum_partial(dst + start, flen - start, 0)) ?: CSUM_MANGLED_0;
 }
 
-rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
+/*
+ * The offload metadata of a frame as an offload buffer would get it (flags
+ * and arg0, CPU order), checked with the client's own rules.  Returns
+ * false if the frame cannot go out with metadata (a GSO type the protocol
+ * lacks, a partial checksum out of range): it is then segmented / its
+ * checksum completed instead.
+ */
+static bool netq_rx_meta(const struct ddvm_netq *q, struct sk_buff *skb, unsigned int off,
+			 unsigned int flen, u16 *flags, u64 *arg0)
 {
-	struct sk_buff *skb = *pskb;
-	struct ddvm_netq *q = rcu_dereference(skb->dev->rx_handler_data);
+	struct skb_shared_info *sh = skb_shinfo(skb);
+	u16 f = 0, cs = 0, co = 0, gs = 0, hl = 0;
+	struct ddvm_net_meta m;
+	int start;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		start = skb_checksum_start_offset(skb);
+		if (start < 0 || off + start > U16_MAX || skb->csum_offset > U16_MAX)
+			return false;
+		f |= DDVM_F_NET_CSUM;
+		cs = off + start;
+		co = skb->csum_offset;
+	} else if (skb->ip_summed == CHECKSUM_UNNECESSARY) {
+		f |= DDVM_F_NET_CSUM_VALID;
+	}
+	if (skb_is_gso(skb)) {
+		unsigned int t = sh->gso_type;
+		struct tcphdr _th;
+		const struct tcphdr *th;
+
+		if (t & ~(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_TCP_ECN | SKB_GSO_DODGY |
+			  SKB_GSO_TCP_FIXEDID))
+			return false;
+		if (t & SKB_GSO_TCPV4)
+			f |= DDVM_F_NET_GSO_TCPV4;
+		else if (t & SKB_GSO_TCPV6)
+			f |= DDVM_F_NET_GSO_TCPV6;
+		else
+			return false;
+		if (t & SKB_GSO_TCP_ECN)
+			f |= DDVM_F_NET_GSO_ECN;
+		if (!(f & DDVM_F_NET_CSUM) || sh->gso_size > U16_MAX)
+			return false;
+		th = skb_header_pointer(skb, skb_checksum_start_offset(skb), sizeof(_th), &_th);
+		if (!th || cs + th->doff * 4u > U16_MAX)
+			return false;
+		gs = sh->gso_size;
+		hl = cs + th->doff * 4;
+	}
+	*flags = f;
+	*arg0 = ddvm_net_arg0(cs, co, gs, hl);
+	return ddvm_net_meta_check(f, *arg0, flen, q->mtu, DDVM_NET_META_RX_ALL, DDVM_NET_META_RX,
+				   &m) == DDVM_NET_META_OK;
+}
+
+/*
+ * Deliver one frame (hlen bytes of MAC header before skb->data) into the
+ * oldest posted buffer.  RX_SEGMENT: a GSO frame (may_gso) that this
+ * buffer cannot take whole; the caller segments it.  The skb stays the
+ * caller's.
+ */
+static int netq_rx_one(struct ddvm_netq *q, struct sk_buff *skb, unsigned int hlen, bool may_gso)
+{
+	unsigned int vlan = skb_vlan_tag_present(skb) ? VLAN_HLEN : 0;
+	unsigned int flen = hlen + vlan + skb->len;
 	struct ddvm_net_rxbuf *b;
 	struct ddvm_slot r;
-	unsigned int hlen, flen;
-	bool kick = false, wake = false, ok = false;
-	int space;
-
-	if (skb->pkt_type == PACKET_OTHERHOST || !skb_mac_header_was_set(skb))
-		goto out;	/* not for the client's MAC (someone set promisc) */
-	hlen = skb->data - skb_mac_header(skb);
-	if (hlen < ETH_HLEN || hlen > skb_headroom(skb))
-		goto out;
-	flen = hlen + skb->len + (skb_vlan_tag_present(skb) ? VLAN_HLEN : 0);
+	bool kick = false, wake, meta_ok, gso = skb_is_gso(skb);
+	int space, ret = RX_DROPPED;
+	u16 flags = 0;
+	u64 arg0 = 0;
 
 	spin_lock_bh(&q->lock);
 	if (q->dead || q->stopping)
@@ -167,7 +235,13 @@ rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
 		goto unlock;
 	}
 	b = &q->rxb[q->rx_head];
-	if (flen > b->cap) {
+	meta_ok = b->offload && netq_rx_meta(q, skb, hlen + vlan, flen, &flags, &arg0);
+	if (gso && (!meta_ok || flen > b->cap)) {
+		ret = may_gso ? RX_SEGMENT : RX_DROPPED;
+		q->st.rx_seg_error += !may_gso;
+		goto unlock;
+	}
+	if (flen > b->cap || (!gso && q->mtu && flen > q->mtu + DDVM_NET_TX_EXTRA)) {
 		q->st.rx_too_big++;	/* the buffer stays posted */
 		goto unlock;
 	}
@@ -180,19 +254,27 @@ rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
 		q->st.rx_resp_full++;
 		goto unlock;
 	}
-	netq_copy_frame(skb, (u8 *)q->c->region + b->buf_off, hlen, flen);
+	if (!meta_ok)
+		flags = arg0 = 0;
+	netq_copy_frame(skb, (u8 *)q->c->region + b->buf_off, hlen, flen,
+			!(flags & DDVM_F_NET_CSUM));
 	memset(&r, 0, sizeof(r));
 	r.id = cpu_to_le64(b->id);
 	r.op = cpu_to_le16(DDVM_OP_NET_RX);
+	r.flags = cpu_to_le16(flags);
 	r.status = cpu_to_le32(DDVM_S_OK);
 	r.buf_off = cpu_to_le64(b->buf_off);
 	r.len = cpu_to_le32(flen);
+	r.arg0 = cpu_to_le64(arg0);
 	ddvm_prod_push(&q->resp, &r);	/* space checked above */
 	q->rx_head = (q->rx_head + 1) & (q->nslots - 1);
 	q->rx_n--;
 	q->st.rx_frames++;
 	q->st.rx_bytes += flen;
-	ok = true;
+	q->st.rx_gso += !!(flags & DDVM_F_NET_GSO_MASK);
+	q->st.rx_csum += !!(flags & DDVM_F_NET_CSUM);
+	q->st.rx_csum_valid += !!(flags & DDVM_F_NET_CSUM_VALID);
+	ret = RX_DONE;
 unlock:
 	/* Both publishes must run; either may ask for the client's doorbell. */
 	wake = ddvm_cons_publish(&q->req) > 0;
@@ -202,16 +284,136 @@ unlock:
 		ddvm_netq_ring_client(q);
 	if (kick)
 		queue_work(q->net->wq, &q->work);
+	return ret;
+}
+
+/*
+ * A GSO frame for a buffer that cannot take it: segment it here (software
+ * GSO, checksums computed) and deliver each segment.  Consumes skb.
+ */
+static void netq_rx_segment(struct ddvm_netq *q, struct sk_buff *skb, unsigned int hlen)
+{
+	struct sk_buff *segs, *seg, *next;
+
+	skb = skb_share_check(skb, GFP_ATOMIC);	/* a tap may hold it too */
+	if (!skb) {
+		q->st.rx_seg_error++;	/* racy but only a counter */
+		return;
+	}
+	__skb_push(skb, hlen);		/* segments start at the MAC header */
+	segs = __skb_gso_segment(skb, 0, false);
+	if (IS_ERR_OR_NULL(segs)) {
+		spin_lock_bh(&q->lock);
+		q->st.rx_seg_error++;
+		spin_unlock_bh(&q->lock);
+		kfree_skb(skb);
+		return;
+	}
+	spin_lock_bh(&q->lock);
+	q->st.rx_segmented++;
+	spin_unlock_bh(&q->lock);
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		if (netq_rx_one(q, seg, seg->data - skb_mac_header(seg), false) == RX_DONE)
+			consume_skb(seg);
+		else
+			kfree_skb(seg);
+	}
+}
+
+rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct ddvm_netq *q = rcu_dereference(skb->dev->rx_handler_data);
+	unsigned int hlen;
+	int ret = RX_DROPPED;
+
+	if (skb->pkt_type == PACKET_OTHERHOST || !skb_mac_header_was_set(skb))
+		goto out;	/* not for the client's MAC (someone set promisc) */
+	hlen = skb->data - skb_mac_header(skb);
+	if (hlen < ETH_HLEN || hlen > skb_headroom(skb))
+		goto out;
+	ret = netq_rx_one(q, skb, hlen, true);
+	if (ret == RX_SEGMENT) {
+		netq_rx_segment(q, skb, hlen);
+		return RX_HANDLER_CONSUMED;
+	}
 out:
-	if (ok)
+	if (ret == RX_DONE)
 		consume_skb(skb);
 	else
 		kfree_skb(skb);
 	return RX_HANDLER_CONSUMED;
 }
 
-/* Transmit one validated NET_TX request.  Returns DDVM_S_*. */
-static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct ddvm_slot *s)
+/*
+ * An skb holding a copy of the client's frame at src, len bytes: one
+ * linear buffer for a small frame, page frags behind a short linear head
+ * for a big one (no 64 KiB kmalloc).  NULL if out of memory.
+ */
+static struct sk_buff *netq_tx_alloc(struct net_device *dev, const u8 *src, u32 len,
+				     const struct ddvm_net_meta *m)
+{
+	u32 head = len, hr = LL_RESERVED_SPACE(dev);
+	struct sk_buff *skb;
+	int err;
+
+	if (len <= NET_TX_LINEAR) {
+		skb = netdev_alloc_skb(dev, len);
+		if (skb)
+			skb_put_data(skb, src, len);	/* the one read of the client's frame */
+		return skb;
+	}
+	/* Headers (up to the end of a full TCP header) in the linear part. */
+	head = (m->flags & DDVM_F_NET_CSUM) ? m->csum_start + NET_TCP_HDR_MAX : NET_TX_HEAD;
+	head = min(max(head, NET_TX_HEAD), len);
+	skb = alloc_skb_with_frags(hr + head, len - head, PAGE_ALLOC_COSTLY_ORDER, &err,
+				   GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, hr);
+	skb_put(skb, head);
+	skb->data_len = len - head;
+	skb->len = len;
+	skb->dev = dev;
+	/* Cannot fail: the skb holds exactly len bytes.  The one read of the frame. */
+	WARN_ON_ONCE(skb_store_bits(skb, 0, src, len));
+	return skb;
+}
+
+/* Apply validated offload metadata to skb, as tun does.  0 or -EINVAL. */
+static int netq_tx_meta(struct sk_buff *skb, const struct ddvm_net_meta *m)
+{
+	struct virtio_net_hdr h = { 0 };
+
+	if (!(m->flags & (DDVM_F_NET_CSUM | DDVM_F_NET_GSO_MASK)))
+		return 0;
+	if (m->flags & DDVM_F_NET_CSUM) {
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.csum_start = cpu_to_le16(m->csum_start);
+		h.csum_offset = cpu_to_le16(m->csum_offset);
+	}
+	if (m->gso_type) {
+		h.gso_type = m->gso_type == DDVM_F_NET_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4
+								 : VIRTIO_NET_HDR_GSO_TCPV6;
+		if (m->flags & DDVM_F_NET_GSO_ECN)
+			h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+		h.gso_size = cpu_to_le16(m->gso_size);
+		h.hdr_len = cpu_to_le16(m->hdr_len);
+		/* The frame must be what its GSO type says (VLAN tags aside). */
+		if (!virtio_net_hdr_match_proto(vlan_get_protocol(skb), h.gso_type))
+			return -EINVAL;
+	}
+	return virtio_net_hdr_to_skb(skb, &h, true);
+}
+
+/*
+ * Transmit one NET_TX request, validated (*m: its metadata).  Returns
+ * DDVM_S_*.  Runs outside q->lock; only this work writes the TX counters.
+ */
+static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct ddvm_slot *s,
+		     const struct ddvm_net_meta *m)
 {
 	u32 len = le32_to_cpu(s->len);
 	const u8 *src = (const u8 *)q->c->region + le64_to_cpu(s->buf_off);
@@ -223,25 +425,31 @@ static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct d
 		q->st.tx_link_down++;
 		return DDVM_S_IOERR;
 	}
-	skb = netdev_alloc_skb(dev, len);
+	skb = netq_tx_alloc(dev, src, len, m);
 	if (!skb) {
 		q->st.tx_xmit_error++;
 		return DDVM_S_IOERR;
 	}
-	skb_put_data(skb, src, len);	/* the one read of the client's frame */
 	skb_reset_mac_header(skb);
 	proto = eth_hdr(skb)->h_proto;	/* from our copy */
 	skb->protocol = eth_proto_is_802_3(proto) ? proto : htons(ETH_P_802_2);
 	skb_set_network_header(skb, eth_type_vlan(proto) ? VLAN_ETH_HLEN : ETH_HLEN);
 	skb->dev = dev;
-	skb->ip_summed = CHECKSUM_NONE;	/* the client's frame is complete */
-	rc = dev_queue_xmit(skb);	/* consumes the skb */
+	skb->ip_summed = CHECKSUM_NONE;	/* complete unless the metadata says partial */
+	if (netq_tx_meta(skb, m)) {
+		kfree_skb(skb);
+		q->st.tx_bad_meta++;
+		return DDVM_S_INVAL;
+	}
+	rc = dev_queue_xmit(skb);	/* consumes the skb; segments / checksums if the NIC cannot */
 	if (net_xmit_eval(rc)) {
 		q->st.tx_xmit_error++;
 		return DDVM_S_IOERR;
 	}
 	q->st.tx_frames++;
 	q->st.tx_bytes += len;
+	q->st.tx_gso += !!m->gso_type;
+	q->st.tx_csum += !!(m->flags & DDVM_F_NET_CSUM);
 	return DDVM_S_OK;
 }
 
@@ -289,7 +497,7 @@ static unsigned int netq_collect(struct ddvm_netq *q, struct net_item *it, bool 
 			break;
 		}
 		op = le16_to_cpu(s.op);
-		status = netq_check(q, &s);
+		status = netq_check(q, &s, &it[n].meta);
 		it[n].slot = s;
 		if (op == DDVM_OP_NET_RX) {
 			if (status == DDVM_S_OK && q->rx_n < q->nslots) {
@@ -329,10 +537,11 @@ static void netq_log_stats(struct ddvm_netq *q)
 	q->logged = s;
 	q->t_logged = jiffies;
 	dev_info(&q->c->pdev->dev,
-		 "net queue %u: rx %llu frames %llu bytes, tx %llu frames %llu bytes; drops: no_rx_buffer %llu rx_too_big %llu rx_resp_full %llu rx_bad_desc %llu tx_bad_desc %llu tx_link_down %llu tx_xmit_error %llu bad_op %llu\n",
-		 q->qidx, s.rx_frames, s.rx_bytes, s.tx_frames, s.tx_bytes, s.no_rx_buffer,
-		 s.rx_too_big, s.rx_resp_full, s.rx_bad_desc, s.tx_bad_desc, s.tx_link_down,
-		 s.tx_xmit_error, s.bad_op);
+		 "net queue %u: rx %llu frames %llu bytes (gso %llu csum %llu valid %llu segmented %llu), tx %llu frames %llu bytes (gso %llu csum %llu); drops: no_rx_buffer %llu rx_too_big %llu rx_resp_full %llu rx_bad_desc %llu rx_seg_error %llu tx_bad_desc %llu tx_bad_meta %llu tx_link_down %llu tx_xmit_error %llu bad_op %llu\n",
+		 q->qidx, s.rx_frames, s.rx_bytes, s.rx_gso, s.rx_csum, s.rx_csum_valid,
+		 s.rx_segmented, s.tx_frames, s.tx_bytes, s.tx_gso, s.tx_csum, s.no_rx_buffer,
+		 s.rx_too_big, s.rx_resp_full, s.rx_bad_desc, s.rx_seg_error, s.tx_bad_desc,
+		 s.tx_bad_meta, s.tx_link_down, s.tx_xmit_error, s.bad_op);
 }
 
 /* One batch: collect, transmit outside the lock, answer.  True: go on. */
@@ -353,7 +562,7 @@ static bool netq_batch(struct ddvm_netq *q, struct net_item *it)
 
 	for (i = 0; i < n; i++)
 		if (it[i].status == U32_MAX)
-			it[i].status = netq_xmit(q, dev, &it[i].slot);
+			it[i].status = netq_xmit(q, dev, &it[i].slot, &it[i].meta);
 	if (dev)
 		dev_put(dev);
 

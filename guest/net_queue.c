@@ -7,8 +7,9 @@
  * for the target netdev on every run (doorbell or heartbeat tick) until it
  * is found: drivers probe asynchronously.  Attaching (under RTNL): IPv6 off
  * on the device (this Linux must not talk on the client's wire), open it,
- * allmulti, LRO and GRO off (frames stay wire-sized), our rx_handler; then the queue state says READY with the MAC,
- * MTU, link and name.  A netdevice notifier keeps them current and detaches
+ * allmulti, LRO off (GRO stays on: its frames go to the client with GSO
+ * metadata, or are segmented again), our rx_handler; then the queue state
+ * says READY with the MAC, MTU, link, name and the offloads the NIC takes.  A netdevice notifier keeps them current and detaches
  * when the netdev goes away (the work then looks for it again).
  */
 #include <linux/etherdevice.h>
@@ -44,6 +45,7 @@ static void netq_publish(struct ddvm_netq *q, u32 state, u32 error)
 		WRITE_ONCE(s->mac[i], ready ? q->mac[i] : 0);
 	WRITE_ONCE(s->mtu, cpu_to_le32(ready ? q->mtu : 0));
 	WRITE_ONCE(s->link_up, cpu_to_le16(ready ? q->link_up : 0));
+	WRITE_ONCE(s->features, cpu_to_le32(ready ? q->features : 0));
 	ddvm_qstate_end(q->c, s, state, error, q->dev_name);
 	q->state = state;
 	q->error = error;
@@ -56,18 +58,44 @@ static void netq_set_state(struct ddvm_netq *q, u32 state, u32 error)
 		netq_publish(q, state, error);
 }
 
+/*
+ * The offloads a client may use on NET_TX: what the NIC does itself (the
+ * stack would otherwise segment or checksum in software here, where every
+ * instruction is emulated under TCG, instead of natively on the client's
+ * side).  RX offload (GSO/CSUM frames into marked buffers) is always on.
+ */
+static u32 netq_features(const struct net_device *dev)
+{
+	netdev_features_t f = dev->features;
+	u32 out = DDVM_NET_F_RX_OFFLOAD;
+
+	if (f & (NETIF_F_HW_CSUM | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM))
+		out |= DDVM_NET_F_CSUM;
+	if (!(out & DDVM_NET_F_CSUM) || !(f & NETIF_F_SG))
+		return out;
+	if (f & NETIF_F_TSO)
+		out |= DDVM_NET_F_TSO4;
+	if (f & NETIF_F_TSO6)
+		out |= DDVM_NET_F_TSO6;
+	if ((f & NETIF_F_TSO_ECN) && (out & (DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6)))
+		out |= DDVM_NET_F_TSO_ECN;
+	return out;
+}
+
 /* Copy what the client sees from dev (RTNL).  True if anything changed. */
 static bool netq_snapshot(struct ddvm_netq *q, struct net_device *dev)
 {
 	u16 link = netif_running(dev) && netif_carrier_ok(dev);
+	u32 features = netq_features(dev);
 	char name[16] = { 0 };
 	bool changed;
 
 	strscpy(name, dev->name, sizeof(name));
-	changed = link != q->link_up || q->mtu != dev->mtu ||
+	changed = link != q->link_up || q->mtu != dev->mtu || q->features != features ||
 		  !ether_addr_equal(q->mac, dev->dev_addr) || memcmp(name, q->dev_name, sizeof(name));
 	spin_lock_bh(&q->lock);
 	q->mtu = dev->mtu;
+	q->features = features;
 	spin_unlock_bh(&q->lock);
 	q->link_up = link;
 	ether_addr_copy(q->mac, dev->dev_addr);
@@ -140,15 +168,6 @@ static void netq_ipv6_restore(struct ddvm_netq *q, struct net_device *dev)
 	q->ipv6_off = false;
 }
 
-static void netq_gro_restore(struct ddvm_netq *q, struct net_device *dev)
-{
-	if (q->gro_off) {
-		dev->wanted_features |= q->gro_off;
-		netdev_update_features(dev);
-	}
-	q->gro_off = 0;
-}
-
 /* Open dev and take its frames (RTNL).  0 or negative errno. */
 static int netq_take(struct ddvm_netq *q, struct net_device *dev)
 {
@@ -167,27 +186,23 @@ static int netq_take(struct ddvm_netq *q, struct net_device *dev)
 		goto err_ipv6;
 	q->allmulti = true;
 	/*
-	 * Frames reach the client as they were on the wire: no GRO / LRO
-	 * merging them into super-frames bigger than an RX buffer.  GRO_HW:
-	 * virtio-net's guest TSO (the host hands it 64 KiB TCP frames).
+	 * GRO and GRO_HW (virtio-net's guest TSO: the host hands it 64 KiB
+	 * TCP frames) stay on: their super-frames are exact GSO frames that
+	 * the client gets with their metadata, or that net_io.c segments
+	 * again.  LRO goes off, as on any forwarding device: its merges need
+	 * not be reversible (the NIC may drop headers it merged away).
 	 */
 	dev_disable_lro(dev);
-	q->gro_off = dev->wanted_features & (NETIF_F_GRO | NETIF_F_GRO_HW);
-	if (q->gro_off) {
-		dev->wanted_features &= ~q->gro_off;
-		netdev_update_features(dev);
-	}
 	rc = netdev_rx_handler_register(dev, ddvm_net_rx_handler, q);
 	if (rc)
-		goto err_gro;
+		goto err_allmulti;
 	netdev_hold(dev, &q->tracker, GFP_KERNEL);
 	spin_lock_bh(&q->lock);
 	q->dev = dev;
 	spin_unlock_bh(&q->lock);
 	return 0;
 
-err_gro:
-	netq_gro_restore(q, dev);
+err_allmulti:
 	dev_set_allmulti(dev, -1);
 	q->allmulti = false;
 err_ipv6:
@@ -209,7 +224,6 @@ static void netq_detach(struct ddvm_netq *q)
 	if (q->allmulti)
 		dev_set_allmulti(dev, -1);
 	q->allmulti = false;
-	netq_gro_restore(q, dev);
 	netq_ipv6_restore(q, dev);
 	netdev_put(dev, &q->tracker);
 }
@@ -271,9 +285,10 @@ void ddvm_netq_attach(struct ddvm_netq *q)
 	q->nodev_logged = q->open_logged = false;
 	netq_snapshot(q, dev);
 	netq_publish(q, DDVM_QS_READY, DDVM_QE_NONE);
-	dev_info(cdev, "net queue %u: serving %s (%pM, mtu %u, link %s, driver %s)\n",
+	dev_info(cdev, "net queue %u: serving %s (%pM, mtu %u, link %s, driver %s, offloads %#x)\n",
 		 q->qidx, q->dev_name, q->mac, q->mtu, q->link_up ? "up" : "down",
-		 dev->dev.parent && dev->dev.parent->driver ? dev->dev.parent->driver->name : "?");
+		 dev->dev.parent && dev->dev.parent->driver ? dev->dev.parent->driver->name : "?",
+		 q->features);
 out:
 	rtnl_unlock();
 }
@@ -297,11 +312,13 @@ static int net_notify(struct notifier_block *nb, unsigned long event, void *ptr)
 		case NETDEV_CHANGEADDR:
 		case NETDEV_CHANGEMTU:
 		case NETDEV_CHANGENAME:
+		case NETDEV_FEAT_CHANGE:
 			if (!netq_snapshot(q, dev))
 				break;
 			netq_publish(q, DDVM_QS_READY, DDVM_QE_NONE);
-			dev_info(&q->c->pdev->dev, "net queue %u: %s link %s, mtu %u, %pM\n",
-				 q->qidx, q->dev_name, q->link_up ? "up" : "down", q->mtu, q->mac);
+			dev_info(&q->c->pdev->dev, "net queue %u: %s link %s, mtu %u, %pM, offloads %#x\n",
+				 q->qidx, q->dev_name, q->link_up ? "up" : "down", q->mtu, q->mac,
+				 q->features);
 			break;
 		case NETDEV_UNREGISTER:
 			dev_warn(&q->c->pdev->dev, "net queue %u: %s is going away; looking for its successor\n",

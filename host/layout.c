@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ddvm/net_check.h"
 #include "layout.h"
 
 /* 2 s: each beat is a guest wakeup, costly under TCG; a stall is still caught in 10 s. */
@@ -12,8 +13,11 @@
 #define CTRL_DATA	4096
 #define BLK_SLOTS	32
 #define BLK_CHUNK	(128u << 10)
-#define NET_SLOTS	256
-#define NET_CHUNK	2048u
+/* Net: each chunk holds a 64 KiB GSO frame (+ header and VLAN tag), so 32 slots
+ * (16 RX buffers, 16 TX frames in flight) make a 2 MiB data area. */
+#define NET_SLOTS	32
+#define NET_CHUNK	((DDVM_NET_GSO_MAX_FRAME + DDVM_NET_CHUNK_ALIGN - 1) / DDVM_NET_CHUNK_ALIGN * \
+			 DDVM_NET_CHUNK_ALIGN)
 #define AHCI_SLOT	0x1f
 #define AHCI_FN		2
 #define FIRST_SLOT	0x4

@@ -12,11 +12,11 @@ TAP_LIBS     := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 
 TAP_SRCS := frontends/tap/tap_main.c frontends/tap/tap_queue.c frontends/tap/tap_dev.c \
 	frontends/tap/tap_loop.c frontends/tap/tap_stats.c frontends/tap/net_resp.c host/peer.c host/log.c \
-	host/region_setup.c proto/ring.c proto/region.c
+	host/region_setup.c proto/ring.c proto/region.c proto/net_check.c
 TAP_HDRS := $(wildcard frontends/tap/*.h) host/peer.h host/log.h host/region_setup.h \
 	$(wildcard include/ddvm/*.h)
 FAKE_NET_SRCS := tests/tools/fake-net-vm.c frontends/tap/tap_dev.c host/ivshmem_server.c \
-	host/log.c host/region_setup.c proto/ring.c proto/region.c
+	host/log.c host/region_setup.c proto/ring.c proto/region.c proto/net_check.c
 
 .PHONY: ddvm-tap fake-net-vm
 all: $(TAP_BIN) $(FAKE_NET_VM)

@@ -34,6 +34,7 @@ struct app {
 	int ready;			/* driver VM and queue READY, rings usable */
 	int carrier;
 	uint32_t mtu;
+	uint32_t tap_features;		/* DDVM_NET_F_* applied to the TAP (UINT32_MAX: none yet) */
 	int tap_paused;			/* no TX chunk: stopped reading the TAP */
 	int drop_mode;			/* paused a whole tick: read and drop instead */
 	uint64_t ticks, pause_tick;

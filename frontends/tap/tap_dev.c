@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ddvm/proto.h"
 #include "tap_dev.h"
 
 /* An ioctl on a throwaway socket for the SIOCSIF* calls. */
@@ -53,8 +55,24 @@ int tap_dev_carrier(struct tap_dev *t, int up)
 	return ioctl(t->fd, TUNSETCARRIER, &on) < 0 ? -errno : 0;
 }
 
+int tap_dev_set_offload(struct tap_dev *t, uint32_t f)
+{
+	unsigned int off = 0;
+
+	if (f & DDVM_NET_F_CSUM) {
+		off |= TUN_F_CSUM;
+		if (f & DDVM_NET_F_TSO4)
+			off |= TUN_F_TSO4;
+		if (f & DDVM_NET_F_TSO6)
+			off |= TUN_F_TSO6;
+		if ((f & DDVM_NET_F_TSO_ECN) && (off & (TUN_F_TSO4 | TUN_F_TSO6)))
+			off |= TUN_F_TSO_ECN;
+	}
+	return ioctl(t->fd, TUNSETOFFLOAD, off) < 0 ? -errno : 0;
+}
+
 int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_t mac[6],
-		 char *err, size_t errlen)
+		 int vnet, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	const char *what;
@@ -73,7 +91,7 @@ int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_
 		return ret;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
@@ -83,6 +101,21 @@ int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_
 	}
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	t->name[IFNAMSIZ - 1] = '\0';
+	if (vnet) {
+		int sz = sizeof(struct virtio_net_hdr), le = 1;
+
+		what = "set the vnet header size";
+		if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) < 0) {
+			ret = -errno;
+			goto fail_what;
+		}
+		/* Little-endian headers, as the slots (native on x86 anyway). */
+		if (ioctl(t->fd, TUNSETVNETLE, &le) < 0 && errno != EINVAL) {
+			ret = -errno;
+			what = "make vnet headers little-endian";
+			goto fail_what;
+		}
+	}
 	what = "disable offloads";
 	if (ioctl(t->fd, TUNSETOFFLOAD, 0) < 0) {
 		ret = -errno;

@@ -13,11 +13,19 @@ struct tap_dev {
 
 /*
  * Create TAP name (kernel picks one if it ends in %d), no offloads (so no
- * GSO frames), with MTU mtu and MAC mac, carrier off, interface up.
- * Returns 0 or -errno; err gets a one-line reason.
+ * GSO frames yet), with MTU mtu and MAC mac, carrier off, interface down.
+ * With vnet, every frame read or written is preceded by a struct
+ * virtio_net_hdr (10 bytes, little-endian): offloads can then be turned on
+ * with tap_dev_set_offload.  Returns 0 or -errno; err gets a one-line reason.
  */
 int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_t mac[6],
-		 char *err, size_t errlen);
+		 int vnet, char *err, size_t errlen);
+
+/*
+ * Let the host stack hand us checksum-partial / TSO frames (TUN_F_*),
+ * from the DDVM_NET_F_* a driver VM published.  0 or -errno.
+ */
+int tap_dev_set_offload(struct tap_dev *t, uint32_t ddvm_features);
 
 /* Carrier on (1) or off (0).  0 or -errno. */
 int tap_dev_carrier(struct tap_dev *t, int up);

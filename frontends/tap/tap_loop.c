@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* ddvm-tap's event handlers: driver VM state, responses, TAP frames.  See tap_app.h. */
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
@@ -68,6 +69,49 @@ static int mtu_ok(uint32_t mtu)
 	return mtu >= 68 && mtu <= 65535;
 }
 
+#define NET_F_KNOWN	(DDVM_NET_F_CSUM | DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | DDVM_NET_F_TSO_ECN | \
+			 DDVM_NET_F_RX_OFFLOAD)
+
+/*
+ * Follow the NIC's MTU and the driver VM's offloads: the TAP's MTU, the
+ * offloads the host stack may use on it (TUNSETOFFLOAD), and the queue's
+ * frame limits.  Offloads the TAP refuses are not used.
+ */
+static void app_follow(struct app *a, uint32_t mtu, uint32_t features)
+{
+	int r;
+
+	features &= NET_F_KNOWN;
+	if (a->q.chunk < DDVM_NET_GSO_MAX_FRAME)	/* a GSO frame would not fit a chunk */
+		features &= ~(DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | DDVM_NET_F_TSO_ECN);
+	if (mtu != a->mtu) {
+		r = a->tap.fd >= 0 ? tap_dev_set_mtu(&a->tap, mtu) : 0;
+		if (r < 0)
+			pr_warn("TAP %s: cannot change MTU %u -> %u: %s", a->tap.name, a->mtu, mtu,
+				strerror(-r));
+		a->mtu = mtu;
+	}
+	if (a->tap.fd >= 0 && features != a->tap_features) {
+		r = tap_dev_set_offload(&a->tap, features);
+		if (r < 0) {
+			pr_warn("TAP %s: cannot set offloads for driver VM features %#x: %s; "
+				"without TX offloads", a->tap.name, features, strerror(-r));
+			features &= DDVM_NET_F_RX_OFFLOAD;
+			if (tap_dev_set_offload(&a->tap, 0) < 0)
+				features = 0;
+		} else {
+			pr_info("TAP %s: offloads from driver VM features %#x", a->tap.name, features);
+		}
+		a->tap_features = features;
+	}
+	if (a->tap.fd >= 0)
+		features = a->tap_features;
+	else
+		features &= DDVM_NET_F_RX_OFFLOAD;	/* TX offloads once the TAP has them */
+	if (mtu != a->q.mtu || features != a->q.features)
+		tapq_set_params(&a->q, mtu, features);
+}
+
 /*
  * Re-read the driver VM's state: generation, guest and queue state, link.
  * Called on every doorbell and timer tick.  Returns the queue state copy.
@@ -94,15 +138,7 @@ void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
 			tapq_reset(&a->q);
 		a->need_reset = 0;
 		a->guest_id = g.peer_id;
-		if (s->mtu != a->mtu) {
-			int r = a->tap.fd >= 0 ? tap_dev_set_mtu(&a->tap, s->mtu) : 0;
-
-			if (r < 0)
-				pr_warn("TAP %s: cannot change MTU %u -> %u: %s", a->tap.name, a->mtu,
-					s->mtu, strerror(-r));
-			a->mtu = s->mtu;
-			tapq_set_mtu(&a->q, s->mtu);
-		}
+		app_follow(a, s->mtu, s->features);
 		a->ready = 1;
 		tapq_rx_refill(&a->q, 1);
 		if (tapq_publish(&a->q))
@@ -114,8 +150,10 @@ void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
 		pr_warn("queue %u not ready: driver VM %s, queue state %u error %u", a->qi,
 			ddvm_guest_state_str(g.state), s->state, s->error);
 	}
-	if (a->ready)
+	if (a->ready) {
 		a->guest_id = g.peer_id;
+		app_follow(a, s->mtu, s->features);
+	}
 	app_set_carrier(a, a->ready && !a->q.broken && s->link_up);
 }
 
@@ -178,13 +216,48 @@ static int tap_discard(struct app *a, uint64_t *counter)
 	return 0;
 }
 
+/*
+ * The offload metadata of a frame read from the TAP (its virtio_net_hdr),
+ * as slot flags and arg0, checked against what the driver VM takes.  0, or
+ * -1: the frame cannot go (counted).  DATA_VALID means nothing on TX.
+ */
+static int tx_meta(struct app *a, const struct virtio_net_hdr *h, uint32_t len, uint16_t *flags,
+		   uint64_t *arg0)
+{
+	uint16_t f = 0;
+	struct ddvm_net_meta m;
+
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		f |= DDVM_F_NET_CSUM;
+	switch (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE: break;
+	case VIRTIO_NET_HDR_GSO_TCPV4: f |= DDVM_F_NET_GSO_TCPV4; break;
+	case VIRTIO_NET_HDR_GSO_TCPV6: f |= DDVM_F_NET_GSO_TCPV6; break;
+	default: a->c.tx_offload++; return -1;	/* never offered (UFO, USO) */
+	}
+	if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN)
+		f |= DDVM_F_NET_GSO_ECN;
+	*flags = f;
+	*arg0 = ddvm_net_arg0(ddvm_le16_to_cpu(h->csum_start), ddvm_le16_to_cpu(h->csum_offset),
+			      ddvm_le16_to_cpu(h->gso_size), ddvm_le16_to_cpu(h->hdr_len));
+	if (ddvm_net_meta_check(f, *arg0, len, a->q.mtu, a->q.features, DDVM_NET_META_TX, &m) !=
+	    DDVM_NET_META_OK) {
+		a->c.tx_offload++;
+		return -1;
+	}
+	return 0;
+}
+
 int app_tap_readable(struct app *a)
 {
 	int i, tried_poll = 0;
 
 	for (i = 0; i < TAP_BATCH; i++) {
 		volatile uint8_t *buf;
-		struct iovec iov[2];
+		struct virtio_net_hdr h;
+		struct iovec iov[3];
+		uint16_t flags;
+		uint64_t arg0;
 		uint32_t k;
 		ssize_t n;
 
@@ -209,17 +282,20 @@ int app_tap_readable(struct app *a)
 				break;
 			continue;
 		}
-		iov[0].iov_base = (void *)buf;
-		iov[0].iov_len = a->q.max_frame;
-		iov[1].iov_base = a->scratch;
-		iov[1].iov_len = sizeof(a->scratch);
-		n = readv(a->tap.fd, iov, 2);
+		iov[0].iov_base = &h;
+		iov[0].iov_len = sizeof(h);
+		iov[1].iov_base = (void *)buf;
+		iov[1].iov_len = a->q.max_frame;
+		iov[2].iov_base = a->scratch;
+		iov[2].iov_len = sizeof(a->scratch);
+		n = readv(a->tap.fd, iov, 3);
 		if (n < 0) {
 			tapq_tx_abort(&a->q, k);
 			if (errno != EAGAIN && errno != EINTR)
 				pr_warn("TAP %s: read: %s", a->tap.name, strerror(errno));
 			break;
 		}
+		n -= (ssize_t)sizeof(h);
 		if (n > (ssize_t)a->q.max_frame || n < (ssize_t)NET_ETH_MIN) {
 			tapq_tx_abort(&a->q, k);
 			if (n < (ssize_t)NET_ETH_MIN)
@@ -228,7 +304,17 @@ int app_tap_readable(struct app *a)
 				a->c.tx_oversize++;
 			continue;
 		}
-		tapq_tx_commit(&a->q, k, (uint32_t)n);
+		if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+		    n > (ssize_t)a->q.mtu + (ssize_t)NET_ETH_EXTRA) {
+			tapq_tx_abort(&a->q, k);
+			a->c.tx_oversize++;	/* a plain frame over the MTU: never truncated */
+			continue;
+		}
+		if (tx_meta(a, &h, (uint32_t)n, &flags, &arg0) < 0) {
+			tapq_tx_abort(&a->q, k);
+			continue;
+		}
+		tapq_tx_commit(&a->q, k, (uint32_t)n, flags, arg0);
 	}
 	if (tapq_publish(&a->q))
 		app_ring_guest(a);

@@ -199,7 +199,7 @@ static int setup(struct app *a)
 		return r;
 	ddvm_queue_state_read(a->peer.shm, &a->l, a->qi, &s);
 	default_tap_name(a->socket, a->qi, tap_name);
-	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s.mac, err,
+	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s.mac, 1, err,
 			 sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ddvm-tap: %s\n", err);
@@ -208,9 +208,9 @@ static int setup(struct app *a)
 	if (epoll_add(a->epfd, a->tap.fd, EV_TAP) < 0)
 		return -errno;
 	pr_info("TAP %s: queue %u of %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
-		"%u buffers of %llu bytes", a->tap.name, a->qi, a->socket, s.mac[0], s.mac[1],
-		s.mac[2], s.mac[3], s.mac[4], s.mac[5], a->mtu, a->q.nchunks,
-		(unsigned long long)a->q.chunk);
+		"%u buffers of %llu bytes, driver VM features %#x", a->tap.name, a->qi, a->socket,
+		s.mac[0], s.mac[1], s.mac[2], s.mac[3], s.mac[4], s.mac[5], a->mtu, a->q.nchunks,
+		(unsigned long long)a->q.chunk, s.features);
 	app_state_check(a, &s);
 	app_stats_write(a);
 	return 0;
@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 	a.timeout_s = DEFAULT_TIMEOUT_S;
 	a.tap.fd = a.epfd = a.tfd = a.sfd = a.resp_efd = -1;
 	a.mtu = 1500;
+	a.tap_features = UINT32_MAX;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': a.socket = optarg; break;

@@ -20,12 +20,15 @@ static json_object *build(const struct tap_status *st, const struct tapq *q)
 	json_object *root = json_object_new_object(), *tx = json_object_new_object();
 	json_object *rx = json_object_new_object(), *txd = json_object_new_object();
 	json_object *rxd = json_object_new_object(), *out = json_object_new_object();
+	char key[32];
+	uint32_t i;
 
 	json_object_object_add(root, "tap", json_object_new_string(st->tap));
 	json_object_object_add(root, "link", json_object_new_boolean(st->link));
 	json_object_object_add(root, "state", json_object_new_string(st->state));
 	add_u64(root, "queue", st->queue);
 	add_u64(root, "generation", st->generation);
+	add_u64(root, "features", q->features);
 
 	add_u64(tx, "frames", c->tx_frames);
 	add_u64(tx, "bytes", c->tx_bytes);
@@ -35,6 +38,9 @@ static json_object *build(const struct tap_status *st, const struct tapq *q)
 	add_u64(txd, "not_ready", c->tx_not_ready);
 	add_u64(txd, "guest_inval", c->tx_guest_inval);
 	add_u64(txd, "guest_ioerr", c->tx_guest_ioerr);
+	add_u64(txd, "offload", c->tx_offload);
+	add_u64(tx, "gso_frames", c->tx_gso);
+	add_u64(tx, "csum_frames", c->tx_csum);
 	json_object_object_add(tx, "drops", txd);
 
 	add_u64(rx, "frames", c->rx_frames);
@@ -44,6 +50,13 @@ static json_object *build(const struct tap_status *st, const struct tapq *q)
 	add_u64(rxd, "bad_op", c->rx_bad[NET_RESP_BAD_OP]);
 	add_u64(rxd, "bad_status", c->rx_bad[NET_RESP_BAD_STATUS]);
 	add_u64(rxd, "bad_off", c->rx_bad[NET_RESP_BAD_OFF]);
+	for (i = 1; i < DDVM_NET_META_NREASONS; i++) {
+		snprintf(key, sizeof(key), "bad_meta_%s", ddvm_net_meta_str(i));
+		add_u64(rxd, key, c->rx_bad_meta[i]);
+	}
+	add_u64(rx, "gso_frames", c->rx_gso);
+	add_u64(rx, "csum_frames", c->rx_csum);
+	add_u64(rx, "csum_valid_frames", c->rx_csum_valid);
 	add_u64(rxd, "guest_error", c->rx_guest_err);
 	add_u64(rxd, "tap_error", c->rx_tap_error);
 	json_object_object_add(rx, "drops", rxd);

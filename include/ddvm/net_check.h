@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Validation of one NET queue request (NET_TX / NET_RX descriptor), shared
- * unchanged by the driver VM's channel module (guest/net_io.c) and the host
- * tests that fuzz it.  Freestanding: proto.h and compiler builtins only.
+ * Validation of NET queue descriptors, shared unchanged by the driver VM's
+ * channel module (guest/net_io.c: requests), the TAP front-end (responses'
+ * offload metadata) and the host tests that fuzz them.  Freestanding:
+ * proto.h and compiler builtins only.
  *
- * The caller passes a private copy of the request slot (copied once from the
- * ring) and the queue's limits, taken from its validated private layout.
- * Buffers are carved from the data area in chunks (protocol.md section 7c):
+ * The caller passes a private copy of the slot (copied once from the ring)
+ * and the queue's limits, taken from its validated private layout.  Buffers
+ * are carved from the data area in chunks (protocol.md section 7c):
  *
  *   chunk = (data_size / nslots) rounded down to DDVM_NET_CHUNK_ALIGN
  *
  * and chunk k is [data_off + k*chunk, data_off + (k+1)*chunk), k < nslots.
  *
- * Rules, checked in this order (the first that fails decides):
+ * Request rules (ddvm_net_req_check), in this order (the first that fails
+ * decides):
  *
- *   op NET_TX:  flags == 0                              else INVAL
- *               len >= 14 (Ethernet header)             else INVAL
+ *   op NET_TX:  len >= 14 (Ethernet header)             else INVAL
  *               len <= chunk                            else INVAL
- *               mtu == 0 or len <= mtu + 18             else INVAL
- *                 (header + one VLAN tag; mtu 0 = no netdev yet: no MTU rule)
+ *               offload metadata (below, TX, features)  else INVAL
  *               buffer rule                             else INVAL
- *   op NET_RX:  flags == 0                              else INVAL
+ *   op NET_RX:  flags only DDVM_F_NET_OFFLOAD           else INVAL
  *               len (the capacity) >= 14                else INVAL
  *               buffer rule                             else INVAL
  *   other op:                                                NOTSUPP
@@ -31,6 +31,26 @@
  *   len <= data_size - rel.  All without overflow.  A data area whose end
  *   (data_off + data_size) does not fit in 64 bits holds no valid buffer, so
  *   buf_off + len never wraps.
+ *
+ * Offload metadata rules (ddvm_net_meta_check), for a frame of len bytes in
+ * direction TX (a NET_TX request; feat = the features the driver VM
+ * published) or RX (a NET_RX response; feat = DDVM_NET_META_RX_ALL if the
+ * buffer was posted with DDVM_F_NET_OFFLOAD, else 0), in this order:
+ *
+ *   FLAGS     flags only CSUM | GSO_MASK | GSO_ECN (TX) or also CSUM_VALID
+ *             (RX); CSUM needs feat CSUM; CSUM_VALID needs feat != 0 and
+ *             excludes CSUM
+ *   GSO       a GSO type is TCPV4 (feat TSO4) or TCPV6 (feat TSO6), comes
+ *             with CSUM; ECN only with a GSO type and feat TSO_ECN
+ *   LEN       a GSO frame: len <= DDVM_NET_GSO_MAX_FRAME; any other frame:
+ *             mtu == 0 (no netdev yet) or len <= mtu + 18
+ *   CSUM      with CSUM: csum_start >= 14 and csum_start + csum_offset + 2
+ *             <= len (the checksum field lies inside the frame)
+ *   GSO_SIZE  with a GSO type: DDVM_NET_GSO_SIZE_MIN <= gso_size and
+ *             (mtu == 0 or gso_size <= mtu)
+ *   HDR_LEN   with a GSO type: hdr_len <= len
+ *
+ * The parts of arg0 that the flags do not call for are ignored (reserved).
  *
  * With limits the guest derives from a layout ddvm_region_check accepted
  * (data area inside the region, chunk from the formula above, so
@@ -45,6 +65,28 @@
 #define DDVM_NET_ETH_MIN	14u	/* Ethernet header: smallest frame / RX buffer */
 #define DDVM_NET_TX_EXTRA	18u	/* header + one 802.1Q tag on top of the MTU */
 #define DDVM_NET_CHUNK_ALIGN	64u	/* chunks are multiples of a cache line */
+#define DDVM_NET_GSO_MAX_FRAME	(65536u + DDVM_NET_TX_EXTRA)	/* largest GSO frame */
+#define DDVM_NET_GSO_SIZE_MIN	8u	/* smallest gso_size (Linux's TCP_MIN_GSO_SIZE) */
+
+/* The NET flags that carry offload metadata (everything but OFFLOAD). */
+#define DDVM_NET_META_FLAGS	(DDVM_F_NET_CSUM | DDVM_F_NET_CSUM_VALID | \
+				 DDVM_F_NET_GSO_MASK | DDVM_F_NET_GSO_ECN)
+/* feat for an RX response into a buffer posted with DDVM_F_NET_OFFLOAD. */
+#define DDVM_NET_META_RX_ALL	(DDVM_NET_F_CSUM | DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | \
+				 DDVM_NET_F_TSO_ECN)
+
+/* Why offload metadata was refused (0 = fine). */
+#define DDVM_NET_META_OK	0u
+#define DDVM_NET_META_FLAGS_BAD	1u	/* flag unknown, not offered, or contradictory */
+#define DDVM_NET_META_GSO	2u	/* GSO type unknown / not offered / without CSUM */
+#define DDVM_NET_META_LEN	3u	/* frame too long for its kind */
+#define DDVM_NET_META_CSUM	4u	/* checksum position outside the frame */
+#define DDVM_NET_META_GSO_SIZE	5u	/* gso_size out of range */
+#define DDVM_NET_META_HDR_LEN	6u	/* hdr_len past the frame */
+#define DDVM_NET_META_NREASONS	7u
+
+#define DDVM_NET_META_TX	0
+#define DDVM_NET_META_RX	1
 
 /* What a request is checked against, CPU byte order. */
 struct ddvm_net_limits {
@@ -53,6 +95,17 @@ struct ddvm_net_limits {
 	uint64_t chunk;		/* bytes per buffer chunk (0: no buffer is valid) */
 	uint32_t nslots;	/* chunks in the data area = ring slots */
 	uint32_t mtu;		/* attached netdev's MTU, 0 if none */
+	uint32_t features;	/* DDVM_NET_F_* the driver VM published */
+};
+
+/* Offload metadata of one frame, validated, CPU byte order. */
+struct ddvm_net_meta {
+	uint16_t flags;		/* DDVM_F_NET_* (RX posts: OFFLOAD; else DDVM_NET_META_FLAGS) */
+	uint16_t gso_type;	/* flags & DDVM_F_NET_GSO_MASK */
+	uint16_t csum_start;	/* with CSUM, else 0 */
+	uint16_t csum_offset;
+	uint16_t gso_size;	/* with a GSO type, else 0 */
+	uint16_t hdr_len;
 };
 
 /* The chunk size for a data area of data_size bytes and nslots slots. */
@@ -64,11 +117,23 @@ static inline uint64_t ddvm_net_chunk(uint64_t data_size, uint32_t nslots)
 }
 
 /*
+ * Check the offload metadata (flags, arg0 in CPU byte order) of a frame of
+ * len bytes (rules above).  Returns DDVM_NET_META_OK and fills *out, or a
+ * DDVM_NET_META_* reason and leaves *out untouched.
+ */
+uint32_t ddvm_net_meta_check(uint16_t flags, uint64_t arg0, uint32_t len, uint32_t mtu,
+			     uint32_t feat, int dir, struct ddvm_net_meta *out);
+
+/* Short name of a reason for logs and stats keys ("csum", ...). */
+const char *ddvm_net_meta_str(uint32_t why);
+
+/*
  * Check request *req (a private copy) against *lim.  Returns DDVM_S_OK,
- * DDVM_S_INVAL or DDVM_S_NOTSUPP (rules above).  On DDVM_S_OK, *buf_off and
- * *len receive the buffer (CPU byte order); otherwise they are untouched.
+ * DDVM_S_INVAL or DDVM_S_NOTSUPP (rules above).  On DDVM_S_OK, *buf_off,
+ * *len and *meta receive the buffer and its metadata (CPU byte order);
+ * otherwise they are untouched.
  */
 uint32_t ddvm_net_req_check(const struct ddvm_slot *req, const struct ddvm_net_limits *lim,
-			    uint64_t *buf_off, uint32_t *len);
+			    uint64_t *buf_off, uint32_t *len, struct ddvm_net_meta *meta);
 
 #endif /* DDVM_NET_CHECK_H */

@@ -209,6 +209,18 @@ struct ddvm_ring_shared {
 #define DDVM_BLK_F_ZEROES_READ	0x20u	/* discarded blocks read back as zeroes */
 
 /*
+ * ddvm_queue_state.features (net): the offloads the driver VM takes on
+ * NET_TX (so a client may hand it checksum-partial and GSO frames) and
+ * whether it honours DDVM_F_NET_OFFLOAD on NET_RX posts.  Protocol.md 7c.
+ */
+#define DDVM_NET_F_CSUM		0x01u	/* NET_TX with DDVM_F_NET_CSUM */
+#define DDVM_NET_F_TSO4		0x02u	/* NET_TX with DDVM_F_NET_GSO_TCPV4 */
+#define DDVM_NET_F_TSO6		0x04u	/* NET_TX with DDVM_F_NET_GSO_TCPV6 */
+#define DDVM_NET_F_TSO_ECN	0x08u	/* NET_TX with DDVM_F_NET_GSO_ECN */
+#define DDVM_NET_F_RX_OFFLOAD	0x10u	/* may answer NET_RX posts marked DDVM_F_NET_OFFLOAD
+					 * with CSUM / CSUM_VALID / GSO frames */
+
+/*
  * Per-queue device state, one entry per queue at DDVM_QUEUE_STATE_OFF,
  * written by the driver VM (G) once it has opened the queue's device, and
  * kept current (link state).  64 bytes.
@@ -220,7 +232,7 @@ struct ddvm_queue_state {
 	ddvm_le32 logical_block_size;	/* G: block: bytes, power of two >= 512 */
 	ddvm_le32 physical_block_size;	/* G: block: bytes, power of two */
 	ddvm_le32 max_transfer;		/* G: block: largest len in one request */
-	ddvm_le32 features;		/* G: block: DDVM_BLK_F_* */
+	ddvm_le32 features;		/* G: block: DDVM_BLK_F_*; net: DDVM_NET_F_* */
 	uint8_t mac[6];			/* G: net: station address */
 	ddvm_le16 link_up;		/* G: net: 1 carrier up, 0 down */
 	ddvm_le32 mtu;			/* G: net: bytes of L3 payload */
@@ -252,7 +264,35 @@ struct ddvm_queue_target {
 #define DDVM_OP_NET_RX		33u	/* net: buffer for a received frame */
 
 /* ddvm_slot.flags */
-#define DDVM_F_FUA		0x0001u	/* write: durable before completion */
+#define DDVM_F_FUA		0x0001u	/* block write: durable before completion */
+
+/*
+ * ddvm_slot.flags on NET queues: offload metadata with the meaning of
+ * virtio_net_hdr (protocol.md 7c).  The numbers travel in arg0 (below).
+ */
+#define DDVM_F_NET_CSUM		0x0002u	/* TX request / RX response: checksum partial:
+					 * the ones' complement sum from csum_start to
+					 * the end goes at csum_start + csum_offset
+					 * (VIRTIO_NET_HDR_F_NEEDS_CSUM) */
+#define DDVM_F_NET_CSUM_VALID	0x0004u	/* RX response: checksums verified (F_DATA_VALID) */
+#define DDVM_F_NET_OFFLOAD	0x0008u	/* RX request: this buffer takes offload frames */
+#define DDVM_F_NET_GSO_MASK	0x0030u	/* a GSO super-frame of this type (0: none): */
+#define DDVM_F_NET_GSO_TCPV4	0x0010u	/*   TCP over IPv4, segments of gso_size */
+#define DDVM_F_NET_GSO_TCPV6	0x0020u	/*   TCP over IPv6 (0x0030 reserved) */
+#define DDVM_F_NET_GSO_ECN	0x0040u	/* with a GSO type: the TCP flow uses ECN (CWR) */
+
+/*
+ * arg0 of a NET slot whose flags say CSUM or a GSO type, little-endian u64:
+ * bits 0-15 csum_start, 16-31 csum_offset (with CSUM; frame-relative bytes),
+ * bits 32-47 gso_size (payload bytes per segment), 48-63 hdr_len (Ethernet
+ * to end of the TCP header; a hint) (with a GSO type).  Otherwise ignored.
+ */
+static inline uint64_t ddvm_net_arg0(uint16_t csum_start, uint16_t csum_offset,
+				     uint16_t gso_size, uint16_t hdr_len)
+{
+	return (uint64_t)csum_start | (uint64_t)csum_offset << 16 |
+	       (uint64_t)gso_size << 32 | (uint64_t)hdr_len << 48;
+}
 
 /* ddvm_slot.status in responses */
 #define DDVM_S_OK		0u
@@ -272,7 +312,7 @@ struct ddvm_slot {
 	ddvm_le64 buf_off;		/* data buffer: byte offset in the region */
 	ddvm_le32 len;			/* bytes of data / of the operation */
 	ddvm_le32 reserved0;		/* 0 */
-	ddvm_le64 arg0;			/* op-specific (ping: echoed cookie) */
+	ddvm_le64 arg0;			/* op-specific (ping: echoed cookie; net: offload metadata) */
 	ddvm_le64 reserved[2];		/* 0 */
 };
 

@@ -1,7 +1,9 @@
 #!/bin/bash
 # ddvm-tap against a hostile net driver VM (the fake one, misbehaving on every
 # 4th response): for each kind of bad response it survives, counts the drops
-# by reason, and valid traffic still passes; a corrupted ring index stops the
+# by reason, and valid traffic still passes (bad offload metadata on RX
+# frames too: a checksum field past the frame, GSO without CSUM, an unknown
+# flag, gso_size 0 -- each dropped, counted as rx.drops.bad_meta_*); a corrupted ring index stops the
 # queue (carrier off, state "corrupt") but ddvm-tap stays alive and reports
 # it, or exits with status 3 when run with --exit-on-corrupt.
 . "$(dirname "$0")/../lib/functions.sh"
@@ -59,8 +61,9 @@ start_pair() {
 	inA ip addr add $IPA/24 dev "$TAPA"; inB ip addr add $IPB/24 dev "$WIRE"
 }
 
-for mode in bad-id bad-len bad-off bad-status bad-op; do
-	key=.rx.drops.${mode/-/_}
+for mode in bad-id bad-len bad-off bad-status bad-op bad-meta-csum bad-meta-gso bad-meta-flags \
+	    bad-meta-gso-size; do
+	key=.rx.drops.${mode//-/_}
 	note "$mode: survives, counts $key, traffic still passes"
 	start_pair "$mode"
 	wait_for "carrier on" 10 carrier_is 1

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Through a REAL driver VM (NET_MODEL, default e1000): a 256 MiB TCP transfer
 # client -> remote and 64 MiB remote -> client arrive intact (sha256 at both
-# ends); MTU-sized frames pass (ping -s 1472 -M do) both ways while an
+# ends) and went through the offload path (GSO frames with their metadata
+# counted both ways: the host's TSO frames to the NIC's TSO, the driver VM's
+# GRO frames to the host); MTU-sized frames pass (ping -s 1472 -M do) both ways while an
 # oversize frame is dropped and counted in tx.drops.oversize (never
 # truncated); a ping flood of 1000 frames loses at most 2 %; with the wire
 # down on the remote side nothing passes, and traffic resumes when it is up.
@@ -69,7 +71,11 @@ transfer() {
 	note "$mib MiB to $ip arrived intact in $((SECONDS - start))s"
 }
 transfer "$NV_NSC" "$NV_NSR" "$NV_IPR" 256
+wait_for "GSO frames sent (tx.gso_frames > 0)" 5 stat_ge .tx.gso_frames 1
 transfer "$NV_NSR" "$NV_NSC" "$NV_IPC" 64
+wait_for "GSO frames received (rx.gso_frames > 0)" 5 stat_ge .rx.gso_frames 1
+note "offloads: driver VM features $(stat_of .features), $(nv_export .stats | \
+	jq -c '{tx_gso: .tx.gso_frames, tx_csum: .tx.csum_frames, rx_gso: .rx.gso_frames, rx_csum: .rx.csum_frames}')"
 
 note "MTU-sized frames pass both ways; an oversize one is dropped and counted"
 inC ping -c 3 -i 0.1 -W 2 -s 1472 -M do "$NV_IPR" >/dev/null || fail "MTU-sized ping client->remote failed"

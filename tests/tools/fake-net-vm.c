@@ -12,7 +12,12 @@
  *   --evil=MODE --every=N  misbehave on every Nth response (bad-len: every
  *            Nth RX frame): bad-id, bad-len, bad-off, bad-status, bad-op,
  *            corrupt-index (makes the response ring's prod impossible, then
- *            stops serving)
+ *            stops serving), and on every Nth RX frame offload metadata the
+ *            client must refuse: bad-meta-csum (checksum field past the
+ *            frame), bad-meta-gso (GSO without CSUM), bad-meta-flags (an
+ *            unknown flag), bad-meta-gso-size (gso_size 0)
+ * It publishes DDVM_NET_F_RX_OFFLOAD (so the client marks its RX posts) but
+ * no TX offload, and sends plain frames (no metadata) when honest.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,9 +44,11 @@
 #define VEC_NET		1
 #define BATCH		64
 
-enum evil { E_NONE, E_BAD_ID, E_BAD_LEN, E_BAD_OFF, E_BAD_STATUS, E_BAD_OP, E_CORRUPT };
+enum evil { E_NONE, E_BAD_ID, E_BAD_LEN, E_BAD_OFF, E_BAD_STATUS, E_BAD_OP, E_CORRUPT,
+	    E_META_CSUM, E_META_GSO, E_META_FLAGS, E_META_GSO_SIZE, E_NMODES };
 static const char *const evil_names[] = { "none", "bad-id", "bad-len", "bad-off", "bad-status",
-					  "bad-op", "corrupt-index" };
+					  "bad-op", "corrupt-index", "bad-meta-csum",
+					  "bad-meta-gso", "bad-meta-flags", "bad-meta-gso-size" };
 enum { EV_SRV = 1, EV_REQ, EV_WIRE, EV_SIG, EV_TIMER };
 
 struct fake {
@@ -88,6 +95,7 @@ static void publish_qstate(struct fake *f)
 		s->mac[i] = f->mac[i];
 	s->mtu = ddvm_cpu_to_le32(f->mtu);
 	s->link_up = ddvm_cpu_to_le16(f->link ? 1 : 0);
+	s->features = ddvm_cpu_to_le32(DDVM_NET_F_RX_OFFLOAD);
 	for (i = 0; i < 5; i++)
 		s->dev_name[i] = "eth0"[i];
 	__atomic_store_n(&s->state, ddvm_cpu_to_le32(DDVM_QS_READY), __ATOMIC_RELEASE);
@@ -138,8 +146,8 @@ static void respond(struct fake *f, const struct ddvm_slot *rq, uint32_t status,
 	s.len = ddvm_cpu_to_le32(len);
 	f->nresp++;
 	f->nrx += rx_ok;
-	hit = f->evil == E_BAD_LEN ? rx_ok && f->nrx % f->every == 0
-				   : f->evil != E_NONE && f->nresp % f->every == 0;
+	hit = f->evil == E_BAD_LEN || f->evil >= E_META_CSUM ? rx_ok && f->nrx % f->every == 0
+							      : f->evil != E_NONE && f->nresp % f->every == 0;
 	if (hit) {
 		f->evil_done++;
 		switch (f->evil) {
@@ -158,6 +166,21 @@ static void respond(struct fake *f, const struct ddvm_slot *rq, uint32_t status,
 			break;
 		case E_BAD_OP:
 			s.op = ddvm_cpu_to_le16(DDVM_OP_PING);
+			break;
+		case E_META_CSUM:
+			s.flags = ddvm_cpu_to_le16(DDVM_F_NET_CSUM);
+			s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0((uint16_t)len, 16, 0, 0));
+			break;
+		case E_META_GSO:
+			s.flags = ddvm_cpu_to_le16(DDVM_F_NET_GSO_TCPV4);
+			s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0(34, 16, 1448, 54));
+			break;
+		case E_META_FLAGS:
+			s.flags = ddvm_cpu_to_le16(0x8000);
+			break;
+		case E_META_GSO_SIZE:
+			s.flags = ddvm_cpu_to_le16(DDVM_F_NET_CSUM | DDVM_F_NET_GSO_TCPV4);
+			s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0(34, 16, 0, 54));
 			break;
 		case E_CORRUPT: {
 			uint32_t prod = ddvm_le32_to_cpu(f->resp.sh->prod);
@@ -314,7 +337,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: fake-net-vm --socket PATH --wire TAPNAME [--mac XX:..] [--mtu N]\n"
 		     "                   [--link-down] [--evil MODE] [--every N]\n"
-		     "modes: bad-id bad-len bad-off bad-status bad-op corrupt-index\n");
+		     "modes: bad-id bad-len bad-off bad-status bad-op corrupt-index bad-meta-csum\n"
+		     "       bad-meta-gso bad-meta-flags bad-meta-gso-size\n");
 }
 
 static int parse_args(struct fake *f, int argc, char **argv)
@@ -344,10 +368,10 @@ static int parse_args(struct fake *f, int argc, char **argv)
 				f->mac[i] = (uint8_t)m[i];
 			break;
 		case 'e':
-			for (f->evil = 0; f->evil <= E_CORRUPT; f->evil++)
+			for (f->evil = 0; f->evil < E_NMODES; f->evil++)
 				if (!strcmp(optarg, evil_names[f->evil]))
 					break;
-			if (f->evil > E_CORRUPT)
+			if (f->evil >= E_NMODES)
 				return -1;
 			break;
 		case 'h': usage(stdout); exit(0);
@@ -372,7 +396,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (tap_dev_open(&f.wire, f.wire_name, f.mtu, wire_mac, err, sizeof(err)) < 0 ||
+	if (tap_dev_open(&f.wire, f.wire_name, f.mtu, wire_mac, 0, err, sizeof(err)) < 0 ||
 	    tap_dev_carrier(&f.wire, 1) < 0) {
 		fprintf(stderr, "fake-net-vm: wire: %s\n", err);
 		return 1;

@@ -3,7 +3,10 @@
  * test-net-check: the guest's NET request validation (proto/net_check.c),
  * each rule at its accept/reject edge: frame length 13/14, mtu + 18/+19, the
  * chunk size, chunk boundaries, the data area's ends, the last chunk and the
- * tail past nslots chunks, offsets near UINT64_MAX, flags, ops, chunk 0.
+ * tail past nslots chunks, offsets near UINT64_MAX, flags, ops, chunk 0;
+ * and the offload metadata (ddvm_net_meta_check): every flag against the
+ * published features, GSO types, csum_start/offset, gso_size, hdr_len and the
+ * GSO frame limit at their edges, both directions.
  */
 #include <stdint.h>
 #include <string.h>
@@ -42,7 +45,8 @@ static uint32_t check(const struct ddvm_net_limits *lim, uint16_t op, uint16_t f
 	struct ddvm_slot s = req(op, flags, buf_off, len);
 	uint64_t out_off = 0xdead;
 	uint32_t out_len = 0xbeef;
-	uint32_t st = ddvm_net_req_check(&s, lim, &out_off, &out_len);
+	struct ddvm_net_meta m = { .flags = 0xbeef };
+	uint32_t st = ddvm_net_req_check(&s, lim, &out_off, &out_len, &m);
 
 	if (st == DDVM_S_OK) {
 		CHECK_EQ(out_off, buf_off);
@@ -50,6 +54,7 @@ static uint32_t check(const struct ddvm_net_limits *lim, uint16_t op, uint16_t f
 	} else {
 		CHECK_EQ(out_off, 0xdead);	/* untouched on failure */
 		CHECK_EQ(out_len, 0xbeef);
+		CHECK_EQ(m.flags, 0xbeef);
 	}
 	return st;
 }
@@ -76,10 +81,136 @@ static void test_flags(void)
 	const struct ddvm_net_limits *l = &base_lim;
 	unsigned int bit;
 
+	/* No feature published: every TX flag is refused; RX posts take OFFLOAD only. */
 	for (bit = 0; bit < 16; bit++) {
 		CHECK_EQ(check(l, DDVM_OP_NET_TX, 1u << bit, DATA_OFF, 60), DDVM_S_INVAL);
-		CHECK_EQ(check(l, DDVM_OP_NET_RX, 1u << bit, DATA_OFF, CHUNK), DDVM_S_INVAL);
+		CHECK_EQ(check(l, DDVM_OP_NET_RX, 1u << bit, DATA_OFF, CHUNK),
+			 (1u << bit) == DDVM_F_NET_OFFLOAD ? DDVM_S_OK : DDVM_S_INVAL);
 	}
+}
+
+#define ALLF	(DDVM_NET_F_CSUM | DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | DDVM_NET_F_TSO_ECN)
+#define CS	DDVM_F_NET_CSUM
+#define V4	DDVM_F_NET_GSO_TCPV4
+#define V6	DDVM_F_NET_GSO_TCPV6
+#define ECN	DDVM_F_NET_GSO_ECN
+
+static uint32_t meta(uint16_t flags, uint16_t cs, uint16_t co, uint16_t gs, uint16_t hl,
+		     uint32_t len, uint32_t feat, int dir)
+{
+	struct ddvm_net_meta m = { .flags = 0xbeef };
+	uint32_t why = ddvm_net_meta_check(flags, ddvm_net_arg0(cs, co, gs, hl), len, 1500, feat,
+					   dir, &m);
+
+	if (why == DDVM_NET_META_OK) {
+		CHECK_EQ(m.flags, flags);
+		CHECK_EQ(m.gso_type, flags & DDVM_F_NET_GSO_MASK);
+		CHECK_EQ(m.csum_start, (flags & CS) ? cs : 0);
+		CHECK_EQ(m.csum_offset, (flags & CS) ? co : 0);
+		CHECK_EQ(m.gso_size, (flags & DDVM_F_NET_GSO_MASK) ? gs : 0);
+		CHECK_EQ(m.hdr_len, (flags & DDVM_F_NET_GSO_MASK) ? hl : 0);
+	} else {
+		CHECK_EQ(m.flags, 0xbeef);
+	}
+	CHECK(ddvm_net_meta_str(why)[0] != '?');
+	return why;
+}
+
+static void test_meta(void)
+{
+	const int tx = DDVM_NET_META_TX, rx = DDVM_NET_META_RX;
+	unsigned int bit;
+
+	/* A plain frame; arg0 is ignored when no flag calls for it. */
+	CHECK_EQ(meta(0, 0, 0, 0, 0, 60, 0, tx), DDVM_NET_META_OK);
+	CHECK_EQ(ddvm_net_meta_check(0, ~0ull, 60, 1500, 0, tx, &(struct ddvm_net_meta){ 0 }),
+		 DDVM_NET_META_OK);
+	/* Flags against features. */
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 60, 0, tx), DDVM_NET_META_FLAGS_BAD);
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 60, DDVM_NET_F_CSUM, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(DDVM_F_NET_CSUM_VALID, 0, 0, 0, 0, 60, ALLF, tx), DDVM_NET_META_FLAGS_BAD);
+	CHECK_EQ(meta(DDVM_F_NET_CSUM_VALID, 0, 0, 0, 0, 60, ALLF, rx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(DDVM_F_NET_CSUM_VALID, 0, 0, 0, 0, 60, 0, rx), DDVM_NET_META_FLAGS_BAD);
+	CHECK_EQ(meta(DDVM_F_NET_CSUM_VALID | CS, 34, 16, 0, 0, 60, ALLF, rx),
+		 DDVM_NET_META_FLAGS_BAD);
+	CHECK_EQ(meta(DDVM_F_NET_OFFLOAD, 0, 0, 0, 0, 60, ALLF, rx), DDVM_NET_META_FLAGS_BAD);
+	for (bit = 7; bit < 16; bit++) {
+		CHECK_EQ(meta(1u << bit, 0, 0, 0, 0, 60, ~0u, tx), DDVM_NET_META_FLAGS_BAD);
+		CHECK_EQ(meta(1u << bit, 0, 0, 0, 0, 60, ~0u, rx), DDVM_NET_META_FLAGS_BAD);
+	}
+	CHECK_EQ(meta(DDVM_F_FUA, 0, 0, 0, 0, 60, ~0u, tx), DDVM_NET_META_FLAGS_BAD);
+
+	/* GSO types: each needs its feature and CSUM; 0x30 is reserved. */
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 66, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V6, 54, 16, 1428, 86, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 66, 30000, ALLF & ~DDVM_NET_F_TSO4, tx),
+		 DDVM_NET_META_GSO);
+	CHECK_EQ(meta(CS | V6, 54, 16, 1428, 86, 30000, ALLF & ~DDVM_NET_F_TSO6, tx),
+		 DDVM_NET_META_GSO);
+	CHECK_EQ(meta(V4, 34, 16, 1448, 66, 30000, ALLF, tx), DDVM_NET_META_GSO);
+	CHECK_EQ(meta(CS | V4 | V6, 34, 16, 1448, 66, 30000, ALLF, tx), DDVM_NET_META_GSO);
+	CHECK_EQ(meta(CS | V4 | ECN, 34, 16, 1448, 66, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4 | ECN, 34, 16, 1448, 66, 30000, ALLF & ~DDVM_NET_F_TSO_ECN, tx),
+		 DDVM_NET_META_GSO);
+	CHECK_EQ(meta(CS | ECN, 34, 16, 0, 0, 60, ALLF, tx), DDVM_NET_META_GSO);
+
+	/* Lengths: GSO up to 64 KiB + 18, anything else up to mtu + 18. */
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 66, DDVM_NET_GSO_MAX_FRAME, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 66, DDVM_NET_GSO_MAX_FRAME + 1, ALLF, tx),
+		 DDVM_NET_META_LEN);
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 1518, ALLF, rx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 1519, ALLF, rx), DDVM_NET_META_LEN);
+	CHECK_EQ(meta(0, 0, 0, 0, 0, 1519, ALLF, rx), DDVM_NET_META_LEN);
+
+	/* Checksum position: from the L3 header on, the field inside the frame. */
+	CHECK_EQ(meta(CS, 14, 0, 0, 0, 16, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS, 13, 0, 0, 0, 60, ALLF, tx), DDVM_NET_META_CSUM);
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 52, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS, 34, 16, 0, 0, 51, ALLF, tx), DDVM_NET_META_CSUM);
+	CHECK_EQ(meta(CS, 0xffff, 0xffff, 0, 0, 1500, ALLF, tx), DDVM_NET_META_CSUM);
+	CHECK_EQ(meta(CS, 34, 0xffff, 0, 0, 1500, ALLF, rx), DDVM_NET_META_CSUM);
+
+	/* gso_size: 8 .. mtu. */
+	CHECK_EQ(meta(CS | V4, 34, 16, 0, 66, 30000, ALLF, tx), DDVM_NET_META_GSO_SIZE);
+	CHECK_EQ(meta(CS | V4, 34, 16, 7, 66, 30000, ALLF, tx), DDVM_NET_META_GSO_SIZE);
+	CHECK_EQ(meta(CS | V4, 34, 16, 8, 66, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1500, 66, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1501, 66, 30000, ALLF, tx), DDVM_NET_META_GSO_SIZE);
+	CHECK_EQ(ddvm_net_meta_check(CS | V4, ddvm_net_arg0(34, 16, 9000, 66), 30000, 0, ALLF, tx,
+				     &(struct ddvm_net_meta){ 0 }), DDVM_NET_META_OK);
+	/* hdr_len: a hint, but never past the frame. */
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 0, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 30000, 30000, ALLF, tx), DDVM_NET_META_OK);
+	CHECK_EQ(meta(CS | V4, 34, 16, 1448, 30001, 30000, ALLF, tx), DDVM_NET_META_HDR_LEN);
+}
+
+static void test_tx_offload(void)
+{
+	struct ddvm_net_limits l = base_lim;
+	struct ddvm_slot s;
+	struct ddvm_net_meta m;
+	uint64_t off;
+	uint32_t len;
+
+	/* A GSO frame must also fit the chunk; the meta rules decide the rest. */
+	l.features = ALLF;
+	s = req(DDVM_OP_NET_TX, CS | V4, DATA_OFF, CHUNK);
+	s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0(34, 16, 1448, 66));
+	CHECK_EQ(ddvm_net_req_check(&s, &l, &off, &len, &m), DDVM_S_OK);
+	CHECK_EQ(m.gso_size, 1448);
+	CHECK_EQ(m.csum_start, 34);
+	s.len = ddvm_cpu_to_le32(CHUNK + 1);
+	CHECK_EQ(ddvm_net_req_check(&s, &l, &off, &len, &m), DDVM_S_INVAL);
+	s.len = ddvm_cpu_to_le32(100);
+	s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0(34, 16, 0, 66));
+	CHECK_EQ(ddvm_net_req_check(&s, &l, &off, &len, &m), DDVM_S_INVAL);
+	l.features = 0;
+	s.arg0 = ddvm_cpu_to_le64(ddvm_net_arg0(34, 16, 1448, 66));
+	CHECK_EQ(ddvm_net_req_check(&s, &l, &off, &len, &m), DDVM_S_INVAL);
+	/* RX posts: OFFLOAD is reported back. */
+	s = req(DDVM_OP_NET_RX, DDVM_F_NET_OFFLOAD, DATA_OFF, CHUNK);
+	CHECK_EQ(ddvm_net_req_check(&s, &l, &off, &len, &m), DDVM_S_OK);
+	CHECK_EQ(m.flags, DDVM_F_NET_OFFLOAD);
 }
 
 static void test_len(void)
@@ -217,6 +348,8 @@ int main(void)
 {
 	test_ops();
 	test_flags();
+	test_meta();
+	test_tx_offload();
 	test_len();
 	test_chunks();
 	test_odd_limits();
