@@ -7,6 +7,7 @@
 #ifndef DDVM_GUEST_CHAN_H
 #define DDVM_GUEST_CHAN_H
 
+#include <linux/memremap.h>
 #include <linux/pci.h>
 #include <linux/workqueue.h>
 
@@ -46,6 +47,13 @@ struct ddvm_chan {
 	void __iomem *regs;		/* BAR0 */
 	void *region;			/* BAR2, write-back */
 	u64 region_size;
+	/*
+	 * region_pages: BAR2 has struct pages (ZONE_DEVICE, chan_map_region),
+	 * so bios and skbs can point into the region itself (data path (b)):
+	 * ddvm_chan_page() gives the page of a region offset.
+	 */
+	bool region_pages;
+	struct dev_pagemap pgmap;
 	struct ddvm_region_hdr *hdr;	/* == region; fields via READ/WRITE_ONCE */
 	struct ddvm_layout layout;	/* validated copy of the host's layout */
 	u16 peer_id;			/* our IVPosition */
@@ -75,6 +83,12 @@ struct ddvm_chan {
 
 /* chan_main.c */
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector);
+
+/* The page holding region offset off (< region_size); only if c->region_pages. */
+static inline struct page *ddvm_chan_page(const struct ddvm_chan *c, u64 off)
+{
+	return virt_to_page((u8 *)c->region + off);
+}
 
 /*
  * Rewrite queue qidx's state entry (qstate.c): begin marks it ABSENT and

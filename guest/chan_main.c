@@ -179,9 +179,61 @@ static int chan_setup_irqs(struct ddvm_chan *c)
 	return 0;
 }
 
+/*
+ * Map the shared-memory BAR.  Preferably with struct pages (ZONE_DEVICE,
+ * MEMORY_DEVICE_GENERIC, as device-dax and virtio-fs's DAX window do for
+ * memory that is not System RAM): then a bio or skb can point straight
+ * into the region and the disk or NIC DMAs to and from the client's
+ * buffers; this guest copies nothing (under TCG every guest copy is
+ * emulated).  The emulated or passed-through device sees the BAR as
+ * ordinary guest-physical memory.  memremap_pages needs the range aligned
+ * to a memory subsection (2 MiB on x86-64); otherwise, or if this kernel
+ * has no ZONE_DEVICE, a plain write-back mapping, and the block and net
+ * code copy through their own pages (data path (a)).
+ */
+static bool zero_copy = true;
+module_param(zero_copy, bool, 0444);
+MODULE_PARM_DESC(zero_copy, "let devices DMA to/from the channel's buffers (default); 0: copy in the driver VM");
+
+static int chan_map_region(struct ddvm_chan *c)
+{
+	struct pci_dev *pdev = c->pdev;
+	resource_size_t start = pci_resource_start(pdev, 2);
+	void *va;
+
+	if (zero_copy && IS_ENABLED(CONFIG_ZONE_DEVICE) && IS_ALIGNED(start, SUBSECTION_SIZE) &&
+	    IS_ALIGNED(c->region_size, SUBSECTION_SIZE)) {
+		c->pgmap.type = MEMORY_DEVICE_GENERIC;
+		c->pgmap.range.start = start;
+		c->pgmap.range.end = start + c->region_size - 1;
+		c->pgmap.nr_range = 1;
+		va = memremap_pages(&c->pgmap, dev_to_node(&pdev->dev));
+		if (!IS_ERR(va)) {
+			c->region = va;
+			c->region_pages = true;
+			return 0;
+		}
+		dev_info(&pdev->dev, "shared memory without struct pages (%ld): guest copies data\n",
+			 PTR_ERR(va));
+		memset(&c->pgmap, 0, sizeof(c->pgmap));
+	}
+	c->region = memremap(start, c->region_size, MEMREMAP_WB);
+	return c->region ? 0 : -ENOMEM;
+}
+
+static void chan_unmap_region(struct ddvm_chan *c)
+{
+	if (c->region_pages)
+		memunmap_pages(&c->pgmap);
+	else
+		memunmap(c->region);
+	c->region = NULL;
+	c->region_pages = false;
+}
+
 static void chan_unmap(struct ddvm_chan *c)
 {
-	memunmap(c->region);
+	chan_unmap_region(c);
 	pci_iounmap(c->pdev, c->regs);
 	pci_release_regions(c->pdev);
 	pci_disable_device(c->pdev);
@@ -209,8 +261,8 @@ static int chan_map(struct ddvm_chan *c)
 		rc = -ENODEV;
 		goto err_iounmap;
 	}
-	c->region = memremap(pci_resource_start(pdev, 2), c->region_size, MEMREMAP_WB);
-	if (!c->region)
+	rc = chan_map_region(c);
+	if (rc)
 		goto err_iounmap;
 	c->hdr = c->region;
 	return 0;
