@@ -2,7 +2,7 @@
 /*
  * Block translation: serves each DDVM_QK_BLOCK queue of a channel with one
  * whole disk of this Linux, below the page cache (bios on an exclusively
- * opened block device).  Part of ddvm_chan.ko.
+ * opened block device).  ddvm_blk.ko (blk_mod.c registers it with ddvm_chan).
  *
  *   blk_target.c  target string -> the Nth whole disk under a PCI function
  *   blk_queue.c   per-queue lifecycle: bind, find + open the disk, publish
@@ -65,12 +65,6 @@
 #define DDVM_BLK_MAX_XFER	(BIO_MAX_VECS * PAGE_SIZE)	/* one bio per request */
 #define DDVM_BLK_NODEV_SECS	30		/* target not found after this: ERROR */
 
-/* A parsed queue target: "pci=DDDD:BB:DD.F[ n=N]". */
-struct ddvm_blk_target {
-	u16 domain;
-	u8 bus, devfn;
-	u32 n;
-};
 
 /* One request popped from the ring, until its response is pushed. */
 struct ddvm_blk_req {
@@ -127,8 +121,7 @@ struct ddvm_blkq {
 };
 
 /* blk_target.c */
-int ddvm_blk_target_parse(const char *s, struct ddvm_blk_target *t);
-int ddvm_blk_target_find(const struct ddvm_blk_target *t, dev_t *devt);
+int ddvm_blk_target_find(const struct ddvm_target *t, dev_t *devt);
 
 /* blk_queue.c */
 void ddvm_blkq_set_state(struct ddvm_blkq *q, u32 state, u32 error);

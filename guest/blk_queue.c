@@ -167,7 +167,7 @@ err:
 void ddvm_blkq_attach(struct ddvm_blkq *q)
 {
 	struct device *dev = &q->c->pdev->dev;
-	struct ddvm_blk_target t;
+	struct ddvm_target t;
 	char target[65];
 	dev_t devt;
 	int rc;
@@ -180,7 +180,7 @@ void ddvm_blkq_attach(struct ddvm_blkq *q)
 		return;
 	}
 	ddvm_queue_target_read(q->c->region, q->qidx, target);
-	if (ddvm_blk_target_parse(target, &t)) {
+	if (ddvm_target_parse(target, &t)) {
 		if (!q->target_logged)
 			dev_err(dev, "block queue %u: malformed target '%s' (want \"pci=DDDD:BB:DD.F[ n=N]\")\n",
 				q->qidx, target);

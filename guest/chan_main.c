@@ -6,14 +6,15 @@
  * atomics work), validate the host's layout with ddvm_region_check(), then
  * either refuse (write the reason into the header, ring the host, fail) or
  * attach: bump the generation, publish the PCI table, serve the control
- * queues and beat.  Every guest_state change rings host vector 1.
+ * queues and beat, and hand the data queues to the translation modules
+ * (chan_kinds.c).  Every guest_state change rings host vector 1.
  */
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/utsname.h>
 
-#include "blk.h"	/* chan.h, and a block queue's req_vector for the IRQ path */
+#include "chan.h"
 
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector)
 {
@@ -107,7 +108,7 @@ static void chan_attach(struct ddvm_chan *c)
 
 /*
  * Does vector serve the control queues?  Their own vectors do, and so does
- * any vector no block queue claims; a block queue's doorbell does not wake
+ * any vector no data queue claimed; a block queue's doorbell does not wake
  * the control work (one guest context switch less per block request).
  */
 static bool chan_vector_ctrl(struct ddvm_chan *c, int vector)
@@ -117,10 +118,7 @@ static bool chan_vector_ctrl(struct ddvm_chan *c, int vector)
 	for (i = 0; i < c->nctrl; i++)
 		if (c->ctrl[i].req_vector == vector)
 			return true;
-	for (i = 0; i < c->nblk; i++)
-		if (c->blk[i] && c->blk[i]->req_vector == vector)
-			return false;
-	return true;
+	return vector >= BITS_PER_LONG || !test_bit(vector, &c->data_vectors);
 }
 
 static irqreturn_t chan_irq(int irq, void *data)
@@ -134,8 +132,7 @@ static irqreturn_t chan_irq(int irq, void *data)
 		if (pci_irq_vector(c->pdev, i) == irq) {
 			if (chan_vector_ctrl(c, i))
 				queue_work(system_wq, &c->ctrl_work);
-			ddvm_blk_kick(c, i);
-			ddvm_net_kick(c, i);
+			ddvm_chan_kinds_kick(c, i);
 		}
 	return IRQ_HANDLED;
 }
@@ -307,15 +304,9 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = ddvm_ctrl_init(c);
 	if (rc)
 		goto err_stop;
-	rc = ddvm_blk_init(c);
-	if (rc)
-		goto err_blk;
-	rc = ddvm_net_init(c);
-	if (rc)
-		goto err_net;
 	rc = ddvm_pci_table_init(c);
 	if (rc)
-		goto err_net;
+		goto err_stop;
 	rc = chan_setup_irqs(c);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot request doorbell interrupts: %d\n", rc);
@@ -324,20 +315,15 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, c);
 	ddvm_pci_table_update(c);
 	ddvm_chan_set_state(c, DDVM_GUEST_READY);
-	dev_info(&pdev->dev, "ready: %u control queue(s), %u block queue(s), %u net queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
-		 c->nctrl, c->nblk, ddvm_net_count(c), c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
+	dev_info(&pdev->dev, "ready: %u control queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
+		 c->nctrl, c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
 	queue_work(system_wq, &c->ctrl_work);
-	ddvm_blk_kick(c, -1);
-	ddvm_net_kick(c, -1);
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
+	ddvm_chan_kinds_add(c);	/* block / net queues: the modules loaded so far */
 	return 0;
 
 err_table:
 	ddvm_pci_table_free(c);
-err_net:
-	ddvm_net_free(c);
-err_blk:
-	ddvm_blk_free(c);
 err_stop:
 	ddvm_chan_set_state(c, DDVM_GUEST_STOPPING);
 err_unmap:
@@ -354,8 +340,7 @@ static void chan_stop(struct ddvm_chan *c)
 	chan_free_irqs(c);
 	cancel_delayed_work_sync(&c->hb_work);
 	cancel_work_sync(&c->ctrl_work);
-	ddvm_blk_stop(c);
-	ddvm_net_stop(c);
+	ddvm_chan_kinds_stop(c);
 }
 
 static void chan_remove(struct pci_dev *pdev)
@@ -363,8 +348,7 @@ static void chan_remove(struct pci_dev *pdev)
 	struct ddvm_chan *c = pci_get_drvdata(pdev);
 
 	chan_stop(c);
-	ddvm_blk_free(c);
-	ddvm_net_free(c);
+	ddvm_chan_kinds_del(c);
 	ddvm_pci_table_free(c);
 	chan_unmap(c);
 	kfree(c);
