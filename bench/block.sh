@@ -1,23 +1,27 @@
 #!/bin/bash
 # Block benchmark: one emulated nvme disk (one backing file, preconditioned
-# with random data), driven three ways in one run:
-#   ddvm    fio (nbd engine) on the host -> the NBD export of a driver VM
-#           that owns the nvme (nbdkit + plugin -> channel -> ddvm_chan -> nvme)
-#   in-vm   bench/blkbench (static, O_DIRECT + Linux AIO) inside a driver VM
-#           on /dev/nvme0n1 itself (export = false; bench image = the normal
-#           image plus an initramfs overlay that runs it at boot)
-#   no-vm   fio (nbd engine) -> `nbdkit file` serving the backing file
+# with random data), driven four ways in one run:
+#   ddvm       fio (nbd engine) on the host -> the NBD export of a driver VM
+#              that owns the nvme (nbdkit + plugin -> channel -> ddvm_blk -> nvme)
+#   in-vm-fio  the same fio job inside a driver VM on /dev/nvme0n1 itself
+#              (libaio, O_DIRECT; export = false; bench image = the normal image
+#              plus an initramfs overlay with the host's fio and its libraries
+#              and bench/block-guest.sh, which runs it at boot; 512 MiB guest)
+#   in-vm      bench/blkbench (static, O_DIRECT + Linux AIO) there instead: a
+#              leaner in-VM client than fio
+#   no-vm      fio (nbd engine) -> `nbdkit file` serving the backing file
 # Jobs: 512 KiB sequential read / write at QD 1, 4 KiB random read / write
 # at QD 1 and QD 32, each for SECONDS.  (512 KiB = the emulated nvme's max
 # transfer: with 1 MiB O_DIRECT writes, which Linux splits into two nvme
 # commands, QEMU 7.2's nvme under TCG lost a command after a few GiB and the
-# in-VM run stalled in 30 s nvme timeouts; see docs/benchmarks.md.)  Per job: MB/s, IOPS, p50 / p99 latency,
-# host CPU-seconds per GiB moved (utime+stime of every process involved:
-# QEMU, nbdkit, the supervisor, fio).  Then ratios ddvm/in-vm and ddvm/no-vm,
-# and (with perf) where the host CPU goes in the ddvm QD 32 random read job.
-#   bench/block.sh [SECONDS]          (default 6; total ~4 min under TCG)
-#   WAYS="ddvm in-vm no-vm"            which ways to run (default all three)
-#   GUEST_ARGS="..."                   extra kernel args for the in-vm driver VM
+# in-VM run stalled in 30 s nvme timeouts; see docs/benchmarks.md.)  Per job:
+# MB/s, IOPS, p50 / p99 latency, host CPU-seconds per GiB moved (utime+stime
+# of every process involved: QEMU, nbdkit, the supervisor, fio).  Then the
+# ratios ddvm / each other way, and (with perf) where the host CPU goes in
+# the ddvm QD 32 random read job.
+#   bench/block.sh [SECONDS]          (default 6; total ~7 min under TCG)
+#   WAYS="ddvm in-vm-fio in-vm no-vm" which ways to run (default all four)
+#   GUEST_ARGS="..."                   extra kernel args for the in-VM driver VMs
 #   JOBS="NAME:rw:bs:qd ..."           other jobs (rw: read write randread randwrite)
 set -eu
 cd "$(dirname "$0")/.."
@@ -73,14 +77,14 @@ fio_job() {
 	echo "  $way $name: $(tail -n 1 "$RES" | cut -d' ' -f3-)"
 }
 
-conf() {  # conf EXPORT(true|false)
+conf() {  # conf EXPORT(true|false) [MEMORY_MB]
 	cat >"$R/blk.conf" <<EOF
-vms = ( { name = "bench"; memory = 128; max_restarts = 0;
+vms = ( { name = "bench"; memory = ${2:-128}; max_restarts = 0;
   devices = ( { type = "nvme"; file = "$IMG"; serial = "ddvm-bench"; export = $1; } ); } );
 EOF
 }
 
-WAYS=${WAYS:-ddvm in-vm no-vm}
+WAYS=${WAYS:-ddvm in-vm-fio in-vm no-vm}
 want() { case " $WAYS " in *" $1 "*) return 0 ;; esac; return 1; }
 accel=""
 if want ddvm; then
@@ -113,30 +117,41 @@ fi
 "$DDVM" down >/dev/null
 fi
 
-if want in-vm; then
-# 2. in-vm: the same jobs inside a driver VM on its own nvme.
-echo "== in-vm (blkbench inside the driver VM on /dev/nvme0n1)"
+# in_vm WAY: the same jobs inside a driver VM on its own nvme.  WAY in-vm-fio
+# runs the host's own fio binary (with its shared libraries, ~80 MB unpacked,
+# hence more guest memory): the same fio job as the other ways, with libaio
+# and O_DIRECT on the device.  WAY in-vm runs the lean static bench/blkbench
+# (O_DIRECT + Linux AIO, no statistics machinery): a harder baseline for a
+# client that is emulated instruction by instruction under TCG.
+in_vm() {
+local way=$1 mem=128 arg seen=0 end c j
+if [ "$way" = in-vm-fio ]; then
+	echo "== in-vm-fio (fio, libaio + O_DIRECT, inside the driver VM on /dev/nvme0n1)"
+	mem=512
+else
+	echo "== in-vm (blkbench inside the driver VM on /dev/nvme0n1)"
+fi
 BI=$R/bench-image
+rm -rf "$BI" "$R/overlay"
 mkdir -p "$BI" "$R/overlay/bin"
 src=$TOP/build/image
 ln -s "$src/vmlinux" "$BI/vmlinux" 2>/dev/null || ln -s "$src/vmlinuz" "$BI/vmlinuz"
-cp build/bench/blkbench "$R/overlay/bin/blkbench"
+if [ "$way" = in-vm-fio ]; then
+	# fio and its shared-library closure, at their host paths.
+	for f in /usr/bin/fio $(ldd /usr/bin/fio | grep -o '/[^ ]*'); do
+		mkdir -p "$R/overlay$(dirname "$f")"
+		cp -L "$f" "$R/overlay$f"
+	done
+	arg="fio,/dev/nvme0n1,$SECS,$SIZE_MB,$(echo $JOBS | tr ' ' ,)"
+else
+	cp build/bench/blkbench "$R/overlay/bin/blkbench"
+	arg="blkbench,/dev/nvme0n1,$SECS,$(echo $JOBS | tr ' ' ,)"
+fi
 # Run-on-boot hook: /etc/ddvm/bench.sh, which the image's /init runs in the
 # background once the modules are loaded; an image whose /init predates that
 # hook gets an /init with it added before it idles.
 mkdir -p "$R/overlay/etc/ddvm"
-cat >"$R/overlay/etc/ddvm/bench.sh" <<'EOF'
-#!/bin/sh
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	ddvm.bench=*)
-		set -- $(echo "${arg#ddvm.bench=}" | tr , " ")
-		n=0
-		while [ ! -b "$1" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-		/bin/blkbench "$@" 2>&1 ;;
-	esac
-done
-EOF
+cp bench/block-guest.sh "$R/overlay/etc/ddvm/bench.sh"
 chmod +x "$R/overlay/etc/ddvm/bench.sh"
 init=$src/initramfs.root/init
 [ -f "$init" ] || init=image/init
@@ -148,17 +163,17 @@ fi
 (cd "$R/overlay" && find . | cpio -o -H newc --quiet | gzip -1) >"$R/overlay.cpio.gz"
 cat "$src/initramfs.cpio.gz" "$R/overlay.cpio.gz" >"$BI/initramfs-bench.cpio.gz"
 sed -e 's|^initramfs = .*|initramfs = "initramfs-bench.cpio.gz";|' \
-	-e "s|^cmdline = \"\\(.*\\)\";|cmdline = \"\\1 ${GUEST_ARGS:-} ddvm.bench=/dev/nvme0n1,$SECS,$(echo $JOBS | tr ' ' ,)\";|" \
+	-e "s|^cmdline = \"\\(.*\\)\";|cmdline = \"\\1 ${GUEST_ARGS:-} ddvm.bench=$arg\";|" \
 	"$src/image.conf" >"$BI/image.conf"
 grep -q 'ddvm.bench=' "$BI/image.conf" || die "could not write the bench image.conf"
-conf false
+conf false "$mem"
 DDVM_IMAGE_DIR=$BI "$DDVM" up -d "$R/blk.conf" >/dev/null
 st=$("$DDVM" status --json)
 qpid=$(echo "$st" | jq -r '.vms[0].pid')
 spid=$(echo "$st" | jq -r '.supervisor_pid')
 con=$(echo "$st" | jq -r '.vms[0].console_log')
-declare -A c0
-seen=0 end=$((SECONDS + 60 + 12 * SECS))
+declare -A c0 cpu
+end=$((SECONDS + 90 + 12 * SECS))
 while [ $SECONDS -lt $end ]; do
 	mapfile -t lines < <(grep -a '^ddvm-bench: ' "$con" | tr -d '\r' || true)
 	while [ $seen -lt ${#lines[@]} ]; do
@@ -166,23 +181,35 @@ while [ $SECONDS -lt $end ]; do
 		seen=$((seen + 1))
 		case $2 in
 		begin) c0[$3]=$(ticks "$qpid" "$spid") ;;
+		end) cpu[$3]=$(($(ticks "$qpid" "$spid") - ${c0[$3]})) ;;
+		failed) die "fio failed in the driver VM: ${lines[$((seen - 1))]}" ;;
+		json)	# fio's report for job $3: the prefixed lines between "end" and "json"
+			tr -d '\r' <"$con" | awk -v n="$3" '$0 == "ddvm-bench: end " n { on = 1; next }
+				$0 == "ddvm-bench: json " n { on = 0 } on && sub(/^ddvm-fio: /, "")' >"$R/fio-in.json"
+			j=$(jq -r '.jobs[0] | (if .read.io_bytes > 0 then .read else .write end) |
+				"\(.io_bytes) \(.total_ios) \(.runtime * 1000) \(.clat_ns.percentile["50.000000"] / 1000 | floor) \(.clat_ns.percentile["99.000000"] / 1000 | floor)"' \
+				"$R/fio-in.json") || die "cannot parse fio's report for $3 from the console"
+			echo "$way $3 $j $(awk -v c="${cpu[$3]}" -v hz="$HZ" 'BEGIN {printf "%.3f", c / hz}')" >>"$RES"
+			echo "  $way $3: $(tail -n 1 "$RES" | cut -d' ' -f3-)" ;;
 		result)
 			c=$(($(ticks "$qpid" "$spid") - ${c0[$3]}))
-			echo "in-vm $3 $5 $7 $9 ${11} ${13} $(awk -v c=$c -v hz="$HZ" 'BEGIN {printf "%.3f", c / hz}')" >>"$RES"
-			echo "  in-vm $3: $(tail -n 1 "$RES" | cut -d' ' -f3-)" ;;
+			echo "$way $3 $5 $7 $9 ${11} ${13} $(awk -v c=$c -v hz="$HZ" 'BEGIN {printf "%.3f", c / hz}')" >>"$RES"
+			echo "  $way $3: $(tail -n 1 "$RES" | cut -d' ' -f3-)" ;;
 		done) break 2 ;;
 		esac
 	done
 	grep -aq 'blkbench' "$con" && ! grep -aq '^ddvm-bench: begin' "$con" && die "blkbench failed: $(grep -a blkbench "$con")"
 	sleep 0.02   # poll the console for the next line
 done
-grep -aq '^ddvm-bench: done' "$con" || die "in-VM benchmark did not finish: $(tail -5 "$con")"
+grep -aq '^ddvm-bench: done' "$con" || die "$way benchmark did not finish: $(tail -5 "$con")"
 # A job that ran far past SECONDS hit a device stall (nvme timeout): say so.
-awk -v s="$SECS" '$1 == "in-vm" && $5 > 2 * s * 1e6 {
-	printf "WARNING: in-vm %s took %.0f s instead of %d: a device stall (nvme timeout?); its numbers are not valid\n", $2, $5 / 1e6, s }' "$RES" >&2
+awk -v s="$SECS" -v w="$way" '$1 == w && $5 > 2 * s * 1e6 {
+	printf "WARNING: %s %s took %.0f s instead of %d: a device stall (nvme timeout?); its numbers are not valid\n", w, $2, $5 / 1e6, s }' "$RES" >&2
 accel=$(echo "$st" | jq -r '.vms[0].accel')
 "$DDVM" down >/dev/null
-fi
+}
+want in-vm-fio && in_vm in-vm-fio
+want in-vm && in_vm in-vm
 
 if want no-vm; then
 # 3. no-vm: fio -> nbdkit's file plugin on the same backing file.
@@ -203,28 +230,26 @@ function iops(w, j) { return n[w, j] * 1e6 / u[w, j] }
 function cpg(w, j) { return c[w, j] / (b[w, j] / 1073741824) }
 function r(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "-" }
 { w = $1; j = $2; if (!(j in seen)) { seen[j] = 1; order[++nj] = j }
-  b[w, j] = $3; n[w, j] = $4; u[w, j] = $5; p50[w, j] = $6; p99[w, j] = $7; c[w, j] = $8 }
+  have[w] = 1; b[w, j] = $3; n[w, j] = $4; u[w, j] = $5; p50[w, j] = $6; p99[w, j] = $7; c[w, j] = $8 }
 END {
-  printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "job", "way", "MB/s", "IOPS", "p50 us", "p99 us", "CPU s/GiB"
+  nw = split("ddvm in-vm-fio in-vm no-vm", ws, " ")
+  printf "%-15s %-17s %9s %9s %9s %9s %11s\n", "job", "way", "MB/s", "IOPS", "p50 us", "p99 us", "CPU s/GiB"
   for (i = 1; i <= nj; i++) { j = order[i]
-    split("ddvm in-vm no-vm", ws, " ")
-    for (k = 1; k <= 3; k++) { w = ws[k]
-      printf "%-15s %-6s %9.1f %9.0f %9d %9d %11.2f\n", j, w, mbs(w, j), iops(w, j), p50[w, j], p99[w, j], cpg(w, j) }
-    printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "", "ddvm/in-vm", r(mbs("ddvm", j), mbs("in-vm", j)), "",
-      r(p50["ddvm", j], p50["in-vm", j]), r(p99["ddvm", j], p99["in-vm", j]), r(cpg("ddvm", j), cpg("in-vm", j))
-    printf "%-15s %-6s %9s %9s %9s %9s %11s\n", "", "ddvm/no-vm", r(mbs("ddvm", j), mbs("no-vm", j)), "",
-      r(p50["ddvm", j], p50["no-vm", j]), r(p99["ddvm", j], p99["no-vm", j]), r(cpg("ddvm", j), cpg("no-vm", j)) }
+    for (k = 1; k <= nw; k++) { w = ws[k]; if (!((w, j) in u)) continue
+      printf "%-15s %-17s %9.1f %9.0f %9d %9d %11.2f\n", j, w, mbs(w, j), iops(w, j), p50[w, j], p99[w, j], cpg(w, j) }
+    for (k = 2; k <= nw; k++) { w = ws[k]; if (!(("ddvm", j) in u) || !((w, j) in u)) continue
+      printf "%-15s %-17s %9s %9s %9s %9s %11s\n", "", "ddvm/" w, r(mbs("ddvm", j), mbs(w, j)), "",
+        r(p50["ddvm", j], p50[w, j]), r(p99["ddvm", j], p99[w, j]), r(cpg("ddvm", j), cpg(w, j)) } }
   print ""
   print "Markdown (docs/benchmarks.md):"
   print "| job | way | MB/s | IOPS | p50 µs | p99 µs | host CPU s/GiB |"
   print "|---|---|---:|---:|---:|---:|---:|"
   for (i = 1; i <= nj; i++) { j = order[i]
-    for (k = 1; k <= 3; k++) { w = ws[k]
+    for (k = 1; k <= nw; k++) { w = ws[k]; if (!((w, j) in u)) continue
       printf "| %s | %s | %.1f | %.0f | %d | %d | %.2f |\n", j, w, mbs(w, j), iops(w, j), p50[w, j], p99[w, j], cpg(w, j) }
-    printf "| %s | **ddvm / in-vm** | %s | | %s | %s | %s |\n", j, r(mbs("ddvm", j), mbs("in-vm", j)),
-      r(p50["ddvm", j], p50["in-vm", j]), r(p99["ddvm", j], p99["in-vm", j]), r(cpg("ddvm", j), cpg("in-vm", j))
-    printf "| %s | **ddvm / no-vm** | %s | | %s | %s | %s |\n", j, r(mbs("ddvm", j), mbs("no-vm", j)),
-      r(p50["ddvm", j], p50["no-vm", j]), r(p99["ddvm", j], p99["no-vm", j]), r(cpg("ddvm", j), cpg("no-vm", j)) }
+    for (k = 2; k <= nw; k++) { w = ws[k]; if (!(("ddvm", j) in u) || !((w, j) in u)) continue
+      printf "| %s | **ddvm / %s** | %s | | %s | %s | %s |\n", j, w, r(mbs("ddvm", j), mbs(w, j)),
+        r(p50["ddvm", j], p50[w, j]), r(p99["ddvm", j], p99[w, j]), r(cpg("ddvm", j), cpg(w, j)) } }
 }' "$RES"
 if [ -s "$R/perf.comm" ]; then
 	echo

@@ -2,7 +2,7 @@
 /*
  * Block translation: serves each DDVM_QK_BLOCK queue of a channel with one
  * whole disk of this Linux, below the page cache (bios on an exclusively
- * opened block device).  Part of ddvm_chan.ko.
+ * opened block device).  ddvm_blk.ko (blk_mod.c registers it with ddvm_chan).
  *
  *   blk_target.c  target string -> the Nth whole disk under a PCI function
  *   blk_queue.c   per-queue lifecycle: bind, find + open the disk, publish
@@ -17,11 +17,16 @@
  *   TARGET.  Not (yet) there: ABSENT, retried on every heartbeat; after 30 s
  *   ERROR/NODEV, still retried.  Cannot open: ERROR/OPEN (retried); no usable
  *   buffers: ERROR/BUFFERS.  A corrupt ring index: ERROR/BUFFERS, for good.
+ * - Data: with struct pages for the region (c->region_pages), a READ/WRITE
+ *   bio points straight into the client's buffer (no guest copy) when the
+ *   buffer meets the disk's DMA alignment; otherwise, and on kernels where
+ *   the region has no struct pages, data is copied through bounce pages.
  * - The data area is split into nslots chunks of chunk = data_size / nslots
  *   rounded down to 4096; chunk k = [data_off + k*chunk, +chunk).  A READ/
  *   WRITE buffer [buf_off, +len) lies inside one chunk.
- * - max_transfer = min(queue_max_hw_sectors * 512, chunk, 1 MiB, bounce page
- *   budget / depth), rounded down to the logical block size.
+ * - max_transfer = min(queue_max_hw_sectors * 512, chunk, 1 MiB, and without
+ *   zero copy the bounce page budget / depth), rounded down to the logical
+ *   block size.
  * - Checks, in this order: unknown op -> NOTSUPP; flags other than FUA ->
  *   INVAL; FLUSH -> executed (offset, len, buf_off ignored); a write-type op
  *   on a read-only disk, or DISCARD without F_DISCARD -> NOTSUPP; len 0, or
@@ -60,23 +65,19 @@
 #define DDVM_BLK_MAX_XFER	(BIO_MAX_VECS * PAGE_SIZE)	/* one bio per request */
 #define DDVM_BLK_NODEV_SECS	30		/* target not found after this: ERROR */
 
-/* A parsed queue target: "pci=DDDD:BB:DD.F[ n=N]". */
-struct ddvm_blk_target {
-	u16 domain;
-	u8 bus, devfn;
-	u32 n;
-};
 
 /* One request popped from the ring, until its response is pushed. */
 struct ddvm_blk_req {
 	struct ddvm_blkq *q;
 	struct list_head node;		/* q->free, q->done, q->answers or q->recycled */
 	struct ddvm_slot slot;		/* validated private copy of the request */
-	struct page **pages;		/* bounce pages, q->req_pages of them */
+	struct page **pages;		/* bounce pages, q->req_pages of them (zero-copy
+					 * queues: allocated only when a buffer needs them) */
 	blk_status_t bio_status;	/* set by bi_end_io */
 	u32 status;			/* DDVM_S_* for the response */
 	bool retried;			/* WRITE_ZEROES: already retried after NOTSUPP */
 	bool copied;			/* READ data already copied to the region */
+	bool zc;			/* the bio points into the region: nothing to copy */
 };
 
 struct ddvm_blkq {
@@ -120,8 +121,7 @@ struct ddvm_blkq {
 };
 
 /* blk_target.c */
-int ddvm_blk_target_parse(const char *s, struct ddvm_blk_target *t);
-int ddvm_blk_target_find(const struct ddvm_blk_target *t, dev_t *devt);
+int ddvm_blk_target_find(const struct ddvm_target *t, dev_t *devt);
 
 /* blk_queue.c */
 void ddvm_blkq_set_state(struct ddvm_blkq *q, u32 state, u32 error);

@@ -6,8 +6,11 @@
  * while it has a free request context (at most min(nslots, 256) in
  * flight).  Each popped slot is copied once and validated; an invalid one
  * is answered at once and never executed.  Valid ones become bios on the
- * block device, below the page cache: data is copied between the region
- * and the context's own bounce pages (data path (a)).
+ * block device, below the page cache.  Where the region has struct pages
+ * (chan_main.c) a READ/WRITE bio points at the client's buffer in the
+ * region and the disk DMAs to or from it (data path (b), no guest copy);
+ * otherwise, or for a buffer the disk cannot DMA to (alignment), data is
+ * copied between the region and the context's bounce pages (path (a)).
  *
  * bi_end_io (any context, usually the disk's interrupt) answers its request
  * itself: it copies READ data to the region and pushes the response under
@@ -131,7 +134,7 @@ static void blkq_end_io(struct bio *bio)
 	r->bio_status = bio->bi_status;
 	r->status = blkq_status(r->bio_status);
 	bio_put(bio);
-	if (r->status == DDVM_S_OK && op == DDVM_OP_READ && !READ_ONCE(q->dead)) {
+	if (r->status == DDVM_S_OK && op == DDVM_OP_READ && !r->zc && !READ_ONCE(q->dead)) {
 		blkq_copy(q, r, true);	/* into r's own buffer: no lock needed */
 		r->copied = true;
 	}
@@ -167,28 +170,87 @@ static void blkq_submit(struct ddvm_blkq *q, struct ddvm_blk_req *r, struct bio 
 	submit_bio(bio);
 }
 
-static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool write)
+/*
+ * Can the disk DMA straight to/from this request's buffer in the region?
+ * Needs struct pages for the region and the disk's DMA alignment (the
+ * buffer offset; len is already a multiple of the logical block size).
+ */
+static bool blkq_zero_copy(const struct ddvm_blkq *q, const struct ddvm_blk_req *r)
 {
-	u32 len = le32_to_cpu(r->slot.len), n;
-	blk_opf_t opf = REQ_OP_READ;
-	struct bio *bio;
+	u64 addr = (unsigned long)q->c->region + le64_to_cpu(r->slot.buf_off);
+
+	return q->c->region_pages && !(addr & queue_dma_alignment(bdev_get_queue(q->bdev)));
+}
+
+/* Zero-copy queues allocate bounce pages only for a request that needs them. */
+static int blkq_bounce_pages(struct ddvm_blk_req *r, u32 len)
+{
 	unsigned int i;
 
+	for (i = 0; i < DIV_ROUND_UP(len, PAGE_SIZE); i++) {
+		if (!r->pages[i])
+			r->pages[i] = alloc_page(GFP_NOIO);
+		if (!r->pages[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Add [off, off + len) of the region to bio, page by page.  0 or -EIO. */
+static int blkq_add_region(struct ddvm_blkq *q, struct bio *bio, u64 off, u32 len)
+{
+	u32 n;
+
+	for (; len; off += n, len -= n) {
+		n = min_t(u32, len, PAGE_SIZE - offset_in_page(off));
+		if (bio_add_page(bio, ddvm_chan_page(q->c, off), n, offset_in_page(off)) != n)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int blkq_add_bounce(struct ddvm_blk_req *r, struct bio *bio, u32 len)
+{
+	unsigned int i;
+	u32 n;
+
+	for (i = 0; len; i++, len -= n) {
+		n = min_t(u32, len, PAGE_SIZE);
+		if (bio_add_page(bio, r->pages[i], n, 0) != n)
+			return -EIO;
+	}
+	return 0;
+}
+
+static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool write)
+{
+	u32 len = le32_to_cpu(r->slot.len);
+	u64 off = le64_to_cpu(r->slot.buf_off);
+	blk_opf_t opf = REQ_OP_READ;
+	unsigned int nvec;
+	struct bio *bio;
+	int rc;
+
+	r->zc = blkq_zero_copy(q, r);
+	if (!r->zc && blkq_bounce_pages(r, len)) {
+		blkq_answer(q, r, DDVM_S_IOERR);
+		return;
+	}
 	if (write) {
 		opf = REQ_OP_WRITE;
 		if (le16_to_cpu(r->slot.flags) & DDVM_F_FUA)
 			opf |= REQ_FUA;	/* emulated with a flush by the block layer if not native */
-		blkq_copy(q, r, false);
+		if (!r->zc)
+			blkq_copy(q, r, false);
 	}
-	bio = bio_alloc(q->bdev, DIV_ROUND_UP(len, PAGE_SIZE), opf, GFP_NOIO);
+	nvec = DIV_ROUND_UP(offset_in_page(r->zc ? off : 0) + len, PAGE_SIZE);
+	bio = bio_alloc(q->bdev, min_t(unsigned int, nvec, BIO_MAX_VECS), opf, GFP_NOIO);
 	bio->bi_iter.bi_sector = le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT;
-	for (i = 0; len; i++, len -= n) {
-		n = min_t(u32, len, PAGE_SIZE);
-		if (bio_add_page(bio, r->pages[i], n, 0) != n) {
-			bio_put(bio);
-			blkq_answer(q, r, DDVM_S_IOERR);
-			return;
-		}
+	rc = r->zc ? blkq_add_region(q, bio, off, len) : blkq_add_bounce(r, bio, len);
+	if (rc) {
+		bio_put(bio);
+		blkq_answer(q, r, DDVM_S_IOERR);
+		return;
 	}
 	blkq_submit(q, r, bio);
 }
@@ -297,7 +359,8 @@ static void blkq_reap(struct ddvm_blkq *q)
 			q->nbusy--;
 			continue;
 		}
-		if (r->status == DDVM_S_OK && le16_to_cpu(r->slot.op) == DDVM_OP_READ && !r->copied)
+		if (r->status == DDVM_S_OK && le16_to_cpu(r->slot.op) == DDVM_OP_READ &&
+		    !r->copied && !r->zc)
 			blkq_copy(q, r, true);
 		spin_lock_irq(&q->lock);
 		list_add_tail(&r->node, &q->answers);
@@ -366,6 +429,7 @@ static unsigned int blkq_take(struct ddvm_blkq *q)
 		q->nbusy++;
 		r->retried = false;
 		r->copied = false;
+		r->zc = false;
 		blkq_start(q, r);
 		n++;
 	}

@@ -33,6 +33,7 @@ void ddvm_blkq_set_state(struct ddvm_blkq *q, u32 state, u32 error)
 	WRITE_ONCE(s->physical_block_size, cpu_to_le32(ready ? q->pbs : 0));
 	WRITE_ONCE(s->max_transfer, cpu_to_le32(ready ? q->max_transfer : 0));
 	WRITE_ONCE(s->features, cpu_to_le32(ready ? q->features : 0));
+	WRITE_ONCE(s->flags, cpu_to_le32(ready && q->c->region_pages ? DDVM_QF_ZERO_COPY : 0));
 	ddvm_qstate_end(q->c, s, state, error, q->dev_name);
 	q->state = state;
 	q->error = error;
@@ -57,7 +58,10 @@ static void blkq_free_reqs(struct ddvm_blkq *q)
 	INIT_LIST_HEAD(&q->recycled);
 }
 
-/* Request contexts, each with the bounce pages for one max_transfer. */
+/*
+ * Request contexts, each with the bounce pages for one max_transfer (with
+ * zero copy only the array: blk_io.c allocates pages if a request needs them).
+ */
 static int blkq_alloc_reqs(struct ddvm_blkq *q, unsigned int nreq)
 {
 	unsigned int i, j;
@@ -74,7 +78,7 @@ static int blkq_alloc_reqs(struct ddvm_blkq *q, unsigned int nreq)
 		r->pages = kvcalloc(q->req_pages, sizeof(*r->pages), GFP_KERNEL);
 		if (!r->pages)
 			goto err;
-		for (j = 0; j < q->req_pages; j++) {
+		for (j = 0; !q->c->region_pages && j < q->req_pages; j++) {
 			r->pages[j] = alloc_page(GFP_KERNEL);
 			if (!r->pages[j])
 				goto err;
@@ -123,7 +127,8 @@ static int blkq_open(struct ddvm_blkq *q, dev_t devt)
 	mt = min_t(u64, mt, q->chunk);
 	mt = min_t(u64, mt, DDVM_BLK_MAX_XFER);
 	/* Bounce pages: DDVM_BLK_PAGE_BUDGET per channel, shared by its block queues. */
-	mt = min_t(u64, mt, (DDVM_BLK_PAGE_BUDGET / max(q->c->nblk, 1u) / nreq) & PAGE_MASK);
+	if (!q->c->region_pages)
+		mt = min_t(u64, mt, (DDVM_BLK_PAGE_BUDGET / max(q->c->nblk, 1u) / nreq) & PAGE_MASK);
 	mt &= ~(u64)(q->lbs - 1);
 	if (mt < q->lbs) {
 		rc = -ENOBUFS;
@@ -162,7 +167,7 @@ err:
 void ddvm_blkq_attach(struct ddvm_blkq *q)
 {
 	struct device *dev = &q->c->pdev->dev;
-	struct ddvm_blk_target t;
+	struct ddvm_target t;
 	char target[65];
 	dev_t devt;
 	int rc;
@@ -175,7 +180,7 @@ void ddvm_blkq_attach(struct ddvm_blkq *q)
 		return;
 	}
 	ddvm_queue_target_read(q->c->region, q->qidx, target);
-	if (ddvm_blk_target_parse(target, &t)) {
+	if (ddvm_target_parse(target, &t)) {
 		if (!q->target_logged)
 			dev_err(dev, "block queue %u: malformed target '%s' (want \"pci=DDDD:BB:DD.F[ n=N]\")\n",
 				q->qidx, target);

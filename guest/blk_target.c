@@ -6,7 +6,8 @@
  * optionally " n=N"); the queue serves the Nth whole disk (class "block",
  * type "disk", not hidden) found under that function, walking its device
  * tree depth-first in the order the children were added, as the PCI
- * translation table lists them (pci_table.c).
+ * translation table lists them (pci_table.c).  The string is parsed by
+ * ddvm_chan (target.c), which net translation shares.
  */
 #include <linux/kernel.h>
 #include <linux/pci.h>
@@ -14,55 +15,6 @@
 #include "blk.h"
 
 #define WALK_MAX_DEPTH	8	/* pci dev -> ata port -> scsi host -> target -> sdev -> disk */
-#define TARGET_MAX_N	255u
-
-/* Exactly n hex digits at *s; advances *s. */
-static int parse_hex(const char **s, unsigned int n, u32 *out)
-{
-	u32 v = 0;
-	int d;
-
-	while (n--) {
-		d = hex_to_bin(**s);
-		if (d < 0)
-			return -EINVAL;
-		v = v << 4 | (u32)d;
-		(*s)++;
-	}
-	*out = v;
-	return 0;
-}
-
-int ddvm_blk_target_parse(const char *s, struct ddvm_blk_target *t)
-{
-	u32 dom, bus, dev, fn, n = 0;
-	unsigned int digits = 0;
-
-	if (strncmp(s, "pci=", 4))
-		return -EINVAL;
-	s += 4;
-	if (parse_hex(&s, 4, &dom) || *s++ != ':' || parse_hex(&s, 2, &bus) || *s++ != ':' ||
-	    parse_hex(&s, 2, &dev) || *s++ != '.' || parse_hex(&s, 1, &fn))
-		return -EINVAL;
-	if (dev > 0x1f || fn > 7)
-		return -EINVAL;
-	if (*s) {
-		if (strncmp(s, " n=", 3))
-			return -EINVAL;
-		for (s += 3; *s >= '0' && *s <= '9'; s++, digits++) {
-			n = n * 10 + (u32)(*s - '0');
-			if (n > TARGET_MAX_N)
-				return -EINVAL;
-		}
-		if (!digits || *s)
-			return -EINVAL;
-	}
-	t->domain = (u16)dom;
-	t->bus = (u8)bus;
-	t->devfn = (u8)PCI_DEVFN(dev, fn);
-	t->n = n;
-	return 0;
-}
 
 struct find_ctx {
 	u32 want, seen;
@@ -99,7 +51,7 @@ static int find_walk(struct device *dev, void *data)
 }
 
 /* The disk t names, now: 0 and *devt, or -ENODEV (not there, or not yet). */
-int ddvm_blk_target_find(const struct ddvm_blk_target *t, dev_t *devt)
+int ddvm_blk_target_find(const struct ddvm_target *t, dev_t *devt)
 {
 	struct find_ctx f = { .want = t->n };
 	struct pci_dev *pdev;

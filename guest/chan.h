@@ -2,12 +2,18 @@
 /*
  * ddvm_chan: the driver VM's end of a ddvm channel (an ivshmem PCI device).
  * Shared between chan_main.c (PCI driver, doorbells), chan_ctrl.c (control
- * queue, heartbeat) and pci_table.c (PCI translation table).
+ * queue, heartbeat), chan_kinds.c (translation modules), pci_table.c (PCI
+ * translation table) -- all in ddvm_chan.ko -- and the translation modules
+ * ddvm_blk.ko (blk_*.c) and ddvm_net.ko (net_*.c), which register with
+ * ddvm_chan for their queue kind and use what chan_exports.c exports.
  */
 #ifndef DDVM_GUEST_CHAN_H
 #define DDVM_GUEST_CHAN_H
 
+#include <linux/list.h>
+#include <linux/memremap.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
 #include "ddvm/ring.h"
@@ -32,6 +38,34 @@
 
 struct ddvm_blkq;
 struct ddvm_net;
+struct ddvm_chan;
+
+/*
+ * A translation module (ddvm_blk, ddvm_net): serves one queue kind of
+ * every channel.  ddvm_chan calls attach for each channel that exists when
+ * the module registers and for each channel probed later; kick from any
+ * context (doorbell interrupt, heartbeat) with the doorbell vector, or -1
+ * for all its queues; stop (idempotent: shutdown, then maybe remove) and
+ * detach (frees; after stop) from process context.  After detach or
+ * unregister returns, ddvm_chan calls none of them for that channel again.
+ */
+struct ddvm_kind_ops {
+	const char *name;
+	u16 kind;					/* DDVM_QK_* */
+	int (*attach)(struct ddvm_chan *c);
+	void (*kick)(struct ddvm_chan *c, int vector);
+	void (*stop)(struct ddvm_chan *c);
+	void (*detach)(struct ddvm_chan *c);
+	unsigned int (*count)(struct ddvm_chan *c);	/* queues it serves */
+};
+#define DDVM_KIND_SLOTS		4	/* indexed by DDVM_QK_*: CTRL(1) is ddvm_chan's own */
+
+/* A parsed queue target: "pci=DDDD:BB:DD.F[ n=N]" (target.c). */
+struct ddvm_target {
+	u16 domain;
+	u8 bus, devfn;
+	u32 n;
+};
 
 /* One control queue: we consume requests and produce responses. */
 struct ddvm_ctrlq {
@@ -46,11 +80,24 @@ struct ddvm_chan {
 	void __iomem *regs;		/* BAR0 */
 	void *region;			/* BAR2, write-back */
 	u64 region_size;
+	/*
+	 * region_pages: BAR2 has struct pages (ZONE_DEVICE, chan_map_region),
+	 * so bios and skbs can point into the region itself (data path (b)):
+	 * ddvm_chan_page() gives the page of a region offset.
+	 */
+	bool region_pages;
+	struct dev_pagemap pgmap;
 	struct ddvm_region_hdr *hdr;	/* == region; fields via READ/WRITE_ONCE */
 	struct ddvm_layout layout;	/* validated copy of the host's layout */
 	u16 peer_id;			/* our IVPosition */
 	int nvec;			/* MSI-X vectors in use (0: poll on heartbeat) */
 	unsigned int hb_ms;
+
+	/* Translation modules serving this channel (RCU: the IRQ path reads them). */
+	const struct ddvm_kind_ops __rcu *kinds[DDVM_KIND_SLOTS];
+	struct list_head node;		/* chan_kinds.c's list of channels */
+	bool listed;
+	unsigned long data_vectors;	/* vectors only data queues use: no control work */
 
 	struct ddvm_ctrlq ctrl[DDVM_MAX_QUEUES];
 	unsigned int nctrl;
@@ -76,6 +123,12 @@ struct ddvm_chan {
 /* chan_main.c */
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector);
 
+/* The page holding region offset off (< region_size); only if c->region_pages. */
+static inline struct page *ddvm_chan_page(const struct ddvm_chan *c, u64 off)
+{
+	return virt_to_page((u8 *)c->region + off);
+}
+
 /*
  * Rewrite queue qidx's state entry (qstate.c): begin marks it ABSENT and
  * returns it for the kind-specific fields; end writes dev_name (used only
@@ -93,13 +146,25 @@ int ddvm_ctrl_init(struct ddvm_chan *c);
 void ddvm_ctrl_work(struct work_struct *w);
 void ddvm_hb_work(struct work_struct *w);
 
-/* blk_queue.c: block translation, driven by the channel */
+/* chan_kinds.c: translation modules (exported to them: register, unregister, claim) */
+int ddvm_kind_register(const struct ddvm_kind_ops *ops);
+void ddvm_kind_unregister(const struct ddvm_kind_ops *ops);
+void ddvm_chan_claim_vector(struct ddvm_chan *c, int vector, bool claim);
+void ddvm_chan_kinds_add(struct ddvm_chan *c);		/* probe: attach registered kinds */
+void ddvm_chan_kinds_kick(struct ddvm_chan *c, int vector);
+void ddvm_chan_kinds_stop(struct ddvm_chan *c);
+void ddvm_chan_kinds_del(struct ddvm_chan *c);		/* remove: detach them all */
+
+/* target.c */
+int ddvm_target_parse(const char *s, struct ddvm_target *t);
+
+/* blk_queue.c: block translation (ddvm_blk.ko, registered by blk_mod.c) */
 int ddvm_blk_init(struct ddvm_chan *c);
 void ddvm_blk_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */
 void ddvm_blk_stop(struct ddvm_chan *c);
 void ddvm_blk_free(struct ddvm_chan *c);
 
-/* net_queue.c: net translation, driven by the channel */
+/* net_queue.c: net translation (ddvm_net.ko, registered by net_mod.c) */
 int ddvm_net_init(struct ddvm_chan *c);
 unsigned int ddvm_net_count(struct ddvm_chan *c);
 void ddvm_net_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */

@@ -176,7 +176,6 @@ void ddvm_hb_work(struct work_struct *w)
 	WRITE_ONCE(c->hdr->heartbeat, cpu_to_le64(beat));
 	ddvm_pci_table_update(c);
 	queue_work(system_wq, &c->ctrl_work);
-	ddvm_blk_kick(c, -1);	/* also finds disks that appeared since */
-	ddvm_net_kick(c, -1);	/* and netdevs */
+	ddvm_chan_kinds_kick(c, -1);	/* also finds disks and netdevs that appeared since */
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
 }

@@ -6,14 +6,15 @@
  * atomics work), validate the host's layout with ddvm_region_check(), then
  * either refuse (write the reason into the header, ring the host, fail) or
  * attach: bump the generation, publish the PCI table, serve the control
- * queues and beat.  Every guest_state change rings host vector 1.
+ * queues and beat, and hand the data queues to the translation modules
+ * (chan_kinds.c).  Every guest_state change rings host vector 1.
  */
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/utsname.h>
 
-#include "blk.h"	/* chan.h, and a block queue's req_vector for the IRQ path */
+#include "chan.h"
 
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector)
 {
@@ -107,7 +108,7 @@ static void chan_attach(struct ddvm_chan *c)
 
 /*
  * Does vector serve the control queues?  Their own vectors do, and so does
- * any vector no block queue claims; a block queue's doorbell does not wake
+ * any vector no data queue claimed; a block queue's doorbell does not wake
  * the control work (one guest context switch less per block request).
  */
 static bool chan_vector_ctrl(struct ddvm_chan *c, int vector)
@@ -117,10 +118,7 @@ static bool chan_vector_ctrl(struct ddvm_chan *c, int vector)
 	for (i = 0; i < c->nctrl; i++)
 		if (c->ctrl[i].req_vector == vector)
 			return true;
-	for (i = 0; i < c->nblk; i++)
-		if (c->blk[i] && c->blk[i]->req_vector == vector)
-			return false;
-	return true;
+	return vector >= BITS_PER_LONG || !test_bit(vector, &c->data_vectors);
 }
 
 static irqreturn_t chan_irq(int irq, void *data)
@@ -134,8 +132,7 @@ static irqreturn_t chan_irq(int irq, void *data)
 		if (pci_irq_vector(c->pdev, i) == irq) {
 			if (chan_vector_ctrl(c, i))
 				queue_work(system_wq, &c->ctrl_work);
-			ddvm_blk_kick(c, i);
-			ddvm_net_kick(c, i);
+			ddvm_chan_kinds_kick(c, i);
 		}
 	return IRQ_HANDLED;
 }
@@ -179,9 +176,61 @@ static int chan_setup_irqs(struct ddvm_chan *c)
 	return 0;
 }
 
+/*
+ * Map the shared-memory BAR.  Preferably with struct pages (ZONE_DEVICE,
+ * MEMORY_DEVICE_GENERIC, as device-dax and virtio-fs's DAX window do for
+ * memory that is not System RAM): then a bio or skb can point straight
+ * into the region and the disk or NIC DMAs to and from the client's
+ * buffers; this guest copies nothing (under TCG every guest copy is
+ * emulated).  The emulated or passed-through device sees the BAR as
+ * ordinary guest-physical memory.  memremap_pages needs the range aligned
+ * to a memory subsection (2 MiB on x86-64); otherwise, or if this kernel
+ * has no ZONE_DEVICE, a plain write-back mapping, and the block and net
+ * code copy through their own pages (data path (a)).
+ */
+static bool zero_copy = true;
+module_param(zero_copy, bool, 0444);
+MODULE_PARM_DESC(zero_copy, "let devices DMA to/from the channel's buffers (default); 0: copy in the driver VM");
+
+static int chan_map_region(struct ddvm_chan *c)
+{
+	struct pci_dev *pdev = c->pdev;
+	resource_size_t start = pci_resource_start(pdev, 2);
+	void *va;
+
+	if (zero_copy && IS_ENABLED(CONFIG_ZONE_DEVICE) && IS_ALIGNED(start, SUBSECTION_SIZE) &&
+	    IS_ALIGNED(c->region_size, SUBSECTION_SIZE)) {
+		c->pgmap.type = MEMORY_DEVICE_GENERIC;
+		c->pgmap.range.start = start;
+		c->pgmap.range.end = start + c->region_size - 1;
+		c->pgmap.nr_range = 1;
+		va = memremap_pages(&c->pgmap, dev_to_node(&pdev->dev));
+		if (!IS_ERR(va)) {
+			c->region = va;
+			c->region_pages = true;
+			return 0;
+		}
+		dev_info(&pdev->dev, "shared memory without struct pages (%ld): guest copies data\n",
+			 PTR_ERR(va));
+		memset(&c->pgmap, 0, sizeof(c->pgmap));
+	}
+	c->region = memremap(start, c->region_size, MEMREMAP_WB);
+	return c->region ? 0 : -ENOMEM;
+}
+
+static void chan_unmap_region(struct ddvm_chan *c)
+{
+	if (c->region_pages)
+		memunmap_pages(&c->pgmap);
+	else
+		memunmap(c->region);
+	c->region = NULL;
+	c->region_pages = false;
+}
+
 static void chan_unmap(struct ddvm_chan *c)
 {
-	memunmap(c->region);
+	chan_unmap_region(c);
 	pci_iounmap(c->pdev, c->regs);
 	pci_release_regions(c->pdev);
 	pci_disable_device(c->pdev);
@@ -209,8 +258,8 @@ static int chan_map(struct ddvm_chan *c)
 		rc = -ENODEV;
 		goto err_iounmap;
 	}
-	c->region = memremap(pci_resource_start(pdev, 2), c->region_size, MEMREMAP_WB);
-	if (!c->region)
+	rc = chan_map_region(c);
+	if (rc)
 		goto err_iounmap;
 	c->hdr = c->region;
 	return 0;
@@ -255,15 +304,9 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = ddvm_ctrl_init(c);
 	if (rc)
 		goto err_stop;
-	rc = ddvm_blk_init(c);
-	if (rc)
-		goto err_blk;
-	rc = ddvm_net_init(c);
-	if (rc)
-		goto err_net;
 	rc = ddvm_pci_table_init(c);
 	if (rc)
-		goto err_net;
+		goto err_stop;
 	rc = chan_setup_irqs(c);
 	if (rc) {
 		dev_err(&pdev->dev, "cannot request doorbell interrupts: %d\n", rc);
@@ -272,20 +315,15 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, c);
 	ddvm_pci_table_update(c);
 	ddvm_chan_set_state(c, DDVM_GUEST_READY);
-	dev_info(&pdev->dev, "ready: %u control queue(s), %u block queue(s), %u net queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
-		 c->nctrl, c->nblk, ddvm_net_count(c), c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
+	dev_info(&pdev->dev, "ready: %u control queue(s), %d doorbell vector(s)%s, heartbeat %u ms\n",
+		 c->nctrl, c->nvec, c->nvec ? "" : " (polling)", c->hb_ms);
 	queue_work(system_wq, &c->ctrl_work);
-	ddvm_blk_kick(c, -1);
-	ddvm_net_kick(c, -1);
 	schedule_delayed_work(&c->hb_work, msecs_to_jiffies(c->hb_ms));
+	ddvm_chan_kinds_add(c);	/* block / net queues: the modules loaded so far */
 	return 0;
 
 err_table:
 	ddvm_pci_table_free(c);
-err_net:
-	ddvm_net_free(c);
-err_blk:
-	ddvm_blk_free(c);
 err_stop:
 	ddvm_chan_set_state(c, DDVM_GUEST_STOPPING);
 err_unmap:
@@ -302,8 +340,7 @@ static void chan_stop(struct ddvm_chan *c)
 	chan_free_irqs(c);
 	cancel_delayed_work_sync(&c->hb_work);
 	cancel_work_sync(&c->ctrl_work);
-	ddvm_blk_stop(c);
-	ddvm_net_stop(c);
+	ddvm_chan_kinds_stop(c);
 }
 
 static void chan_remove(struct pci_dev *pdev)
@@ -311,8 +348,7 @@ static void chan_remove(struct pci_dev *pdev)
 	struct ddvm_chan *c = pci_get_drvdata(pdev);
 
 	chan_stop(c);
-	ddvm_blk_free(c);
-	ddvm_net_free(c);
+	ddvm_chan_kinds_del(c);
 	ddvm_pci_table_free(c);
 	chan_unmap(c);
 	kfree(c);

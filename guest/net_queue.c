@@ -17,7 +17,6 @@
 #include <linux/slab.h>
 #include <net/addrconf.h>
 
-#include "blk.h"	/* ddvm_blk_target_parse: the same target syntax */
 #include "net.h"
 
 #define WALK_MAX_DEPTH	8
@@ -128,7 +127,7 @@ static int find_walk(struct device *d, void *data)
 }
 
 /* The Nth netdev under the target's PCI function, now (RTNL), or NULL. */
-static struct net_device *netq_find(const struct ddvm_blk_target *t)
+static struct net_device *netq_find(const struct ddvm_target *t)
 {
 	struct find_ctx f = { .want = t->n };
 	struct pci_dev *pdev;
@@ -235,7 +234,7 @@ static void netq_detach(struct ddvm_netq *q)
 void ddvm_netq_attach(struct ddvm_netq *q)
 {
 	struct device *cdev = &q->c->pdev->dev;
-	struct ddvm_blk_target t;
+	struct ddvm_target t;
 	struct net_device *dev;
 	char target[65];
 	int rc;
@@ -251,7 +250,7 @@ void ddvm_netq_attach(struct ddvm_netq *q)
 		goto out;
 	}
 	ddvm_queue_target_read(q->c->region, q->qidx, target);
-	if (ddvm_blk_target_parse(target, &t)) {
+	if (ddvm_target_parse(target, &t)) {
 		if (!q->target_logged)
 			dev_err(cdev, "net queue %u: malformed target '%s' (want \"pci=DDDD:BB:DD.F[ n=N]\")\n",
 				q->qidx, target);

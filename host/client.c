@@ -167,7 +167,8 @@ static void print_export(json_object *e)
 			printf("  %s", jstr(e, "nbd_tcp"));
 		printf("  queue %s", jstr(e, "queue_state"));
 		if (!strcmp(jstr(e, "queue_state"), "ready"))
-			printf(" %s %.1f MiB", jstr(e, "dev_name"), (double)jint(e, "capacity") / 1048576.0);
+			printf(" %s %.1f MiB%s", jstr(e, "dev_name"), (double)jint(e, "capacity") / 1048576.0,
+			       jbool(e, "zero_copy") ? " zero-copy" : "");
 	} else {
 		printf("  tap %s  link %s  queue %s", jstr(e, "tap"), jbool(e, "link") ? "up" : "down",
 		       jstr(e, "queue_state"));

@@ -33,7 +33,7 @@ static const char *const type_modules[] = {
 
 static const char *const top_keys[] = { "vms", "image", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
-				       "channel", "modules", "devices", "fault_injection", NULL };
+				       "channel", "modules", "devices", "fault_injection", "zero_copy", NULL };
 static const char *const chan_keys[] = { "size", NULL };
 
 int cfg_fail(struct ctx *c, const char *fmt, ...)
@@ -276,10 +276,12 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 	vm->memory_mb = 128;
 	vm->max_restarts = 3;
 	vm->channel_size = 0;	/* computed from the exports */
+	vm->zero_copy = 1;
 	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
 	    cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
 	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0 ||
-	    cfg_get_bool(c, g, "fault_injection", &vm->fault_injection) < 0)
+	    cfg_get_bool(c, g, "fault_injection", &vm->fault_injection) < 0 ||
+	    cfg_get_bool(c, g, "zero_copy", &vm->zero_copy) < 0)
 		return -1;
 	ch = config_setting_get_member(g, "channel");
 	if (ch) {

@@ -50,6 +50,7 @@ struct vm_config {
 	unsigned int boot_timeout;	/* seconds; 0 = default for the accelerator */
 	unsigned int max_restarts;
 	int fault_injection;	/* tests: the guest honours DDVM_OP_CRASH */
+	int zero_copy;		/* devices DMA to/from the channel (default 1) */
 	uint64_t channel_size;		/* bytes; 0 = computed from the exports */
 	unsigned int nmodules;
 	char modules[CFG_MAX_MODULES][56];

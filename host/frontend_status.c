@@ -70,6 +70,7 @@ static void add_queue_state(json_object *o, struct vm *vm, const struct layout_e
 		json_object_object_add(o, "capacity", rdy ? JI(qs.capacity) : NULL);
 		json_object_object_add(o, "logical_block_size", rdy ? JI(qs.logical_block_size) : NULL);
 		json_object_object_add(o, "readonly", rdy ? json_object_new_boolean(!!(qs.features & DDVM_BLK_F_RO)) : NULL);
+		json_object_object_add(o, "zero_copy", rdy ? json_object_new_boolean(!!(qs.flags & DDVM_QF_ZERO_COPY)) : NULL);
 	} else {
 		char mac[24];
 		int rdy = qs.state == DDVM_QS_READY;

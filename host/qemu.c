@@ -150,8 +150,9 @@ static void build(struct args *a, const struct qemu_params *p)
 	}
 	config_vm_modules(vm, mods, sizeof(mods));
 	add(a, "-append");
-	add(a, "%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
-	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "");
+	add(a, "%s%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
+	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "",
+	    vm->zero_copy ? "" : " ddvm_chan.zero_copy=0");
 	add(a, "-chardev");
 	add(a, "file,id=console,path=%s/console.log,append=on", esc(p->dir, e, sizeof(e)));
 	add(a, "-serial");

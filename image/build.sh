@@ -76,7 +76,7 @@ MODLIST=$(echo "$MODLIST" | tr ',' ' ' | xargs)
 [ -n "$MODLIST" ] || die "--modules-list is empty"
 CMDLINE=$(echo "$CMDLINE" | xargs)
 
-for t in depmod modprobe cpio gzip xz make dpkg-deb readelf sha256sum; do
+for t in depmod modprobe cpio gzip xz make dpkg-deb readelf sha256sum strip; do
 	need "$t" "scripts/install-deps.sh"
 done
 BUSYBOX=/bin/busybox	# busybox-static: runs with no libraries in the initramfs
@@ -253,8 +253,10 @@ done
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$MTREE/$f" ] && cp "$MTREE/$f" "$ROOT/lib/modules/$RELEASE/"
 done
+# Without debug info (kept in $KMOD for debugging): the module loader reads
+# the whole file into guest memory, ~1 MB of DWARF per module otherwise.
 for ko in $OURMODS; do
-	cp "$KMOD/$ko" "$ROOT/lib/modules/$RELEASE/extra/"
+	strip --strip-debug -o "$ROOT/lib/modules/$RELEASE/extra/$ko" "$KMOD/$ko"
 done
 depmod -b "$ROOT" "$RELEASE" || die "depmod failed on the initramfs tree"
 NMODS=$(find "$ROOT/lib/modules" -name '*.ko*' | wc -l)

@@ -232,6 +232,7 @@ int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l
 	o->physical_block_size = rd32(&s->physical_block_size);
 	o->max_transfer = rd32(&s->max_transfer);
 	o->features = rd32(&s->features);
+	o->flags = rd32(&s->flags);
 	for (k = 0; k < 6; k++)
 		o->mac[k] = LOAD(&s->mac[k]);
 	o->link_up = rd16(&s->link_up) ? 1 : 0;

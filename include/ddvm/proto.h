@@ -60,7 +60,7 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 
 #define DDVM_MAGIC		0x4d564444u	/* bytes 'D' 'D' 'V' 'M' */
 #define DDVM_PROTO_MAJOR	1
-#define DDVM_PROTO_MINOR	0
+#define DDVM_PROTO_MINOR	1
 
 #define DDVM_HDR_SIZE		0x1000u	/* header page incl. queue table */
 #define DDVM_QUEUE_TABLE_OFF	0x400u
@@ -208,6 +208,10 @@ struct ddvm_ring_shared {
 #define DDVM_BLK_F_WRITE_ZEROES	0x10u	/* WRITE_ZEROES supported */
 #define DDVM_BLK_F_ZEROES_READ	0x20u	/* discarded blocks read back as zeroes */
 
+/* ddvm_queue_state.flags: how the driver VM serves the queue (informational). */
+#define DDVM_QF_ZERO_COPY	0x01u	/* the device DMAs to/from the region's buffers:
+					 * no copy inside the driver VM */
+
 /*
  * ddvm_queue_state.features (net): the offloads the driver VM takes on
  * NET_TX (so a client may hand it checksum-partial and GSO frames) and
@@ -237,7 +241,7 @@ struct ddvm_queue_state {
 	ddvm_le16 link_up;		/* G: net: 1 carrier up, 0 down */
 	ddvm_le32 mtu;			/* G: net: bytes of L3 payload */
 	char dev_name[16];		/* G: Linux name of the device served */
-	ddvm_le32 reserved[1];		/* G: 0 */
+	ddvm_le32 flags;		/* G: DDVM_QF_* (minor 1; 0 before) */
 };
 
 /*

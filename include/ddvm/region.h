@@ -85,6 +85,7 @@ struct ddvm_queue_state_info {
 	uint32_t state, error;		/* DDVM_QS_*, DDVM_QE_* (unknown -> ERROR) */
 	uint64_t capacity;		/* block: multiple of logical_block_size */
 	uint32_t logical_block_size, physical_block_size, max_transfer, features;
+	uint32_t flags;			/* DDVM_QF_* */
 	uint8_t mac[6];
 	uint32_t link_up, mtu;
 	char dev_name[17];

@@ -5,6 +5,8 @@
 # flight at once, the driver VM holding >= 3/4 of them; sampled from the
 # shared rings by tests/lib/blk_inflight.py), and
 # every byte reads back as written, through NBD and in the backing file.
+# The VM runs with zero_copy = false: the guest copies through its own pages
+# (data path (a)), the path kernels without ZONE_DEVICE take.
 . "$(dirname "$0")/../lib/functions.sh"
 . "$TOP/tests/lib/blk.sh"
 requires jq qemu-system-x86_64 nbdkit nbdcopy nbdinfo qemu-io python3 sha256sum cmp
@@ -12,9 +14,11 @@ new_rundir
 d=$DDVM_RUNDIR
 SIZE=$((64 << 20))
 blk_conf "$d/blk.conf" c 128 nvme:64M
+sed -i 's/max_restarts = 5;/max_restarts = 5; zero_copy = false;/' "$d/blk.conf"
 ddvm up -d "$d/blk.conf" || fail "ddvm up -d failed: $(tail -5 "$d/ddvm.log")"
 blk_wait_ready c 0
 uri=$(blk_uri c 0)
+[ "$(vm_field c '.exports[0].zero_copy')" = false ] || fail "zero_copy = false was not honoured"
 queue=$(vm_field c '.exports[0].queue')
 cleanup_fn blk_inflight_stop
 blk_inflight_start c "$queue" "$d/inflight.txt"

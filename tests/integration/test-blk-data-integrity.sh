@@ -6,7 +6,8 @@
 # unaligned and crossing 512 / 4 KiB / 64 KiB / 1 MiB boundaries, match a
 # model; trim (where offered) and write-zeroes read back as zeroes; requests
 # past the end fail.  After `ddvm down` the backing files, read directly on
-# the host, equal the models.
+# the host, equal the models.  The driver VM moves the data zero-copy (the
+# disks DMA into the channel; test-blk-concurrency covers the copy path).
 . "$(dirname "$0")/../lib/functions.sh"
 . "$TOP/tests/lib/blk.sh"
 requires jq qemu-system-x86_64 nbdkit nbdcopy nbdinfo qemu-io sha256sum dd
@@ -22,6 +23,8 @@ check_disk() {
 	blk_wait_ready b "$i"
 	uri=$(blk_uri b "$i")
 	[ "$(nbdinfo --size "$uri")" = "$SIZE" ] || fail "$type: export size is not $SIZE"
+	[ "$(vm_field b ".exports[$i].zero_copy")" = true ] ||
+		fail "$type: the driver VM does not serve the disk zero-copy: $(vm_json b | jq -c ".exports[$i]")"
 
 	# 1. Bulk: random data in with nbdcopy, out with nbdcopy.
 	head -c $SIZE /dev/urandom >"$model"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The driver-VM image holds the unmodified kernel (PVH vmlinux or vmlinuz),
 # only the requested drivers' modules.dep closure (byte-identical to the
-# package's), ddvm_chan.ko, busybox and /init; image.conf names them; a
+# package's), ddvm_chan.ko, ddvm_blk.ko, ddvm_net.ko, busybox and /init; image.conf names them; a
 # second build with the same inputs is a no-op.
 . "$(dirname "$0")/../lib/functions.sh"
 requires cpio gzip readelf cmp
@@ -34,7 +34,12 @@ mkdir "$tmp/root"
 [ -x "$tmp/root/bin/busybox" ] || fail "no busybox"
 mods=$tmp/root/lib/modules/$rel
 [ -f "$mods/modules.dep" ] || fail "initramfs has no modules.dep"
-[ -f "$mods/extra/ddvm_chan.ko" ] || fail "no ddvm_chan.ko"
+for m in ddvm_chan ddvm_blk ddvm_net; do
+	[ -f "$mods/extra/$m.ko" ] || fail "no $m.ko"
+done
+# The translation modules need the channel: depmod recorded it.
+grep -q '^extra/ddvm_blk.ko: extra/ddvm_chan.ko' "$mods/modules.dep" || fail "modules.dep: ddvm_blk does not depend on ddvm_chan"
+grep -q '^extra/ddvm_net.ko: extra/ddvm_chan.ko' "$mods/modules.dep" || fail "modules.dep: ddvm_net does not depend on ddvm_chan"
 for m in nvme nvme-core t10-pi e1000 pvpanic-pci; do
 	find "$mods" -name "$m.ko" | grep -q . || fail "module $m.ko not in the initramfs"
 done
@@ -51,6 +56,6 @@ if [ -d "$tree" ]; then
 	done < <(cd "$mods" && find kernel -name '*.ko')
 	note "$n driver modules identical to the package's"
 fi
-! grep -q 'warning:' "$IMG/kmod/build.log" || fail "ddvm_chan built with warnings"
+! grep -q 'warning:' "$IMG/kmod/build.log" || fail "the guest modules built with warnings"
 note "kernel $kernel ($boot), release $rel, $(du -k "$IMG/$initrd" | cut -f1) KiB initramfs"
 echo ok

@@ -168,7 +168,7 @@ static void test_header_refusals(void)
 
 	fresh();
 	hdr()->version_major = DDVM_PROTO_MAJOR + 1;
-	EXPECT_REFUSAL(DDVM_REFUSE_VERSION, (uint32_t)(DDVM_PROTO_MAJOR + 1) << 16);
+	EXPECT_REFUSAL(DDVM_REFUSE_VERSION, (uint32_t)(DDVM_PROTO_MAJOR + 1) << 16 | DDVM_PROTO_MINOR);
 	fresh();
 	hdr()->version_major = 0;
 	hdr()->version_minor = 5;
