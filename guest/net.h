@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * Net translation: serves each DDVM_QK_NET queue of a channel with one
- * netdev of this Linux.  Part of ddvm_chan.ko.
+ * netdev of this Linux.  ddvm_net.ko (net_mod.c registers it with ddvm_chan).
  *
  *   net_queue.c  per-queue lifecycle: bind, find the netdev under the
  *                target's PCI function, attach (open, allmulti, rx_handler),
