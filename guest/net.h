@@ -35,6 +35,7 @@
 
 #include <linux/netdevice.h>
 #include <linux/notifier.h>
+#include <linux/interrupt.h>
 #include <linux/spinlock.h>
 
 #include "chan.h"
@@ -77,6 +78,7 @@ struct ddvm_netq {
 	u32 nslots;
 	u64 data_off, data_size, chunk;
 	struct work_struct work;
+	struct tasklet_struct bell;	/* rx_handler's doorbell, once per NAPI round */
 
 	spinlock_t lock;		/* see the top of this file */
 	struct ddvm_ring req, resp;
@@ -125,6 +127,7 @@ void ddvm_netq_ring_client(struct ddvm_netq *q);
 
 /* net_io.c */
 void ddvm_netq_work(struct work_struct *w);
+void ddvm_netq_bell(struct tasklet_struct *t);
 rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb);
 
 #endif /* DDVM_GUEST_NET_H */

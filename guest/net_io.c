@@ -281,10 +281,22 @@ unlock:
 	wake |= ddvm_prod_publish(&q->resp) > 0;
 	spin_unlock_bh(&q->lock);
 	if (wake)
-		ddvm_netq_ring_client(q);
+		tasklet_schedule(&q->bell);	/* after this NAPI round: one doorbell for many frames */
 	if (kick)
 		queue_work(q->net->wq, &q->work);
 	return ret;
+}
+
+/*
+ * The rx_handler's doorbell, deferred to a tasklet: it runs once the
+ * NET_RX softirq has finished its round, so the client wakes once per
+ * burst instead of once per frame (each doorbell is a host wakeup).
+ */
+void ddvm_netq_bell(struct tasklet_struct *t)
+{
+	struct ddvm_netq *q = from_tasklet(q, t, bell);
+
+	ddvm_netq_ring_client(q);
 }
 
 /*

@@ -365,6 +365,7 @@ static int netq_init(struct ddvm_chan *c, struct ddvm_net *net, unsigned int i,
 	q->chunk = ddvm_net_chunk(qi->data_size, qi->nslots);	/* the rule the checks use */
 	spin_lock_init(&q->lock);
 	INIT_WORK(&q->work, ddvm_netq_work);
+	tasklet_setup(&q->bell, ddvm_netq_bell);
 	q->t_start = q->t_logged = jiffies;
 	/* Whatever a previous instance published is stale. */
 	netq_publish(q, DDVM_QS_ABSENT, DDVM_QE_NONE);
@@ -470,6 +471,8 @@ void ddvm_net_stop(struct ddvm_chan *c)
 		netq_set_state(net->q[i], DDVM_QS_ABSENT, DDVM_QE_NONE);
 	}
 	rtnl_unlock();
+	for (i = 0; i < net->nq; i++)
+		tasklet_kill(&net->q[i]->bell);	/* no rx_handler left to schedule it */
 }
 
 void ddvm_net_free(struct ddvm_chan *c)
