@@ -18,11 +18,14 @@
 # MB/s, IOPS, p50 / p99 latency, host CPU-seconds per GiB moved (utime+stime
 # of every process involved: QEMU, nbdkit, the supervisor, fio).  Then the
 # ratios ddvm / each other way, and (with perf) where the host CPU goes in
-# the ddvm QD 32 random read job.
-#   bench/block.sh [SECONDS]          (default 6; total ~7 min under TCG)
+# the ddvm QD 32 random read job and where the driver VM's kernel spends its
+# time in the ddvm jobs named by GUEST_PROFILE (perf inside the guest).
+#   bench/block.sh [SECONDS]          (default 6; total ~9 min under TCG)
 #   WAYS="ddvm in-vm-fio in-vm no-vm" which ways to run (default all four)
 #   GUEST_ARGS="..."                   extra kernel args for the in-VM driver VMs
 #   JOBS="NAME:rw:bs:qd ..."           other jobs (rw: read write randread randwrite)
+#   GUEST_PROFILE="randread-qd1 seqread"  jobs to profile in the guest ("" = none)
+#   NO_PERF=1                          no host profile
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-6}
@@ -39,6 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 die() { echo "bench/block.sh: $*" >&2; exit 1; }
+. bench/lib/bench-image.sh
 
 for t in fio nbdkit jq gcc cpio gzip; do command -v $t >/dev/null || die "$t not found (scripts/install-deps.sh)"; done
 fio --enghelp 2>/dev/null | grep -qw nbd || die "this fio has no nbd engine"
@@ -84,6 +88,8 @@ vms = ( { name = "bench"; memory = ${2:-128}; max_restarts = 0;
 EOF
 }
 
+ready() { "$DDVM" status --json | jq -e '.vms[0].exports[0] | .queue_state == "ready" and .state == "running"' >/dev/null; }
+
 WAYS=${WAYS:-ddvm in-vm-fio in-vm no-vm}
 want() { case " $WAYS " in *" $1 "*) return 0 ;; esac; return 1; }
 accel=""
@@ -92,7 +98,6 @@ if want ddvm; then
 echo "== ddvm (fio -> NBD export of a driver VM's nvme)"
 conf true
 "$DDVM" up -d "$R/blk.conf" >/dev/null
-ready() { "$DDVM" status --json | jq -e '.vms[0].exports[0] | .queue_state == "ready" and .state == "running"' >/dev/null; }
 for _ in $(seq 1 300); do ready && break; sleep 0.2; done
 ready || die "the export did not become ready"
 st=$("$DDVM" status --json)
@@ -117,6 +122,58 @@ fi
 "$DDVM" down >/dev/null
 fi
 
+# guest_profile: where the driver VM's kernel spends its time on the ddvm
+# path.  The export's driver VM boots a bench image with perf (and its
+# libraries) in the overlay; for each job named in GUEST_PROFILE the host's
+# fio drives the export while perf, inside the guest, samples every CPU
+# (cpu-clock) for SECONDS once it sees I/O; then the guest prints its report
+# on the console.  Not part of the numbers above (perf perturbs the guest).
+console_wait() {  # console_wait FILE LINE SECONDS
+	local end=$((SECONDS + $3))
+	while ! tr -d '\r' <"$1" | grep -qxF -- "$2"; do
+		tr -d '\r' <"$1" | grep -a '^ddvm-bench: failed' && die "the driver VM's profiler failed"
+		[ $SECONDS -lt $end ] || die "no '$2' from the driver VM within $3 s: $(tail -3 "$1")"
+		sleep 0.1
+	done
+}
+guest_profile() {
+	local jobs="" spec name rw bs qd st uri con fpid
+	for spec in $JOBS; do
+		case " $GUEST_PROFILE " in *" ${spec%%:*} "*) jobs="$jobs,$spec" ;; esac
+	done
+	[ -n "$jobs" ] || return 0
+	echo "== guest profile (perf inside the export's driver VM, ${SECS}s per job:${jobs//,/ })"
+	rm -rf "$R/overlay"
+	mkdir -p "$R/overlay/etc/ddvm"
+	bench_copy_closure "$R/overlay" /usr/bin/perf
+	install -m 755 bench/block-guest.sh "$R/overlay/etc/ddvm/bench.sh"
+	bench_image build/image "$R/overlay" "$R/bench-image" "ddvm.bench=perf,/dev/nvme0n1,$SECS$jobs"
+	conf true 512
+	DDVM_IMAGE_DIR=$R/bench-image "$DDVM" up -d "$R/blk.conf" >/dev/null
+	for _ in $(seq 1 300); do ready && break; sleep 0.2; done
+	ready || die "the profiled export did not become ready"
+	st=$("$DDVM" status --json)
+	uri=$(echo "$st" | jq -r '.vms[0].exports[0].nbd')
+	con=$(echo "$st" | jq -r '.vms[0].console_log')
+	for spec in ${jobs//,/ }; do
+		IFS=: read -r name rw bs qd <<<"$spec"
+		fio --name="$name" --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth="$qd" \
+			--time_based --runtime=$((SECS + 120)) --size=${SIZE_MB}M --randrepeat=0 --norandommap \
+			--output-format=json >/dev/null 2>&1 &
+		fpid=$!
+		console_wait "$con" "ddvm-bench: end $name" $((SECS + 100))
+		kill "$fpid" 2>/dev/null || true
+		wait "$fpid" 2>/dev/null || true
+		console_wait "$con" "ddvm-bench: report $name" 300
+		tr -d '\r' <"$con" | awk -v n="$name" '$0 == "ddvm-bench: end " n { on = 1; next }
+			$0 == "ddvm-bench: report " n { on = 0 } on && sub(/^ddvm-perf: /, "")' >"$R/gprof.$name"
+	done
+	"$DDVM" down >/dev/null
+}
+GUEST_PROFILE=${GUEST_PROFILE-randread-qd1 seqread}
+[ -x /usr/bin/perf ] || GUEST_PROFILE=""	# Debian's linux-perf
+want ddvm && guest_profile
+
 # in_vm WAY: the same jobs inside a driver VM on its own nvme.  WAY in-vm-fio
 # runs the host's own fio binary (with its shared libraries, ~80 MB unpacked,
 # hence more guest memory): the same fio job as the other ways, with libaio
@@ -131,43 +188,19 @@ if [ "$way" = in-vm-fio ]; then
 else
 	echo "== in-vm (blkbench inside the driver VM on /dev/nvme0n1)"
 fi
-BI=$R/bench-image
-rm -rf "$BI" "$R/overlay"
-mkdir -p "$BI" "$R/overlay/bin"
-src=$TOP/build/image
-ln -s "$src/vmlinux" "$BI/vmlinux" 2>/dev/null || ln -s "$src/vmlinuz" "$BI/vmlinuz"
+rm -rf "$R/overlay"
+mkdir -p "$R/overlay/bin" "$R/overlay/etc/ddvm"
 if [ "$way" = in-vm-fio ]; then
-	# fio and its shared-library closure, at their host paths.
-	for f in /usr/bin/fio $(ldd /usr/bin/fio | grep -o '/[^ ]*'); do
-		mkdir -p "$R/overlay$(dirname "$f")"
-		cp -L "$f" "$R/overlay$f"
-	done
+	bench_copy_closure "$R/overlay" /usr/bin/fio   # at its host path
 	arg="fio,/dev/nvme0n1,$SECS,$SIZE_MB,$(echo $JOBS | tr ' ' ,)"
 else
 	cp build/bench/blkbench "$R/overlay/bin/blkbench"
 	arg="blkbench,/dev/nvme0n1,$SECS,$(echo $JOBS | tr ' ' ,)"
 fi
-# Run-on-boot hook: /etc/ddvm/bench.sh, which the image's /init runs in the
-# background once the modules are loaded; an image whose /init predates that
-# hook gets an /init with it added before it idles.
-mkdir -p "$R/overlay/etc/ddvm"
-cp bench/block-guest.sh "$R/overlay/etc/ddvm/bench.sh"
-chmod +x "$R/overlay/etc/ddvm/bench.sh"
-init=$src/initramfs.root/init
-[ -f "$init" ] || init=image/init
-if ! grep -q '/etc/ddvm/bench.sh' "$init"; then
-	awk '/^# PID 1 must never exit/ { print "[ -x /etc/ddvm/bench.sh ] && /etc/ddvm/bench.sh &" } { print }' \
-		"$init" >"$R/overlay/init"
-	chmod +x "$R/overlay/init"
-fi
-(cd "$R/overlay" && find . | cpio -o -H newc --quiet | gzip -1) >"$R/overlay.cpio.gz"
-cat "$src/initramfs.cpio.gz" "$R/overlay.cpio.gz" >"$BI/initramfs-bench.cpio.gz"
-sed -e 's|^initramfs = .*|initramfs = "initramfs-bench.cpio.gz";|' \
-	-e "s|^cmdline = \"\\(.*\\)\";|cmdline = \"\\1 ${GUEST_ARGS:-} ddvm.bench=$arg\";|" \
-	"$src/image.conf" >"$BI/image.conf"
-grep -q 'ddvm.bench=' "$BI/image.conf" || die "could not write the bench image.conf"
+install -m 755 bench/block-guest.sh "$R/overlay/etc/ddvm/bench.sh"
+bench_image build/image "$R/overlay" "$R/bench-image" ${GUEST_ARGS:-} "ddvm.bench=$arg"
 conf false "$mem"
-DDVM_IMAGE_DIR=$BI "$DDVM" up -d "$R/blk.conf" >/dev/null
+DDVM_IMAGE_DIR=$R/bench-image "$DDVM" up -d "$R/blk.conf" >/dev/null
 st=$("$DDVM" status --json)
 qpid=$(echo "$st" | jq -r '.vms[0].pid')
 spid=$(echo "$st" | jq -r '.supervisor_pid')
@@ -251,6 +284,12 @@ END {
       printf "| %s | **ddvm / %s** | %s | | %s | %s | %s |\n", j, w, r(mbs("ddvm", j), mbs(w, j)),
         r(p50["ddvm", j], p50[w, j]), r(p99["ddvm", j], p99[w, j]), r(cpg("ddvm", j), cpg(w, j)) } }
 }' "$RES"
+for f in "$R"/gprof.*; do
+	[ -s "$f" ] || continue
+	echo
+	echo "driver VM's kernel profile, ddvm ${f##*/gprof.} (perf in the guest, cpu-clock, all CPUs):"
+	cat "$f"
+done
 if [ -s "$R/perf.comm" ]; then
 	echo
 	echo "host CPU profile, ddvm randread QD 32 (perf, cpu-clock; by process/thread and object):"
