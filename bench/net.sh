@@ -18,6 +18,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . tests/lib/functions.sh
 . tests/lib/netvm.sh
+. bench/lib/bench-image.sh
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces, TAP devices)"
 requires jq gcc cpio gzip ip
 MODEL=${NET_MODEL:-virtio-net}
@@ -47,8 +48,8 @@ stop_server() { kill "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev/null
 
 # --- bench image: stock image + netblast + the hook script -------------------
 BIMG=$TOP/build/bench/image
-rm -rf "$BIMG" "$R/extra"
-mkdir -p "$BIMG" "$R/extra/bin" "$R/extra/etc/ddvm"
+rm -rf "$R/extra"
+mkdir -p "$R/extra/bin" "$R/extra/etc/ddvm"
 cp "$NB" "$R/extra/bin/netblast"
 cat >"$R/extra/etc/ddvm/bench.sh" <<EOF
 #!/bin/sh
@@ -67,12 +68,7 @@ say done
 EOF
 chmod 755 "$R/extra/etc/ddvm/bench.sh"
 IMG=${DDVM_IMAGE_DIR:-$TOP/build/image}
-(cd "$R/extra" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9n) >"$R/extra.cpio.gz"
-base_initrd=$(sed -n 's/^initramfs = "\(.*\)";/\1/p' "$IMG/image.conf")
-kernel=$(sed -n 's/^kernel = "\(.*\)";/\1/p' "$IMG/image.conf")
-cat "$IMG/$base_initrd" "$R/extra.cpio.gz" >"$BIMG/initramfs-bench.cpio.gz"
-sed -e "s|^kernel = .*|kernel = \"$IMG/$kernel\";|" \
-    -e 's|^initramfs = .*|initramfs = "initramfs-bench.cpio.gz";|' "$IMG/image.conf" >"$BIMG/image.conf"
+bench_image "$IMG" "$R/extra" "$BIMG"
 
 declare -A D V DC VC	# results: ddvm, in-VM; CPU seconds of each phase
 
