@@ -20,13 +20,14 @@
 #include "image.h"
 #include "layout.h"
 #include "log.h"
+#include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"
 #include "spawn.h"
 
-#define FE_MAX_RESTARTS	5	/* consecutive short runs, then give up */
-#define FE_STABLE_MS	30000	/* a run this long resets the count */
-#define FE_BACKOFF_MAX	30000
+/* 5 short runs in a row, then give up; a run of 30 s ends the row */
+static const struct restart_policy fe_policy = { .max = 5, .stable_ms = 30000,
+						 .backoff_max_ms = 30000 };
 #define FE_KILL_MS	3000	/* SIGTERM -> SIGKILL */
 #define FE_MAX_ARGS	24
 
@@ -313,7 +314,7 @@ static void on_exit_fe(struct watch *w, uint32_t events)
 	struct frontend *f = container_of(w, struct frontend, pid_w);
 	const char *vmname = f->vm->cfg->name;
 	char what[96], log[PATH_MAX];
-	uint64_t backoff;
+	int64_t delay;
 	int st = 0;
 
 	(void)events;
@@ -335,25 +336,23 @@ static void on_exit_fe(struct watch *w, uint32_t events)
 		sv_vm_changed(f->vm->sv, f->vm);
 		return;
 	}
-	if (now_ms() - f->started_ms >= FE_STABLE_MS)
-		f->restarts = 0;
-	if (f->restarts >= FE_MAX_RESTARTS) {
-		strfmt(f->error, sizeof(f->error), "front-end %s %s; gave up after %u restarts; see %s",
+	delay = restart_next(&fe_policy, &f->restarts, now_ms() - f->started_ms);
+	if (delay < 0) {
+		strfmt(f->error, sizeof(f->error), "front-end %s %s; gave up after %u restarts in a row; see %s",
 		       f->name, what, f->restarts, log);
 		pr_err("vm '%s': %s", vmname, f->error);
 		f->state = FE_FAILED;
 		return;
 	}
-	f->restarts++;
-	backoff = 1000ull << (f->restarts - 1);
-	if (backoff > FE_BACKOFF_MAX)
-		backoff = FE_BACKOFF_MAX;
-	strfmt(f->error, sizeof(f->error), "front-end %s %s (restart %u of %u); see %s", f->name, what,
-	       f->restarts, FE_MAX_RESTARTS, log);
-	pr_warn("vm '%s': front-end %s %s; restarting in %llu s; see %s", vmname, f->name, what,
-		(unsigned long long)backoff / 1000, log);
+	strfmt(f->error, sizeof(f->error), "front-end %s %s (restart %u in a row, at most %u); see %s",
+	       f->name, what, f->restarts, fe_policy.max, log);
+	if (delay)
+		pr_warn("vm '%s': front-end %s %s; restarting in %llu s; see %s", vmname, f->name, what,
+			(unsigned long long)delay / 1000, log);
+	else
+		pr_warn("vm '%s': front-end %s %s; restarting now; see %s", vmname, f->name, what, log);
 	f->state = FE_BACKOFF;
-	timer_arm(f->timer, backoff);
+	timer_arm(f->timer, delay ? (uint64_t)delay : 1);	/* 0 would disarm it */
 }
 
 static void on_timer_fe(struct watch *w, uint32_t events)

@@ -45,7 +45,7 @@ struct frontend {
 	pid_t pid;
 	int pidfd, timer;		/* timer: restart backoff / kill deadline */
 	struct watch pid_w, timer_w;
-	unsigned int restarts;		/* consecutive short-lived runs */
+	unsigned int restarts;		/* in a row (restart_policy.h) */
 	uint64_t started_ms;
 	int listen_fd[2];		/* disk: unix socket, TCP socket (-1 if none) */
 	char error[320];		/* why unavailable / failed ("" if fine) */

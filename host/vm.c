@@ -17,11 +17,13 @@
 #include "log.h"
 #include "qemu.h"
 #include "region_setup.h"
+#include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"
 #include "vm_reclaim.h"
 
 #define BACKOFF_MAX_MS	60000
+#define STABLE_MS	60000	/* ready this long: a later crash starts a new row */
 
 const char *vm_state_str(enum vm_state s)
 {
@@ -183,12 +185,14 @@ static void describe_exit(int st, char *out, size_t len)
 		strfmt(out, len, "QEMU ended");
 }
 
-/* QEMU is gone: decide between stopped, restart and failed. */
-static void after_exit(struct vm *vm, const char *what)
+/* QEMU is gone after healthy_ms of being ready: stopped, restart or failed. */
+static void after_exit(struct vm *vm, const char *what, uint64_t healthy_ms)
 {
+	const struct restart_policy pol = { .max = vm->cfg->max_restarts, .stable_ms = STABLE_MS,
+					    .backoff_max_ms = BACKOFF_MAX_MS };
 	const char *reason = vm->reason[0] ? vm->reason : what;
 	const char *name = vm->cfg->name;
-	uint64_t backoff;
+	int64_t delay;
 
 	if (vm->sv->stopping) {
 		pr_info("vm '%s': stopped (%s)", name, what);
@@ -208,22 +212,24 @@ static void after_exit(struct vm *vm, const char *what)
 		set_state(vm, VM_FAILED);
 		return;
 	}
-	if (vm->restarts >= vm->cfg->max_restarts) {
+	delay = restart_next(&pol, &vm->restart_row, healthy_ms);
+	if (delay < 0) {
 		strfmt(vm->error, sizeof(vm->error),
-			 "vm '%s': giving up after %u restart%s (last failure: %s); see %s/console.log",
-			 name, vm->restarts, vm->restarts == 1 ? "" : "s", reason, vm->dir);
+			 "vm '%s': giving up after %u restart%s in a row (last failure: %s); see %s/console.log",
+			 name, vm->restart_row, vm->restart_row == 1 ? "" : "s", reason, vm->dir);
 		pr_err("%s", vm->error);
 		set_state(vm, VM_FAILED);
 		return;
 	}
 	vm->restarts++;
-	backoff = 1000ull << (vm->restarts - 1 < 16 ? vm->restarts - 1 : 16);
-	if (backoff > BACKOFF_MAX_MS)
-		backoff = BACKOFF_MAX_MS;
-	pr_warn("vm '%s': %s; restarting in %llu s (restart %u of %u)", name, reason,
-		(unsigned long long)backoff / 1000, vm->restarts, vm->cfg->max_restarts);
+	if (delay)
+		pr_warn("vm '%s': %s; restarting in %llu s (restart %u in a row, at most %u)", name,
+			reason, (unsigned long long)delay / 1000, vm->restart_row, vm->cfg->max_restarts);
+	else
+		pr_warn("vm '%s': %s; restarting now (restart %u in a row, at most %u)", name, reason,
+			vm->restart_row, vm->cfg->max_restarts);
 	vm->error[0] = '\0';
-	timer_arm(vm->timer, backoff);
+	timer_arm(vm->timer, delay ? (uint64_t)delay : 1);	/* 0 would disarm it */
 	set_state(vm, VM_RESTARTING);
 }
 
@@ -231,6 +237,7 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 {
 	struct vm *vm = container_of(w, struct vm, pid_w);
 	char what[128], path[PATH_MAX + 16], msg[200];
+	uint64_t healthy_ms;
 	int st = 0;
 	pid_t r;
 
@@ -238,6 +245,7 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 	r = waitpid(vm->pid, &st, WNOHANG);
 	if (r == 0)
 		return;
+	healthy_ms = vm->ready_ms ? now_ms() - vm->ready_ms : 0;
 	describe_exit(st, what, sizeof(what));
 	pr_info("vm '%s': %s (pid %d)", vm->cfg->name, what, (int)vm->pid);
 	loop_del(&vm->pid_w);
@@ -254,7 +262,7 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 	unlink(path);
 	strfmt(msg, sizeof(msg), "vm '%s': driver VM stopped during ping (%s)", vm->cfg->name, what);
 	vm_ping_finish(vm, msg);
-	after_exit(vm, what);
+	after_exit(vm, what, healthy_ms);
 }
 
 

@@ -68,7 +68,8 @@ struct vm {
 	int permanent;			/* do not restart (refused) */
 
 	/* health */
-	unsigned int restarts;
+	unsigned int restarts;		/* in all */
+	unsigned int restart_row;	/* in a row (restart_policy.h) */
 	int ever_ready;
 	uint32_t generation;
 	uint64_t heartbeat, hb_change_ms;

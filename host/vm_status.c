@@ -63,6 +63,7 @@ json_object *vm_status_json(struct vm *vm)
 	json_object_object_add(o, "uptime_s",
 			       JI(vm->state == VM_READY && vm->ready_ms ? (now - vm->ready_ms) / 1000 : 0));
 	json_object_object_add(o, "restarts", JI(vm->restarts));
+	json_object_object_add(o, "restarts_in_a_row", JI(vm->restart_row));
 	json_object_object_add(o, "max_restarts", JI(vm->cfg->max_restarts));
 	json_object_object_add(o, "generation", JI(gv.generation));
 	json_object_object_add(o, "heartbeat", JI(gv.heartbeat));

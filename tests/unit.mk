@@ -116,3 +116,6 @@ unit: $(UNIT_DIR)/test-vm-reclaim
 $(UNIT_DIR)/test-vm-reclaim: tests/unit/test-vm-reclaim.c host/vm_reclaim.c host/vm_reclaim.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< host/vm_reclaim.c
+
+# The restart policy test includes host/restart_policy.c.
+$(UNIT_DIR)/test-restart-policy: host/restart_policy.c host/restart_policy.h
