@@ -90,13 +90,13 @@ done
 
 # Data written before a crash reads back intact after it.
 up
-fio --name=rec --ioengine=nbd --uri="$uri" --rw=write --bs=64k --size=16M --verify=crc32c \
+fio --name=rec --ioengine=nbd --uri="$uri" --rw=write --bs=64k --size=16M --verify=crc32c --verify_state_save=0 \
 	--do_verify=1 --output-format=json --output="$R/verify.json" >"$R/fio.err" 2>&1 ||
 	fail "verify write failed: $(tail -3 "$R/fio.err")"
 ddvm crash rec >/dev/null
 back() { [ "$(vm_field rec .state)" = ready ] && [ "$(vm_field rec .restarts)" -ge 1 ]; }
 wait_for "ready after the last crash" "$BOOT_SECS" back
-fio --name=rec --ioengine=nbd --uri="$uri" --rw=read --bs=64k --size=16M --verify=crc32c \
+fio --name=rec --ioengine=nbd --uri="$uri" --rw=read --bs=64k --size=16M --verify=crc32c --verify_state_save=0 \
 	--verify_only=1 --output-format=json --output="$R/verify2.json" >"$R/fio.err" 2>&1 ||
 	fail "data written before a crash did not verify after it: $(tail -3 "$R/fio.err")"
 
