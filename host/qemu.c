@@ -62,9 +62,11 @@ static const char *qemu_binary(void)
 	return e && *e ? e : "qemu-system-x86_64";
 }
 
+#define WIRE_FD0	4	/* the first wire TAP's fd in QEMU (3 is QMP) */
+
 static void add_devices(struct args *a, const struct vm_config *vm)
 {
-	unsigned int i, ahci = 0;
+	unsigned int i, ahci = 0, ntap = 0;
 	char e[2 * PATH_MAX];
 
 	for (i = 0; i < vm->ndevs; i++) {
@@ -102,7 +104,7 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 				add(a, "user,id=net%u,restrict=on", i);
 			} else if (d->net == NET_TAP) {
 				add(a, "-netdev");
-				add(a, "tap,id=net%u,ifname=%s,script=no,downscript=no", i, d->net_tap);
+				add(a, "tap,id=net%u,fd=%u", i, WIRE_FD0 + ntap++);
 			}
 			if (d->net != NET_NONE)
 				snprintf(netdev, sizeof(netdev), ",netdev=net%u", i);
@@ -194,6 +196,30 @@ void qemu_describe(const struct qemu_params *p, char *out, size_t len)
 	args_free(&a);
 }
 
+/*
+ * In the child: QMP becomes fd 3 and the wire TAPs fds 4, 5, ... (device
+ * order, as add_devices numbered them), inheritable; every other fd stays
+ * close-on-exec.  Each goes to a high number first, so that placing one
+ * never overwrites another that is still to be placed.
+ */
+static int place_fds(const struct qemu_params *p)
+{
+	int src[1 + CFG_MAX_DEVS], hi[1 + CFG_MAX_DEVS];
+	unsigned int i, n = 0;
+
+	src[n++] = p->qmp_fd;
+	for (i = 0; i < p->vm->ndevs; i++)
+		if (dev_is_nic(p->vm->devs[i].type) && p->vm->devs[i].net == NET_TAP)
+			src[n++] = p->wire_fds ? p->wire_fds[i] : -1;
+	for (i = 0; i < n; i++)
+		if (src[i] < 0 || (hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
+			return -1;
+	for (i = 0; i < n; i++)
+		if (dup2(hi[i], 3 + (int)i) < 0)	/* dup2 clears close-on-exec */
+			return -1;
+	return 0;
+}
+
 /* In the child: set up fds and signals, then exec.  Never returns. */
 static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent)
 {
@@ -201,8 +227,8 @@ static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent
 
 	snprintf(path, sizeof(path), "%s/qemu.log", p->dir);
 	spawn_child_setup(parent, path, p->fresh_logs);
-	if (p->qmp_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(p->qmp_fd, 3) < 0)
-		_exit(127);	/* dup2 clears close-on-exec */
+	if (place_fds(p) < 0)
+		_exit(127);
 	spawn_child_exec(a->v);
 }
 

@@ -18,6 +18,8 @@ struct qemu_params {
 	enum accel accel;
 	const char *dir;		/* RUNDIR/<vm> */
 	int qmp_fd;			/* listening QMP socket, passed as fd 3 */
+	const int *wire_fds;		/* per device: its wire TAP fd, or -1; the
+					 * taps are passed as fds 4, 5, ... in device order */
 	int fresh_logs;			/* truncate qemu.log (first start) */
 	unsigned int vectors;		/* ivshmem-doorbell vectors (= the server's) */
 };

@@ -21,6 +21,7 @@
 #include "supervisor.h"
 #include "vm.h"
 #include "vm_reclaim.h"
+#include "wire_tap.h"
 
 #define BACKOFF_MAX_MS	60000
 #define STABLE_MS	60000	/* ready this long: a later crash starts a new row */
@@ -120,6 +121,7 @@ int vm_start(struct vm *vm)
 	struct qemu_params p = {
 		.vm = vm->cfg, .img = vm->sv->img, .accel = vm->sv->accel, .dir = vm->dir,
 		.fresh_logs = vm->restarts == 0 && !vm->ever_ready, .vectors = vm->plan.vectors,
+		.wire_fds = vm->wire_fd,
 	};
 	char path[PATH_MAX + 16], err[256], cmd[8192];
 	struct ddvm_guest_view gv;
@@ -440,6 +442,7 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	struct ddvm_region_spec *spec = &vm->plan.spec;
 	char path[PATH_MAX + 16], name[64], err[256];
 	uint32_t ctrl_slots;
+	unsigned int i;
 	int r, fd;
 
 	memset(vm, 0, sizeof(*vm));
@@ -449,6 +452,8 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	vm->shm_fd = vm->pidfd = vm->timer = vm->ping.timer = -1;
 	vm->ivs.listen_fd = vm->ivs.epfd = -1;
 	vm->qmp.fd = -1;
+	for (i = 0; i < CFG_MAX_DEVS; i++)
+		vm->wire_fd[i] = -1;
 	frontends_init(vm);
 	if (layout_plan(cfg, &vm->plan, err, sizeof(err)) < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
@@ -505,6 +510,19 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 			 strerror(-r));
 		return -1;
 	}
+	for (i = 0; i < cfg->ndevs; i++) {
+		const struct dev_config *d = &cfg->devs[i];
+
+		if (!dev_is_nic(d->type) || d->net != NET_TAP)
+			continue;
+		vm->wire_fd[i] = wire_tap_open(d->net_tap, err, sizeof(err));
+		if (vm->wire_fd[i] < 0) {
+			vm->wire_fd[i] = -1;
+			strfmt(vm->error, sizeof(vm->error), "vm '%s': device %u (%s): %s", cfg->name, i + 1,
+				 dev_type_name(d->type), err);
+			return -1;
+		}
+	}
 	vm->timer = timer_new();
 	if (vm->timer < 0 || vm_ping_setup(vm) < 0 ||
 	    loop_add(&vm->ivs_w, ivs_server_pollfd(&vm->ivs), EPOLLIN, on_ivs) < 0 ||
@@ -519,6 +537,7 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 void vm_destroy(struct vm *vm)
 {
 	char path[PATH_MAX + 16];
+	unsigned int i;
 
 	if (vm->cfg == NULL)
 		return;
@@ -543,6 +562,11 @@ void vm_destroy(struct vm *vm)
 	unlink(path);
 	path_in(vm, "qmp.sock", path, sizeof(path));
 	unlink(path);
+	for (i = 0; i < CFG_MAX_DEVS; i++) {
+		if (vm->wire_fd[i] >= 0)
+			close(vm->wire_fd[i]);
+		vm->wire_fd[i] = -1;
+	}
 	vm->timer = vm->ping.timer = vm->shm_fd = -1;
 	vm->base = NULL;
 }

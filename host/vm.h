@@ -59,6 +59,7 @@ struct vm {
 	/* one QEMU instance */
 	pid_t pid;
 	int pidfd;
+	int wire_fd[CFG_MAX_DEVS];	/* net = "tap:X" wires, held across restarts */
 	struct watch pid_w;
 	struct qmp qmp;
 	uint16_t peer_id;		/* QEMU's ivshmem peer id (0 = not attached) */

@@ -57,6 +57,10 @@ expect_error "duplicate tap names" "host interface 't0' is also used by vm 'a' d
 	  { name = "b"; devices = ( { type = "e1000"; tap = "t0"; } ); } );')"
 expect_error "tap same as the wire" "also this NIC's wire" \
 	ddvm up "$(conf tapwire 'vms = ( { name = "a"; devices = ( { type = "e1000"; net = "tap:t0"; tap = "t0"; } ); } );')"
+# The wire TAP is opened by the supervisor (held across QEMU restarts): an
+# interface of that name that is not a TAP is refused before any QEMU starts.
+expect_error "wire that is not a tap" "device 1 \(e1000\): cannot attach to tap 'lo': .*not a tap" \
+	ddvm up "$(conf wirelo 'vms = ( { name = "a"; devices = ( { type = "e1000"; net = "tap:lo"; } ); } );')"
 expect_error "nbd_tcp_port out of range" "nbd_tcp_port = 70000 is out of range" \
 	ddvm up "$(conf port "vms = ( { name = \"a\"; devices = ( { type = \"nvme\"; file = \"d.img\"; size = \"64M\"; create = true; nbd_tcp_port = 70000; } ); } );")"
 expect_error "nbd_tcp_port on a NIC" "unknown key 'nbd_tcp_port' in a network device" \
