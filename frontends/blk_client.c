@@ -28,6 +28,10 @@ struct blkc_slot {
 	uint64_t offset;
 	int result;
 	pthread_cond_t cv;
+	/* a driver VM died holding it (resubmit_taken): pushed again one at a time */
+	uint8_t suspect;	/* until answered */
+	uint8_t queued;		/* waiting for its turn, not in the ring */
+	uint64_t susno;		/* its turn: lower goes first */
 };
 
 static void deadline_in(struct timespec *ts, unsigned int secs)
@@ -91,11 +95,13 @@ static void kill_queue(struct blkc *c, const char *why)
 	}
 	pthread_cond_broadcast(&c->free_cv);
 	pthread_cond_broadcast(&c->space_cv);
+	pthread_cond_broadcast(&c->serial_cv);
 }
 
 static void slot_release(struct blkc *c, uint32_t k)
 {
 	c->slots[k].state = S_FREE;
+	c->slots[k].suspect = c->slots[k].queued = 0;
 	c->free_stack[c->nfree++] = k;
 	pthread_cond_signal(&c->free_cv);
 }
@@ -131,6 +137,79 @@ static int map_status(uint32_t st)
 	}
 }
 
+/* Push slot k's request (again): same id, chunk and data.  Lock held.  0 or -1. */
+static int push_slot(struct blkc *c, uint32_t k)
+{
+	struct blkc_slot *s = &c->slots[k];
+	struct ddvm_slot rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
+	rq.op = ddvm_cpu_to_le16(s->op);
+	rq.flags = ddvm_cpu_to_le16(s->flags);
+	rq.offset = ddvm_cpu_to_le64(s->offset);
+	if (s->op == DDVM_OP_READ || s->op == DDVM_OP_WRITE)
+		rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
+	rq.len = ddvm_cpu_to_le32(s->len);
+	s->ridx = c->req.idx;
+	return ddvm_prod_push(&c->req, &rq) == 0 ? 0 : -1;
+}
+
+/*
+ * Suspects: requests a driver VM died holding (resubmit_taken).  They go to
+ * its successor one at a time, and new requests wait until every suspect is
+ * answered, so if a successor dies too holding nothing but one suspect, that
+ * request is what kills the driver (a poison pill): it is failed instead of
+ * being handed to every successor in turn (with the supervisor giving up on
+ * the driver VM after max_restarts), and the requests that were merely in
+ * flight beside it complete.
+ *
+ * The state lives in the slots only; this recounts it, and pushes the next
+ * suspect if none is in the ring.  Lock held; call after any change.
+ */
+static void suspect_next(struct blkc *c)
+{
+	uint32_t k, n, best;
+	int out;
+
+	for (;;) {
+		n = 0;
+		out = 0;
+		best = UINT32_MAX;
+		for (k = 0; k < c->nslots; k++) {
+			struct blkc_slot *s = &c->slots[k];
+
+			if (!s->suspect)
+				continue;
+			if (s->state != S_BUSY && s->state != S_LOST) {
+				s->suspect = s->queued = 0;	/* answered or failed */
+				continue;
+			}
+			n++;
+			if (!s->queued)
+				out = 1;
+			else if (best == UINT32_MAX || s->susno < c->slots[best].susno)
+				best = k;
+		}
+		c->serial = n;
+		if (out || best == UINT32_MAX || c->dead)
+			break;
+		c->slots[best].queued = 0;
+		if (c->slots[best].state == S_LOST) {	/* its waiter gave up before its turn */
+			slot_release(c, best);
+			continue;
+		}
+		if (push_slot(c, best) < 0) {	/* cannot happen: suspects hold free entries */
+			kill_queue(c, "request ring full while resubmitting");
+			break;
+		}
+		c->kick |= ddvm_prod_publish(&c->req);
+		break;
+	}
+	if (!c->serial)
+		pthread_cond_broadcast(&c->serial_cv);
+}
+
 /* One response, already copied out of the ring.  Lock held. */
 static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 {
@@ -156,6 +235,8 @@ static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 		nbdkit_error("ddvm: queue %u: late response for id 0x%016llx; slot %u released",
 			     c->qi, (unsigned long long)id, k);
 		slot_release(c, k);
+		if (c->serial)
+			suspect_next(c);
 		return;
 	}
 	if (verdict == DDVM_BLK_RESP_BAD) {
@@ -174,6 +255,8 @@ static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 	}
 	s->state = S_DONE;
 	pthread_cond_signal(&s->cv);
+	if (s->suspect)
+		suspect_next(c);
 }
 
 /* Pop every response; returns 1 if the driver VM wants a doorbell.  Lock held. */
@@ -200,6 +283,8 @@ static int reap(struct blkc *c)
 	}
 	if (c->space_waiters)
 		pthread_cond_broadcast(&c->space_cv);
+	ring |= c->kick;	/* a suspect was pushed */
+	c->kick = 0;
 	return ring;
 }
 
@@ -207,13 +292,16 @@ static int reap(struct blkc *c)
  * The driver VM's peer left the channel (its QEMU died): no instance serves
  * the rings until a successor attaches, which resumes from the shared request
  * cons (docs/protocol.md 7b).  Requests before that cons were taken by the
- * dead instance; those still unanswered are pushed again, same id and chunk
- * (write data is still there), so the successor executes them.  Timed-out
- * (quarantined) ones it took are released.  Lock held; returns 1 to ring.
+ * dead instance; those still unanswered become suspects and go again, same
+ * id and chunk (write data is still there), one at a time (suspect_next).
+ * A suspect that the dead instance held and nothing else is failed: it
+ * crashed two driver VMs.  Timed-out (quarantined) ones it took are released.  Lock held;
+ * returns 1 to ring.
  */
 static int resubmit_taken(struct blkc *c, uint16_t gone)
 {
-	uint32_t k, pending, n = 0, freed = 0;
+	uint32_t k, pending, n = 0, freed = 0, failed = 0, nheld = 0;
+	uint8_t *held = c->held;
 	int ring = reap(c), r;
 
 	if (c->dead)
@@ -224,42 +312,58 @@ static int resubmit_taken(struct blkc *c, uint16_t gone)
 		return ring;
 	}
 	pending = c->req.idx - c->req.peer;
+	for (k = 0; k < c->nslots; k++) {	/* what the dead instance held, unanswered */
+		struct blkc_slot *s = &c->slots[k];
+
+		held[k] = (s->state == S_BUSY || s->state == S_LOST) && !s->queued &&
+			  c->req.idx - s->ridx > pending;	/* else the successor serves it */
+		nheld += held[k] && s->state == S_BUSY;
+	}
 	for (k = 0; k < c->nslots; k++) {
 		struct blkc_slot *s = &c->slots[k];
-		struct ddvm_slot rq;
 
-		if ((s->state != S_BUSY && s->state != S_LOST) || c->req.idx - s->ridx <= pending)
-			continue;		/* not taken: the successor serves it */
+		if (!held[k])
+			continue;
 		if (s->state == S_LOST) {
 			slot_release(c, k);
 			freed++;
 			continue;
 		}
-		memset(&rq, 0, sizeof(rq));
-		rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
-		rq.op = ddvm_cpu_to_le16(s->op);
-		rq.flags = ddvm_cpu_to_le16(s->flags);
-		rq.offset = ddvm_cpu_to_le64(s->offset);
-		if (s->op == DDVM_OP_READ || s->op == DDVM_OP_WRITE)
-			rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
-		rq.len = ddvm_cpu_to_le32(s->len);
-		s->ridx = c->req.idx;
-		if (ddvm_prod_push(&c->req, &rq) != 0) {	/* cannot happen: it left a free entry */
+		if (s->suspect && nheld == 1) {
+			nbdkit_error("ddvm: queue %u: %s of %u bytes at %llu crashed the driver VM: "
+				     "two driver VMs died holding it, the second holding nothing else; "
+				     "failing it with EIO instead of handing it to another", c->qi,
+				     op_name(s->op), s->len, (unsigned long long)s->offset);
+			c->poisoned++;
+			s->suspect = 0;
 			s->state = S_DONE;
 			s->result = -EIO;
 			pthread_cond_signal(&s->cv);
+			failed++;
 			continue;
 		}
+		s->suspect = s->queued = 1;
+		s->susno = c->sus_seq++;
 		n++;
 	}
-	if (n || freed)
-		nbdkit_error("ddvm: queue %u: driver VM (peer %u) left with %u requests unanswered; "
-			     "resubmitted for its successor (%u timed-out slots released)", c->qi,
-			     gone, n, freed);
-	return ring | ddvm_prod_publish(&c->req);
+	if (n || freed || failed)
+		nbdkit_error("ddvm: queue %u: driver VM (peer %u) left holding %u unanswered "
+			     "requests: %u resubmitted to its successor one at a time, %u failed, "
+			     "%u timed-out slots released", c->qi, gone, n + failed + freed, n,
+			     failed, freed);
+	suspect_next(c);
+	ring |= c->kick;
+	c->kick = 0;
+	return ring;
 }
 
-/* After server messages: did the driver VM we knew leave?  Lock held. */
+/*
+ * After server messages: did the driver VM leave?  Either the one we knew,
+ * or one the header names that left before we ever looked (it died within
+ * moments of attaching, before any of its doorbells woke us): what either
+ * took is held all the same.  Peer ids are not reused soon (the server
+ * counts up), so an id is handled once.  Lock held.
+ */
 static int check_guest_left(struct blkc *c)
 {
 	const volatile struct ddvm_region_hdr *h = (const volatile void *)c->base;
@@ -267,11 +371,17 @@ static int check_guest_left(struct blkc *c)
 
 	if (c->gpeer_valid && !ddvm_peer_known(&c->peer, c->gpeer)) {
 		c->gpeer_valid = 0;
+		c->gone = c->gpeer;
 		return resubmit_taken(c, c->gpeer);
 	}
-	if (g != c->peer.id && ddvm_peer_known(&c->peer, g)) {
+	if (g == c->peer.id || g == 0)
+		return 0;		/* 0: the supervisor's id, never a driver VM's */
+	if (ddvm_peer_known(&c->peer, g)) {
 		c->gpeer = g;
 		c->gpeer_valid = 1;
+	} else if (!c->gpeer_valid && g != c->gone) {
+		c->gone = g;
+		return resubmit_taken(c, g);
 	}
 	return 0;
 }
@@ -352,6 +462,13 @@ static int piece_push(struct blkc *c, uint32_t k, uint16_t op, uint16_t flags, u
 	if (op == DDVM_OP_READ || op == DDVM_OP_WRITE)
 		rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
 	rq.len = ddvm_cpu_to_le32(len);
+	while (c->serial && !c->dead) {	/* suspects go first, alone (suspect_next) */
+		if (pthread_cond_timedwait(&c->serial_cv, &c->lock, dl) == ETIMEDOUT && c->serial) {
+			nbdkit_error("ddvm: queue %u: requests a dead driver VM held still unanswered "
+				     "after %us", c->qi, c->timeout_s);
+			goto fail;
+		}
+	}
 	for (;;) {
 		if (c->dead)
 			goto fail;
@@ -400,6 +517,14 @@ static int piece_finish(struct blkc *c, uint32_t k, void *rbuf, const struct tim
 				     "failing it with EIO (slot %u quarantined)", c->qi,
 				     op_name(s->op), s->len, (unsigned long long)s->offset,
 				     c->timeout_s, k);
+			if (s->suspect) {	/* given up like any other: others may go */
+				int queued = s->queued;
+
+				s->suspect = s->queued = 0;
+				if (queued)	/* not in the ring: nothing will answer it */
+					slot_release(c, k);
+				suspect_next(c);
+			}
 			pthread_mutex_unlock(&c->lock);
 			return -EIO;
 		}
@@ -531,6 +656,8 @@ static void free_tables(struct blkc *c)
 	free(c->slots);
 	free(c->pend);
 	free(c->free_stack);
+	free(c->held);
+	c->held = NULL;
 	c->slots = NULL;
 	c->pend = NULL;
 	c->free_stack = NULL;
@@ -588,11 +715,13 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
 	c->pend = calloc(c->nslots, sizeof(*c->pend));
 	c->free_stack = calloc(c->nslots, sizeof(*c->free_stack));
-	if (!c->slots || !c->pend || !c->free_stack)
+	c->held = calloc(c->nslots, sizeof(*c->held));
+	if (!c->slots || !c->pend || !c->free_stack || !c->held)
 		goto err;
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init(&c->free_cv);
 	cond_init(&c->space_cv);
+	cond_init(&c->serial_cv);
 	for (k = 0; k < c->nslots; k++) {
 		cond_init(&c->slots[c->nslots - 1 - k].cv);
 		c->free_stack[c->nfree++] = c->nslots - 1 - k;

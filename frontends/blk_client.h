@@ -13,7 +13,8 @@
  * from then on; a request not answered in time fails with -EIO and its slot
  * is quarantined until the driver VM answers it (or forever).  When the
  * driver VM's peer leaves the channel (a crash), the requests it had taken
- * and not answered are pushed again for its successor.
+ * and not answered are pushed again for its successor, one at a time; one
+ * that a second driver VM dies holding alone is failed (a poison pill).
  */
 #ifndef DDVM_FRONTENDS_BLK_CLIENT_H
 #define DDVM_FRONTENDS_BLK_CLIENT_H
@@ -49,8 +50,8 @@ struct blkc {
 	uint64_t tag;			/* random bits 48..63 of every id */
 	unsigned int timeout_s;
 
-	pthread_mutex_t lock;		/* rings, slots, free list, dead */
-	pthread_cond_t free_cv, space_cv;
+	pthread_mutex_t lock;		/* rings, slots, free list, suspects, dead */
+	pthread_cond_t free_cv, space_cv, serial_cv;
 	struct blkc_slot *slots;
 	struct ddvm_blk_pending *pend;	/* scratch view of slots for ddvm_blk_resp_check */
 	uint32_t *free_stack, nfree;
@@ -58,8 +59,16 @@ struct blkc {
 	int dead;
 	uint64_t stale, bad;		/* responses dropped / failed */
 
+	/* requests a dead driver VM held, resubmitted one at a time (suspect_next) */
+	uint64_t sus_seq;		/* turns handed out */
+	uint8_t *held;			/* scratch for resubmit_taken */
+	unsigned int serial;		/* suspects not answered yet: new requests wait */
+	int kick;			/* a suspect was published: ring the driver VM */
+	uint64_t poisoned;		/* requests failed as poison pills */
+
 	uint16_t gpeer;			/* the driver VM's peer id, while it is there */
 	int gpeer_valid;
+	uint16_t gone;			/* the last driver VM seen leaving */
 
 	pthread_t thread;
 	int thread_started, stop_efd, sock_ok;

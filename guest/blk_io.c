@@ -222,6 +222,29 @@ static int blkq_add_bounce(struct ddvm_blk_req *r, struct bio *bio, u32 len)
 	return 0;
 }
 
+/*
+ * Fault injection (ddvm_chan.fault_injection=1, tests only): a WRITE whose
+ * data starts with DDVM_POISON_LEN bytes of DDVM_POISON_BYTE panics the
+ * driver VM as it starts, without answering, like a driver that crashes on
+ * one particular request (a "poison pill"): the client must find it, fail
+ * it, and not hand it to every successor (frontends/blk_client.c).
+ */
+#define DDVM_POISON_BYTE	0xde
+#define DDVM_POISON_LEN		64
+
+static void blkq_poison_check(struct ddvm_blkq *q, struct ddvm_blk_req *r)
+{
+	u8 head[DDVM_POISON_LEN];
+
+	if (!ddvm_chan_fault_injection() || le32_to_cpu(r->slot.len) < sizeof(head))
+		return;
+	/* buf_off and len were checked to lie inside the region */
+	memcpy(head, (u8 *)q->c->region + le64_to_cpu(r->slot.buf_off), sizeof(head));
+	if (!memchr_inv(head, DDVM_POISON_BYTE, sizeof(head)))
+		panic("ddvm_blk: poison pill (fault injection): write of %u bytes at %llu\n",
+		      le32_to_cpu(r->slot.len), le64_to_cpu(r->slot.offset));
+}
+
 static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool write)
 {
 	u32 len = le32_to_cpu(r->slot.len);
@@ -231,6 +254,8 @@ static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool writ
 	struct bio *bio;
 	int rc;
 
+	if (write)
+		blkq_poison_check(q, r);
 	r->zc = blkq_zero_copy(q, r);
 	if (!r->zc && blkq_bounce_pages(r, len)) {
 		blkq_answer(q, r, DDVM_S_IOERR);
@@ -397,8 +422,9 @@ static bool blkq_push_answers(struct ddvm_blkq *q)
 	return wake;
 }
 
-/* Pop and start requests while a context is free.  Returns how many. */
-static unsigned int blkq_take(struct ddvm_blkq *q)
+/* Pop and start requests while a context is free.  Returns how many; *wake
+ * is set if the client asked to hear that the ring has room. */
+static unsigned int blkq_take(struct ddvm_blkq *q, bool *wake)
 {
 	struct ddvm_blk_req *r;
 	unsigned int n = 0;
@@ -430,6 +456,13 @@ static unsigned int blkq_take(struct ddvm_blkq *q)
 		r->retried = false;
 		r->copied = false;
 		r->zc = false;
+		/*
+		 * Taken, before it starts: if starting it crashes the driver,
+		 * the client sees that this instance held it (and which), so it
+		 * can hand it on carefully rather than have every successor pop
+		 * the same batch again (frontends/blk_client.c, suspects).
+		 */
+		*wake |= ddvm_cons_publish(&q->req) > 0;
 		blkq_start(q, r);
 		n++;
 	}
@@ -455,7 +488,7 @@ void ddvm_blkq_work(struct work_struct *w)
 		wake = blkq_push_answers(q);
 		taken = 0;
 		if (!q->dead && !READ_ONCE(q->stopping)) {
-			taken = blkq_take(q);
+			taken = blkq_take(q, &wake);
 			wake |= ddvm_cons_publish(&q->req) > 0;
 		}
 		if (wake)

@@ -143,6 +143,7 @@ void ddvm_chan_set_state(struct ddvm_chan *c, u32 state);
 
 /* chan_ctrl.c */
 int ddvm_ctrl_init(struct ddvm_chan *c);
+bool ddvm_chan_fault_injection(void);		/* ddvm_chan.fault_injection=1 */
 void ddvm_ctrl_work(struct work_struct *w);
 void ddvm_hb_work(struct work_struct *w);
 

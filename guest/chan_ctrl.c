@@ -19,7 +19,14 @@
  */
 static bool fault_injection;
 module_param(fault_injection, bool, 0444);
-MODULE_PARM_DESC(fault_injection, "honour DDVM_OP_CRASH from the host (tests only)");
+MODULE_PARM_DESC(fault_injection, "honour DDVM_OP_CRASH from the host, and panic on a "
+		 "block-queue poison pill (tests only)");
+
+/* For the translation modules' own fault injection (ddvm_blk's poison pill). */
+bool ddvm_chan_fault_injection(void)
+{
+	return fault_injection;
+}
 
 #define CTRL_BATCH_MAX	1024	/* requests per work run before yielding */
 

@@ -10,6 +10,7 @@
 
 #include "chan.h"
 
+EXPORT_SYMBOL_GPL(ddvm_chan_fault_injection);
 EXPORT_SYMBOL_GPL(ddvm_ring_bind);
 EXPORT_SYMBOL_GPL(ddvm_prod_resume);
 EXPORT_SYMBOL_GPL(ddvm_cons_resume);
