@@ -14,6 +14,10 @@
 #   ready     crash -> the supervisor reports the driver VM ready again (new
 #             generation), polled every 20 ms
 #   boot      the same driver VM's cold `ddvm up -d` time, for comparison
+#   outage    (network, as root) the longest gap between replies of a ping
+#             every 10 ms through ddvm-tap and a driver VM's NIC (NET_MODEL, default e1000), across
+#             the same two crashes (namespaces and link-local addresses
+#             only, as in tests/lib/netvm.sh; NO_NET=1 skips it)
 # Each round starts a fresh supervisor and driver VM, so each crash hits a
 # healthy driver VM (a first restart: no backoff).
 # fio must finish without an error in every round, and 16 MiB written with
@@ -100,6 +104,45 @@ fio --name=rec --ioengine=nbd --uri="$uri" --rw=read --bs=64k --size=16M --verif
 	--verify_only=1 --output-format=json --output="$R/verify2.json" >"$R/fio.err" 2>&1 ||
 	fail "data written before a crash did not verify after it: $(tail -3 "$R/fio.err")"
 
+ddvm down >/dev/null
+
+# Network: the outage a host seeing through ddvm-tap gets from the same two
+# crashes of a driver VM that owns an e1000: the longest gap between ping
+# replies (ping every 10 ms, client namespace -> remote namespace, link-local).
+declare -A outage
+if [ "$(id -u)" = 0 ] && [ -z "${NO_NET:-}" ]; then
+	. tests/lib/netvm.sh
+	netvm_init 92
+	cleanup_fn netvm_down
+	cleanup_fn '[ -z "${ppid:-}" ] || kill "$ppid" 2>/dev/null || true'
+	replies() { grep -c 'bytes from' "$R/ping.out" 2>/dev/null || echo 0; }
+	for way in kill panic; do
+		for i in $(seq 1 "$ROUNDS"); do
+			netvm_up "${NET_MODEL:-e1000}" "max_restarts = 3; fault_injection = true;"
+			gen=$(vm_field nv .generation)
+			ip netns exec "$NV_NSC" stdbuf -oL ping -D -i 0.01 -W 1 "$NV_IPR" >"$R/ping.out" 2>&1 &	# exec chain: $! is ping
+			ppid=$!
+			some() { [ "$(replies)" -ge 50 ]; }
+			wait_for "ping replies before the crash" 30 some
+			n0=$(replies)
+			case $way in
+			kill) kill -9 "$(vm_field nv .pid)" ;;
+			panic) ddvm crash nv >/dev/null ;;
+			esac
+			more() { [ "$(vm_field nv .generation)" -gt "$gen" ] && [ "$(replies)" -ge $((n0 + 50)) ]; }
+			wait_for "ping replies after the restart" "$BOOT_SECS" more
+			kill "$ppid"
+			wait "$ppid" 2>/dev/null || true
+			ppid=
+			o=$(sed -n 's/^\[\([0-9.]*\)\].*bytes from.*/\1/p' "$R/ping.out" |
+				awk 'NR > 1 && ($1 - p) * 1000 > m { m = ($1 - p) * 1000 } { p = $1 } END { printf "%d", m }')
+			outage[$way]="${outage[$way]:-} $o"
+			echo "  net $way round $i: longest gap between ping replies $o ms"
+			netvm_down
+		done
+	done
+fi
+
 med() { printf '%s\n' $1 | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 echo
 echo "recovery benchmark, $(date +%F), accelerator $accel, $(nproc) host CPUs, $ROUNDS rounds per way"
@@ -108,8 +151,15 @@ printf '%-8s %14s %14s %14s   %s\n' way "stall p50 ms" "ready p50 ms" "boot p50 
 for way in kill panic; do
 	printf '%-8s %14s %14s %14s   %s\n' "$way" "$(med "${stall[$way]}")" "$(med "${ready[$way]}")" "$boot" "${stall[$way]# }"
 done
+if [ -n "${outage[kill]:-}" ]; then
+	printf '%-8s %14s   %s\n' "net way" "outage p50 ms" "all (ms): longest gap between ping replies"
+	for way in kill panic; do
+		printf '%-8s %14s   %s\n' "$way" "$(med "${outage[$way]}")" "${outage[$way]# }"
+	done
+fi
 echo
 echo "Markdown (docs/benchmarks.md):"
 for way in kill panic; do
-	echo "| $(date +%F) | $accel | $way | $(med "${stall[$way]}") | $(med "${ready[$way]}") | $boot |"
+	echo "| $(date +%F) | $accel | $way | $(med "${stall[$way]}") | $(med "${ready[$way]}") | $boot |" \
+		"${outage[$way]:+$(med "${outage[$way]}") |}"
 done
