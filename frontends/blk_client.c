@@ -512,16 +512,17 @@ static int piece_finish(struct blkc *c, uint32_t k, void *rbuf, const struct tim
 	pthread_mutex_lock(&c->lock);
 	while (s->state == S_BUSY) {
 		if (pthread_cond_timedwait(&s->cv, &c->lock, dl) == ETIMEDOUT && s->state == S_BUSY) {
+			int queued = s->suspect && s->queued;	/* not in the ring */
+
 			s->state = S_LOST;
 			nbdkit_error("ddvm: queue %u: %s of %u bytes at %llu not answered in %us; "
-				     "failing it with EIO (slot %u quarantined)", c->qi,
-				     op_name(s->op), s->len, (unsigned long long)s->offset,
-				     c->timeout_s, k);
+				     "failing it with EIO (slot %u %s)", c->qi, op_name(s->op), s->len,
+				     (unsigned long long)s->offset, c->timeout_s, k,
+				     queued ? "released: it was waiting for its turn after a crash"
+					    : "quarantined");
 			if (s->suspect) {	/* given up like any other: others may go */
-				int queued = s->queued;
-
 				s->suspect = s->queued = 0;
-				if (queued)	/* not in the ring: nothing will answer it */
+				if (queued)	/* nothing will answer it */
 					slot_release(c, k);
 				suspect_next(c);
 			}
