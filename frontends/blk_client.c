@@ -157,9 +157,11 @@ static int push_slot(struct blkc *c, uint32_t k)
 
 /*
  * Suspects: requests a driver VM died holding (resubmit_taken).  They go to
- * its successor one at a time, and new requests wait until every suspect is
- * answered, so if a successor dies too holding nothing but one suspect, that
- * request is what kills the driver (a poison pill): it is failed instead of
+ * its successor one at a time, each only once nothing else is in the ring
+ * (what the dead instance had not taken yet is served first), and new
+ * requests wait until every suspect is answered; so if a successor dies too
+ * holding a suspect, it held nothing else, and that request is what kills
+ * the driver (a poison pill): it is failed instead of
  * being handed to every successor in turn (with the supervisor giving up on
  * the driver VM after max_restarts), and the requests that were merely in
  * flight beside it complete.
@@ -169,18 +171,20 @@ static int push_slot(struct blkc *c, uint32_t k)
  */
 static void suspect_next(struct blkc *c)
 {
-	uint32_t k, n, best;
+	uint32_t k, n, best, others;
 	int out;
 
 	for (;;) {
-		n = 0;
+		n = others = 0;
 		out = 0;
 		best = UINT32_MAX;
 		for (k = 0; k < c->nslots; k++) {
 			struct blkc_slot *s = &c->slots[k];
 
-			if (!s->suspect)
+			if (!s->suspect) {
+				others += s->state == S_BUSY;
 				continue;
+			}
 			if (s->state != S_BUSY && s->state != S_LOST) {
 				s->suspect = s->queued = 0;	/* answered or failed */
 				continue;
@@ -192,7 +196,7 @@ static void suspect_next(struct blkc *c)
 				best = k;
 		}
 		c->serial = n;
-		if (out || best == UINT32_MAX || c->dead)
+		if (out || others || best == UINT32_MAX || c->dead)
 			break;
 		c->slots[best].queued = 0;
 		if (c->slots[best].state == S_LOST) {	/* its waiter gave up before its turn */
@@ -255,8 +259,8 @@ static void handle_response(struct blkc *c, const struct ddvm_slot *r)
 	}
 	s->state = S_DONE;
 	pthread_cond_signal(&s->cv);
-	if (s->suspect)
-		suspect_next(c);
+	if (c->serial)
+		suspect_next(c);	/* this one, or one ahead of the suspects */
 }
 
 /* Pop every response; returns 1 if the driver VM wants a doorbell.  Lock held. */
