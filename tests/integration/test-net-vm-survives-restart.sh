@@ -10,10 +10,7 @@
 # holds it and hands it to every QEMU it starts.
 . "$(dirname "$0")/../lib/functions.sh"
 . "$(dirname "$0")/../lib/netvm.sh"
-requires ip ping jq timeout qemu-system-x86_64
-PY=/usr/bin/python3
-[ -x "$PY" ] || fail "required tool $PY not found"
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces, TAP devices)"
+netvm_requires
 new_rundir
 netvm_init 93
 cleanup_fn netvm_down
@@ -24,40 +21,17 @@ netvm_up e1000 "max_restarts = 3; fault_injection = true;"
 note "e1000 up, client $NV_FE <-> remote $NV_WIRE"
 tap_pid=$(nv_export .frontend_pid)
 
-# sink: counts and hashes what arrives, "bytes" in OUT.progress as it goes.
-cat >"$D/sink.py" <<'PY'
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(60)
-open(sys.argv[2] + ".listening", "w").close()
-c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0; mark = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-    if n - mark >= 1 << 20:
-        mark = n; open(sys.argv[2] + ".progress", "w").write("%d\n" % n)
-open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
-PY
-# source: MIB MiB of seeded random bytes, 1 MiB at a time, paced.
-cat >"$D/source.py" <<'PY'
-import hashlib, random, socket, sys, time
-r = random.Random(int(sys.argv[3])); h = hashlib.sha256()
-s = socket.create_connection((sys.argv[1], 5001), timeout=60)
-for _ in range(int(sys.argv[2])):
-    b = r.randbytes(1 << 20); h.update(b); s.sendall(b); time.sleep(0.03)
-s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-print("%s %d" % (h.hexdigest(), int(sys.argv[2]) << 20))
-PY
+# Seeded random bytes, 1 MiB every 30 ms, hashed at both ends (tests/lib/tcpstream.py).
+TS=$TOP/tests/lib/tcpstream.py
 
 # transfer FROM_NS TO_NS TO_IP MIB CRASH: CRASH (a command) once 16 MiB arrived.
 transfer() {
 	local from=$1 to=$2 ip=$3 mib=$4 crash=$5 start=$SECONDS want got gen restarts
 	rm -f "$D/sink.out"*
-	ip netns exec "$to" timeout 150 $PY "$D/sink.py" "$ip" "$D/sink.out" &
+	ip netns exec "$to" timeout 150 "$NV_PY" "$TS" sink "$ip" "$D/sink.out" &
 	SINK_PID=$!
 	wait_for "TCP sink listening" 10 test -e "$D/sink.out.listening"
-	ip netns exec "$from" timeout 140 $PY "$D/source.py" "$ip" "$mib" $RANDOM >"$D/source.out" &
+	ip netns exec "$from" timeout 140 "$NV_PY" "$TS" source "$ip" "$mib" $RANDOM 0.03 >"$D/source.out" &
 	SRC_PID=$!
 	arrived() { [ "$(cat "$D/sink.out.progress" 2>/dev/null || echo 0)" -ge $((16 << 20)) ]; }
 	wait_for "16 MiB arrived before the crash" 60 arrived

@@ -16,10 +16,7 @@
 # stops frames but is not seen as a carrier change; that is reported only.)
 . "$(dirname "$0")/../lib/functions.sh"
 . "$(dirname "$0")/../lib/netvm.sh"
-requires ip ping jq timeout qemu-system-x86_64
-PY=/usr/bin/python3
-[ -x "$PY" ] || fail "required tool $PY not found"
-[ "$(id -u)" = 0 ] || fail "needs root (network namespaces, TAP devices)"
+netvm_requires
 MODEL=${NET_MODEL:-e1000}
 new_rundir
 netvm_init 94
@@ -33,36 +30,16 @@ stat_of() { nv_export ".stats$1"; }
 stat_ge() { [ "$(stat_of "$1")" -ge "$2" ]; }
 
 # A deterministic stream of random-looking bytes (no file): the sender and the
-# receiver each print "sha256 bytes".
-cat >"$D/sink.py" <<'PY'
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(60)
-open(sys.argv[2] + ".listening", "w").close()
-c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b: break
-    h.update(b); n += len(b)
-open(sys.argv[2], "w").write("%s %d\n" % (h.hexdigest(), n))
-PY
-cat >"$D/source.py" <<'PY'
-import hashlib, random, socket, sys
-r = random.Random(int(sys.argv[3])); h = hashlib.sha256()
-s = socket.create_connection((sys.argv[1], 5001), timeout=30)
-for _ in range(int(sys.argv[2])):
-    b = r.randbytes(1 << 20); h.update(b); s.sendall(b)
-s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-print("%s %d" % (h.hexdigest(), int(sys.argv[2]) << 20))
-PY
+# receiver each give "sha256 bytes" (tests/lib/tcpstream.py).
+TS=$TOP/tests/lib/tcpstream.py
 # transfer FROM_NS TO_NS TO_IP MIB
 transfer() {
 	local from=$1 to=$2 ip=$3 mib=$4 start=$SECONDS want got
 	rm -f "$D/sink.out" "$D/sink.out.listening"
-	ip netns exec "$to" timeout 100 $PY "$D/sink.py" "$ip" "$D/sink.out" &
+	ip netns exec "$to" timeout 100 "$NV_PY" "$TS" sink "$ip" "$D/sink.out" &
 	SINK_PID=$!
 	wait_for "TCP sink listening" 10 test -e "$D/sink.out.listening"
-	want=$(ip netns exec "$from" timeout 90 $PY "$D/source.py" "$ip" "$mib" $RANDOM) \
+	want=$(ip netns exec "$from" timeout 90 "$NV_PY" "$TS" source "$ip" "$mib" $RANDOM) \
 		|| fail "TCP transfer of $mib MiB to $ip failed"
 	wait "$SINK_PID" || fail "TCP sink failed"
 	SINK_PID=

@@ -6,6 +6,7 @@
 #       | ddvm-tap -> channel -> driver VM (ddvm_chan) -> emulated NIC
 #   netns $NV_NSR: $NV_WIRE (QEMU's tap backend, the NIC's wire)  $NV_IPR/16  fe80::$NV_NET:2
 #
+#   netvm_requires TOOL...   root, python3 ($NV_PY) and the tools, or fail
 #   netvm_init NET           names for this process; NET (1..254) picks 169.254.NET.x
 #   netvm_conf MODEL [VMOPTS] [DEVOPTS]   config for one driver VM "nv" with one NIC
 #   netvm_up MODEL [VMOPTS] [DEVOPTS]     wire tap, ddvm up -d, move both ends, addresses
@@ -23,6 +24,14 @@ netvm_init() {
 	NV_IPC=169.254.$NV_NET.1 NV_IPR=169.254.$NV_NET.2 NV_IPV=169.254.$NV_NET.3
 	NV_LLC=fe80::$NV_NET:1 NV_LLR=fe80::$NV_NET:2
 	NV_VM=nv
+}
+
+# netvm_requires TOOL...: root, python3 (NV_PY) and the tools, or fail clearly.
+netvm_requires() {
+	requires ip ping jq timeout qemu-system-x86_64 "$@"
+	NV_PY=/usr/bin/python3
+	[ -x "$NV_PY" ] || fail "required tool $NV_PY not found"
+	[ "$(id -u)" = 0 ] || fail "needs root (network namespaces, TAP devices)"
 }
 
 inC() { ip netns exec "$NV_NSC" "$@"; }
