@@ -137,21 +137,28 @@ static int map_status(uint32_t st)
 	}
 }
 
+/* The ring request for slot k as recorded: id, op, flags, offset, its chunk, len. */
+static void slot_request(const struct blkc *c, uint32_t k, struct ddvm_slot *rq)
+{
+	const struct blkc_slot *s = &c->slots[k];
+
+	memset(rq, 0, sizeof(*rq));
+	rq->id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
+	rq->op = ddvm_cpu_to_le16(s->op);
+	rq->flags = ddvm_cpu_to_le16(s->flags);
+	rq->offset = ddvm_cpu_to_le64(s->offset);
+	if (s->op == DDVM_OP_READ || s->op == DDVM_OP_WRITE)
+		rq->buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
+	rq->len = ddvm_cpu_to_le32(s->len);
+}
+
 /* Push slot k's request (again): same id, chunk and data.  Lock held.  0 or -1. */
 static int push_slot(struct blkc *c, uint32_t k)
 {
-	struct blkc_slot *s = &c->slots[k];
 	struct ddvm_slot rq;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
-	rq.op = ddvm_cpu_to_le16(s->op);
-	rq.flags = ddvm_cpu_to_le16(s->flags);
-	rq.offset = ddvm_cpu_to_le64(s->offset);
-	if (s->op == DDVM_OP_READ || s->op == DDVM_OP_WRITE)
-		rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
-	rq.len = ddvm_cpu_to_le32(s->len);
-	s->ridx = c->req.idx;
+	slot_request(c, k, &rq);
+	c->slots[k].ridx = c->req.idx;
 	return ddvm_prod_push(&c->req, &rq) == 0 ? 0 : -1;
 }
 
@@ -292,6 +299,15 @@ static int reap(struct blkc *c)
 	return ring;
 }
 
+/* Did the instance that left take slot s's request and not answer it?  The
+ * ring's last `pending` requests it had not taken; queued suspects are not in
+ * the ring at all. */
+static int held_by_dead(const struct blkc *c, const struct blkc_slot *s, uint32_t pending)
+{
+	return (s->state == S_BUSY || s->state == S_LOST) && !s->queued &&
+	       c->req.idx - s->ridx > pending;
+}
+
 /*
  * The driver VM's peer left the channel (its QEMU died): no instance serves
  * the rings until a successor attaches, which resumes from the shared request
@@ -305,7 +321,6 @@ static int reap(struct blkc *c)
 static int resubmit_taken(struct blkc *c, uint16_t gone)
 {
 	uint32_t k, pending, n = 0, freed = 0, failed = 0, nheld = 0;
-	uint8_t *held = c->held;
 	int ring = reap(c), r;
 
 	if (c->dead)
@@ -316,18 +331,13 @@ static int resubmit_taken(struct blkc *c, uint16_t gone)
 		return ring;
 	}
 	pending = c->req.idx - c->req.peer;
-	for (k = 0; k < c->nslots; k++) {	/* what the dead instance held, unanswered */
-		struct blkc_slot *s = &c->slots[k];
-
-		held[k] = (s->state == S_BUSY || s->state == S_LOST) && !s->queued &&
-			  c->req.idx - s->ridx > pending;	/* else the successor serves it */
-		nheld += held[k] && s->state == S_BUSY;
-	}
+	for (k = 0; k < c->nslots; k++)
+		nheld += held_by_dead(c, &c->slots[k], pending) && c->slots[k].state == S_BUSY;
 	for (k = 0; k < c->nslots; k++) {
 		struct blkc_slot *s = &c->slots[k];
 
-		if (!held[k])
-			continue;
+		if (!held_by_dead(c, s, pending))
+			continue;		/* not taken: the successor serves it */
 		if (s->state == S_LOST) {
 			slot_release(c, k);
 			freed++;
@@ -338,7 +348,6 @@ static int resubmit_taken(struct blkc *c, uint16_t gone)
 				     "two driver VMs died holding it, the second holding nothing else; "
 				     "failing it with EIO instead of handing it to another", c->qi,
 				     op_name(s->op), s->len, (unsigned long long)s->offset);
-			c->poisoned++;
 			s->suspect = 0;
 			s->state = S_DONE;
 			s->result = -EIO;
@@ -453,19 +462,12 @@ static int piece_push(struct blkc *c, uint32_t k, uint16_t op, uint16_t flags, u
 	struct ddvm_slot rq;
 	int r;
 
-	memset(&rq, 0, sizeof(rq));
 	s->seq++;
 	s->op = op;
 	s->flags = flags;
 	s->len = len;
 	s->offset = off;
-	rq.id = ddvm_cpu_to_le64(c->tag << 48 | (uint64_t)s->seq << 16 | k);
-	rq.op = ddvm_cpu_to_le16(op);
-	rq.flags = ddvm_cpu_to_le16(flags);
-	rq.offset = ddvm_cpu_to_le64(off);
-	if (op == DDVM_OP_READ || op == DDVM_OP_WRITE)
-		rq.buf_off = ddvm_cpu_to_le64(c->q.data_off + (uint64_t)k * c->chunk);
-	rq.len = ddvm_cpu_to_le32(len);
+	slot_request(c, k, &rq);
 	while (c->serial && !c->dead) {	/* suspects go first, alone (suspect_next) */
 		if (pthread_cond_timedwait(&c->serial_cv, &c->lock, dl) == ETIMEDOUT && c->serial) {
 			nbdkit_error("ddvm: queue %u: requests a dead driver VM held still unanswered "
@@ -511,7 +513,7 @@ fail:
 static int piece_finish(struct blkc *c, uint32_t k, void *rbuf, const struct timespec *dl)
 {
 	struct blkc_slot *s = &c->slots[k];
-	int res;
+	int res, ring;
 
 	pthread_mutex_lock(&c->lock);
 	while (s->state == S_BUSY) {
@@ -530,7 +532,11 @@ static int piece_finish(struct blkc *c, uint32_t k, void *rbuf, const struct tim
 					slot_release(c, k);
 				suspect_next(c);
 			}
+			ring = c->kick;		/* the next suspect went out */
+			c->kick = 0;
 			pthread_mutex_unlock(&c->lock);
+			if (ring)
+				ring_guest(c);
 			return -EIO;
 		}
 	}
@@ -661,8 +667,6 @@ static void free_tables(struct blkc *c)
 	free(c->slots);
 	free(c->pend);
 	free(c->free_stack);
-	free(c->held);
-	c->held = NULL;
 	c->slots = NULL;
 	c->pend = NULL;
 	c->free_stack = NULL;
@@ -720,8 +724,7 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
 	c->pend = calloc(c->nslots, sizeof(*c->pend));
 	c->free_stack = calloc(c->nslots, sizeof(*c->free_stack));
-	c->held = calloc(c->nslots, sizeof(*c->held));
-	if (!c->slots || !c->pend || !c->free_stack || !c->held)
+	if (!c->slots || !c->pend || !c->free_stack)
 		goto err;
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init(&c->free_cv);

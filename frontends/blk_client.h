@@ -61,10 +61,8 @@ struct blkc {
 
 	/* requests a dead driver VM held, resubmitted one at a time (suspect_next) */
 	uint64_t sus_seq;		/* turns handed out */
-	uint8_t *held;			/* scratch for resubmit_taken */
 	unsigned int serial;		/* suspects not answered yet: new requests wait */
 	int kick;			/* a suspect was published: ring the driver VM */
-	uint64_t poisoned;		/* requests failed as poison pills */
 
 	uint16_t gpeer;			/* the driver VM's peer id, while it is there */
 	int gpeer_valid;

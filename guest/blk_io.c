@@ -488,8 +488,7 @@ void ddvm_blkq_work(struct work_struct *w)
 		wake = blkq_push_answers(q);
 		taken = 0;
 		if (!q->dead && !READ_ONCE(q->stopping)) {
-			taken = blkq_take(q, &wake);
-			wake |= ddvm_cons_publish(&q->req) > 0;
+			taken = blkq_take(q, &wake);	/* publishes cons as it takes */
 		}
 		if (wake)
 			ddvm_blkq_ring_client(q);
