@@ -1,28 +1,61 @@
 # ddvm — top-level build.  `make demo` and `make test` are the two entry points
 # (see README.md); both install missing Debian packages themselves.
+#
+# Every host object is built once, into $(BUILD)/obj/<source path>.o, with the
+# one set of flags below and dependency tracking (-MMD); programs link those
+# objects and libddvm.a.  Shared code lives in proto/ (protocol, freestanding)
+# and lib/ (libddvm: the client side, freestanding; lib/posix: its POSIX
+# transport and the host helpers every host program shares); nothing under
+# host/ or another program's folder is compiled into a second program.
 
 CC      := gcc
 BUILD   ?= build
+OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Ihost
+# The one definition of the flags for host code.  -fPIC: libddvm.a also goes
+# into the nbdkit plugin, a shared object.
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC -Iinclude $(EXTRA_CFLAGS)
 LIBS    := $(shell pkg-config --libs json-c libconfig 2>/dev/null || echo -ljson-c -lconfig)
+OBJ     := $(BUILD)/obj
 
-PROTO_SRCS := proto/ring.c proto/region.c
-HOST_LIB_SRCS := $(filter-out host/main.c,$(wildcard host/*.c))
-HOST_SRCS  := host/main.c $(HOST_LIB_SRCS)
+# Extra flags per source folder (only what that folder needs).
+CFLAGS_host           := -Ihost -DDDVM_SRCDIR='"$(CURDIR)"'
+CFLAGS_frontends      := -Ifrontends -fvisibility=hidden $(shell pkg-config --cflags nbdkit 2>/dev/null)
+CFLAGS_frontends/tap  := -Ifrontends/tap
+CFLAGS_tests/tools    := -Itests/tools
+folder_flags = $(CFLAGS_$(patsubst %/,%,$(dir $<)))
 
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(folder_flags) -MMD -MP -c -o $@ $<
+
+objs = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+# --- libddvm ---------------------------------------------------------------------
+PROTO_SRCS    := $(wildcard proto/*.c)
+LIB_SRCS      := $(wildcard lib/*.c)
+LIB_POSIX_SRCS := $(wildcard lib/posix/*.c)
+LIBDDVM       := $(BUILD)/lib/libddvm.a
+
+$(LIBDDVM): $(call objs,$(PROTO_SRCS) $(LIB_SRCS) $(LIB_POSIX_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# --- the supervisor --------------------------------------------------------------
+HOST_SRCS := $(wildcard host/*.c)
 DDVM := $(BUILD)/bin/ddvm
 
-.PHONY: all deps demo test unit fuzz image bench clean
+$(DDVM): $(call objs,$(HOST_SRCS)) $(LIBDDVM)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $(call objs,$(HOST_SRCS)) $(LIBDDVM) $(LIBS)
+
+.PHONY: all deps demo test unit fuzz image bench clean lib
 all: $(DDVM)
+lib: $(LIBDDVM)
 
 deps:
 	@scripts/install-deps.sh
-
-$(DDVM): $(HOST_SRCS) $(PROTO_SRCS) $(wildcard host/*.h include/ddvm/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DDDVM_SRCDIR='"$(CURDIR)"' -o $@ $(HOST_SRCS) $(PROTO_SRCS) $(LIBS)
 
 # The driver-VM image (kernel, initramfs with drivers + our modules).
 image: $(DDVM)
@@ -45,3 +78,5 @@ clean:
 include tests/unit.mk
 include frontends/tap/build.mk
 include frontends/build.mk
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

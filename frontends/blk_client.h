@@ -25,7 +25,7 @@
 #include "ddvm/blk_check.h"
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
-#include "peer.h"
+#include "ddvm/posix/peer.h"
 
 struct blkc_slot;
 

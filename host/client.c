@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "rundir.h"
 
 static int64_t mono_ms(void)

@@ -19,7 +19,7 @@
 #include "frontend.h"
 #include "image.h"
 #include "layout.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"

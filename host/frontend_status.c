@@ -6,7 +6,7 @@
 
 #include "frontend.h"
 #include "layout.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "vm.h"
 
 #define JS(s)	json_object_new_string(s)

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "image.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 
 #ifndef DDVM_SRCDIR
 #define DDVM_SRCDIR "."

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 
 #define LAYOUT_MIN_VECTORS	4	/* ivshmem-doorbell vectors at least */
 #define LAYOUT_MAX_EXPORTS	(DDVM_MAX_QUEUES - 1)

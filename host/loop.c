@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "loop.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 
 static int loop_fd = -1;
 static int loop_done, loop_code;

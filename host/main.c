@@ -11,7 +11,7 @@
 #include "client.h"
 #include "config.h"
 #include "image.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "rundir.h"
 #include "supervisor.h"
 

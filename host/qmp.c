@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "qmp.h"
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)

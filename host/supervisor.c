@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "supervisor.h"
 
 #define CTL_MAX_LINE	4096

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "frontend.h"
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "qemu.h"
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 #include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"

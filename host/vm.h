@@ -15,7 +15,7 @@
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
 #include "frontend.h"
-#include "ivshmem_server.h"
+#include "ddvm/posix/ivshmem_server.h"
 #include "layout.h"
 #include "loop.h"
 #include "qmp.h"

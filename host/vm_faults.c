@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "vm.h"
 
 int vm_crash(struct vm *vm, char *msg, size_t len)

@@ -10,7 +10,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "supervisor.h"
 #include "vm.h"
 

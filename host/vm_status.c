@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 #include "accel.h"
-#include "log.h"
-#include "region_setup.h"
+#include "ddvm/posix/log.h"
+#include "ddvm/posix/region_setup.h"
 #include "supervisor.h"
 #include "vm.h"
 

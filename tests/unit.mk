@@ -17,9 +17,11 @@ FS_DIR   := $(BUILD)/freestanding
 FUZZ_SECONDS ?= 20
 FUZZ_CC  ?= clang
 
-UNIT_PROTO := $(wildcard proto/*.c)
-UNIT_LIB   := $(UNIT_PROTO) host/region_setup.c
-UNIT_DEPS  := $(UNIT_LIB) tests/unit/check.h $(wildcard include/ddvm/*.h) host/region_setup.h
+# libddvm's freestanding part (proto/, lib/) is built again with sanitizers
+# into every test; lib/posix/ only where a test needs it.
+UNIT_PROTO := $(wildcard proto/*.c) $(wildcard lib/*.c)
+UNIT_LIB   := $(UNIT_PROTO) lib/posix/region_setup.c
+UNIT_DEPS  := $(UNIT_LIB) tests/unit/check.h $(wildcard include/ddvm/*.h include/ddvm/posix/*.h)
 UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 
@@ -105,10 +107,10 @@ fuzz-seeds: $(FUZZ_DIR)/gen-seeds
 # The ivshmem server test links the supervisor's server code.
 UNIT_BINS += $(UNIT_DIR)/test-ivshmem-server
 unit: $(UNIT_DIR)/test-ivshmem-server
-$(UNIT_DIR)/test-ivshmem-server: tests/unit/test-ivshmem-server.c host/ivshmem_server.c \
-		host/ivshmem_server.h host/log.c host/log.h
+$(UNIT_DIR)/test-ivshmem-server: tests/unit/test-ivshmem-server.c lib/posix/ivshmem_server.c \
+		lib/posix/log.c $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< host/ivshmem_server.c host/log.c
+	$(CC) $(UNIT_CFLAGS) -o $@ $< lib/posix/ivshmem_server.c lib/posix/log.c
 
 # The boot-file reclaim test links the supervisor's vm_reclaim.c.
 UNIT_BINS += $(UNIT_DIR)/test-vm-reclaim
@@ -119,3 +121,6 @@ $(UNIT_DIR)/test-vm-reclaim: tests/unit/test-vm-reclaim.c host/vm_reclaim.c host
 
 # The restart policy test includes host/restart_policy.c.
 $(UNIT_DIR)/test-restart-policy: host/restart_policy.c host/restart_policy.h
+
+# test-peer includes the POSIX ivshmem client.
+$(UNIT_DIR)/test-peer: lib/posix/peer.c

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "peer.h"
-#include "tap_dev.h"
+#include "ddvm/posix/peer.h"
+#include "ddvm/posix/tap_dev.h"
 #include "tap_queue.h"
 
 #define FRAME_MAX		65536

@@ -7,8 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "region_setup.h"
+#include "ddvm/posix/log.h"
+#include "ddvm/posix/region_setup.h"
 #include "tap_app.h"
 #include "tap_stats.h"
 

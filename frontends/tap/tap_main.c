@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "peer.h"
-#include "region_setup.h"
+#include "ddvm/posix/log.h"
+#include "ddvm/posix/peer.h"
+#include "ddvm/posix/region_setup.h"
 #include "tap_app.h"
 
 #define DEFAULT_TIMEOUT_S	60	/* wait this long for the queue to become READY */

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 #include "tap_queue.h"
 
 #define LOG_FIRST	10	/* log this many bad responses of a kind, then every 1000th */

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ddvm/ring.h"
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 
 #include "must.h"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "ddvm/ring.h"
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 
 static const char *outdir;
 

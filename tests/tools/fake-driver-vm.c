@@ -33,9 +33,9 @@
 #include <unistd.h>
 
 #include "fake_blk.h"
-#include "ivshmem_server.h"
-#include "peer.h"
-#include "region_setup.h"
+#include "ddvm/posix/ivshmem_server.h"
+#include "ddvm/posix/peer.h"
+#include "ddvm/posix/region_setup.h"
 
 #define NVECTORS	4
 #define BLK_REQ_VEC	1	/* our (the driver VM's) vector for block requests */

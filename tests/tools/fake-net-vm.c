@@ -32,10 +32,10 @@
 #include <unistd.h>
 
 #include "ddvm/ring.h"
-#include "ivshmem_server.h"
-#include "log.h"
-#include "region_setup.h"
-#include "tap_dev.h"
+#include "ddvm/posix/ivshmem_server.h"
+#include "ddvm/posix/log.h"
+#include "ddvm/posix/region_setup.h"
+#include "ddvm/posix/tap_dev.h"
 
 #define NET_QUEUE	1
 #define NET_SLOTS	256

@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ivshmem_server.h"
+#include "ddvm/posix/ivshmem_server.h"
 
 #define NVEC	4
 #define SHM_SZ	65536

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "peer.c"	/* unit.mk links only the protocol library */
+#include "../../lib/posix/peer.c"	/* unit.mk links only the protocol library */
 
 /* One scripted message: value, and whether an fd goes with it. */
 struct msg { int64_t val; int fd; };	/* fd: 0 none, 1 eventfd, 2 memfd */

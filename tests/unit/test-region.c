@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ddvm/region.h"
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 #include "check.h"
 
 #define REGION_SIZE	0x40000u	/* 256 KiB */

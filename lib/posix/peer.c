@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "peer.h"
+#include "ddvm/posix/peer.h"
 
 enum { ST_VERSION, ST_ID, ST_SHM, ST_VECTORS, ST_RUNNING };
 

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <time.h>
 
-#include "log.h"
+#include "ddvm/posix/log.h"
 
 static FILE *log_stream;
 static int log_debug;

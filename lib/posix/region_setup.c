@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "region_setup.h"
+#include "ddvm/posix/region_setup.h"
 #include "ddvm/ring.h"
 
 /* Saturating: a spec too large for 64 bits yields UINT64_MAX, never a wrap. */

@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ivshmem_server.h"
-#include "log.h"
+#include "ddvm/posix/ivshmem_server.h"
+#include "ddvm/posix/log.h"
 
 #define LISTEN_TAG	0		/* epoll data for the listen socket */
 

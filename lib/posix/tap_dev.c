@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "ddvm/proto.h"
-#include "tap_dev.h"
+#include "ddvm/posix/tap_dev.h"
 
 /* An ioctl on a throwaway socket for the SIOCSIF* calls. */
 static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
