@@ -6,7 +6,7 @@ FRONT_DIR     := $(BUILD)/frontends
 NBDKIT_PLUGIN := $(FRONT_DIR)/nbdkit-ddvm-plugin.so
 FAKE_VM       := $(BUILD)/tools/ddvm-fake-vm
 
-FRONT_SRCS := frontends/nbdkit-ddvm-plugin.c frontends/blk_client.c
+FRONT_SRCS := frontends/nbdkit-ddvm-plugin.c frontends/blk_mt.c
 FAKE_SRCS  := tests/tools/fake-driver-vm.c tests/tools/fake_blk.c
 
 .PHONY: nbdkit-plugin fake-vm

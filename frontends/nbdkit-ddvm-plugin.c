@@ -5,7 +5,7 @@
  *   nbdkit -U SOCK ./nbdkit-ddvm-plugin.so socket=VM/ivshmem.sock disk=0 [timeout=60]
  *
  * The plugin joins the channel's ivshmem server as a peer and speaks the
- * block queue protocol (frontends/blk_client.c).  Requests need not be
+ * block queue protocol (libddvm, lib/blk_client.c, through frontends/blk_mt.c).  Requests need not be
  * aligned: unaligned reads go through a bounce buffer, unaligned writes and
  * zeroes do read-modify-write of the edge blocks (serialized), unaligned
  * trims shrink to the aligned interior.  See nbdkit-ddvm-plugin.pod.
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk_client.h"
+#include "blk_mt.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 

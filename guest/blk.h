@@ -58,8 +58,8 @@
 #include <linux/wait.h>
 
 #include "chan.h"
+#include "ddvm/blk_check.h"	/* DDVM_BLK_CHUNK_ALIGN, ddvm_blk_chunk */
 
-#define DDVM_BLK_CHUNK_ALIGN	4096u
 #define DDVM_BLK_MAX_INFLIGHT	256u		/* request contexts per queue at most */
 #define DDVM_BLK_PAGE_BUDGET	(8u << 20)	/* bounce pages per channel, bytes */
 #define DDVM_BLK_MAX_XFER	(BIO_MAX_VECS * PAGE_SIZE)	/* one bio per request */

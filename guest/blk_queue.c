@@ -231,9 +231,14 @@ static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out
 		kfree(q);
 		return -EINVAL;
 	}
-	/* A restarted driver VM continues where the indices are. */
-	ddvm_cons_resume(&q->req);
-	ddvm_prod_resume(&q->resp);
+	/*
+	 * A restarted driver VM continues where the indices are; indices a
+	 * broken instance left impossible become an empty ring (the client
+	 * failed what was in flight then), so the client is served again.
+	 */
+	if (ddvm_cons_attach(&q->req) | ddvm_prod_attach(&q->resp))
+		dev_warn(&c->pdev->dev, "block queue %u: a previous instance left impossible ring indices; starting from an empty ring\n",
+			 i);
 	q->c = c;
 	q->qidx = i;
 	q->req_vector = qi->req_vector;
@@ -241,7 +246,7 @@ static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out
 	q->nslots = qi->nslots;
 	q->data_off = qi->data_off;
 	q->data_size = qi->data_size;
-	q->chunk = div_u64(qi->data_size, qi->nslots) & ~(u64)(DDVM_BLK_CHUNK_ALIGN - 1);
+	q->chunk = ddvm_blk_chunk(qi->data_size, qi->nslots);
 	INIT_WORK(&q->work, ddvm_blkq_work);
 	INIT_LIST_HEAD(&q->free);
 	INIT_LIST_HEAD(&q->answers);

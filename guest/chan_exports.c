@@ -14,6 +14,8 @@ EXPORT_SYMBOL_GPL(ddvm_chan_fault_injection);
 EXPORT_SYMBOL_GPL(ddvm_ring_bind);
 EXPORT_SYMBOL_GPL(ddvm_prod_resume);
 EXPORT_SYMBOL_GPL(ddvm_cons_resume);
+EXPORT_SYMBOL_GPL(ddvm_prod_attach);
+EXPORT_SYMBOL_GPL(ddvm_cons_attach);
 EXPORT_SYMBOL_GPL(ddvm_prod_space);
 EXPORT_SYMBOL_GPL(ddvm_prod_push);
 EXPORT_SYMBOL_GPL(ddvm_prod_publish);

@@ -56,6 +56,42 @@ void ddvm_cons_resume(struct ddvm_ring *r)
 	r->peer = r->idx;
 }
 
+/*
+ * Driver side, attaching to a queue a previous instance served: resume, but
+ * an impossible pair of indices (a broken instance left them; the client
+ * failed what was in flight then) becomes an empty ring by setting our own
+ * index to the peer's.  Returns 1 if it did.
+ */
+int ddvm_cons_attach(struct ddvm_ring *r)
+{
+	uint32_t prod = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->prod));
+	uint32_t cons = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->cons));
+	int reset = prod - cons > r->nslots;
+
+	if (reset) {
+		STORE_REL(&r->sh->cons, ddvm_cpu_to_le32(prod));
+		cons = prod;
+	}
+	r->idx = r->old = cons;
+	r->peer = r->idx;	/* prod is read and validated on the first pop */
+	return reset;
+}
+
+int ddvm_prod_attach(struct ddvm_ring *r)
+{
+	uint32_t prod = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->prod));
+	uint32_t cons = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->cons));
+	int reset = prod - cons > r->nslots;
+
+	if (reset) {
+		STORE_REL(&r->sh->prod, ddvm_cpu_to_le32(cons));
+		prod = cons;
+	}
+	r->idx = r->old = prod;
+	r->peer = cons;
+	return reset;
+}
+
 /* Read the consumer's index once and check 0 <= prod - cons <= nslots. */
 int ddvm_prod_space(struct ddvm_ring *r)
 {

@@ -43,6 +43,18 @@ struct ddvm_blk_limits {
 uint32_t ddvm_blk_req_check(const struct ddvm_slot *req, const struct ddvm_blk_limits *lim);
 
 /*
+ * A block queue's data area is cut into one chunk per slot, each
+ * DDVM_BLK_CHUNK_ALIGN-aligned: chunk = data_size / nslots rounded down to
+ * that (0 if the area is too small).  Every side computes it this way.
+ */
+#define DDVM_BLK_CHUNK_ALIGN	4096u
+
+static inline uint64_t ddvm_blk_chunk(uint64_t data_size, uint32_t nslots)
+{
+	return nslots ? data_size / nslots / DDVM_BLK_CHUNK_ALIGN * DDVM_BLK_CHUNK_ALIGN : 0;
+}
+
+/*
  * Client side.  A block client gives each outstanding request its own chunk
  * (slot) and an id of ddvm_blk_id(tag, seq, slot): a per-client random tag,
  * a per-slot sequence number bumped on every reuse, the slot.  It keeps a

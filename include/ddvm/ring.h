@@ -48,6 +48,15 @@ void ddvm_ring_reset(struct ddvm_ring *r);
 void ddvm_prod_resume(struct ddvm_ring *r);
 void ddvm_cons_resume(struct ddvm_ring *r);
 
+/*
+ * Driver side, attaching (each boot): as resume, but indices that are
+ * impossible together (prod - cons > nslots, left by a broken instance) are
+ * made an empty ring by setting our own index to the peer's, so a client
+ * whose rings were broken is served again.  Returns 1 if reset.
+ */
+int ddvm_cons_attach(struct ddvm_ring *r);
+int ddvm_prod_attach(struct ddvm_ring *r);
+
 /* Producer: free slots now (>= 0), or DDVM_RING_ECORRUPT. */
 int ddvm_prod_space(struct ddvm_ring *r);
 

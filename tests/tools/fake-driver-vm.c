@@ -13,6 +13,9 @@
  *       [--linger-us N]  (wait N us before each batch, so the client fills the ring)
  *
  * MODE: wrong-id dup-id bad-len bad-status bad-op corrupt-index stall.
+ * SIGUSR1 restarts the driver VM: it leaves the channel and joins again as a
+ * new peer with the next generation, and the new instance is healthy (no
+ * --evil, max_transfer = chunk), as a driver VM restarted by the supervisor.
  * LIST: comma-separated flush,fua,discard,write_zeroes,zeroes_read,ro
  * (default flush,fua,discard,write_zeroes,zeroes_read); "none" for none.
  */
@@ -41,14 +44,16 @@
 #define BLK_REQ_VEC	1	/* our (the driver VM's) vector for block requests */
 #define BLK_RESP_VEC	2	/* the client's vector for block responses */
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, restart;
 static struct ivs_server srv;
 static int srv_stop_efd = -1;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		restart = 1;
+	else
+		stop = 1;
 }
 
 static void die(const char *fmt, const char *arg)
@@ -135,6 +140,26 @@ static void guest_attach(volatile struct ddvm_region_hdr *h, uint16_t id)
 	__atomic_store_n(&h->guest_state, ddvm_cpu_to_le32(DDVM_GUEST_READY), __ATOMIC_RELEASE);
 }
 
+/* SIGUSR1: die and come back healthy, as the supervisor restarts a driver VM. */
+static void restart_instance(struct ddvm_peer *peer, const char *sock, struct fake_blk *b,
+			     const struct ddvm_layout *lay, unsigned long chunk)
+{
+	uint16_t old = peer->id;
+
+	fake_blk_unpublish(b);
+	ddvm_peer_close(peer);		/* the clients see the peer leave */
+	if (ddvm_peer_connect(peer, sock, 5000) < 0)
+		die("%s", peer->err);
+	b->evil = EVIL_NONE;
+	b->dead = 0;
+	b->max_transfer = (uint32_t)chunk;
+	if (fake_blk_bind(b, peer->shm, lay, 1) < 0)
+		die("%s", "cannot bind the block queue again");
+	guest_attach(peer->shm, peer->id);
+	fprintf(stderr, "fake-vm: restarted: peer %u -> %u, generation %u\n", old, peer->id,
+		ddvm_le32_to_cpu(((volatile struct ddvm_region_hdr *)peer->shm)->generation));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -190,6 +215,7 @@ int main(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	b.fd = open(backing, O_RDWR | O_CLOEXEC);
@@ -256,6 +282,12 @@ int main(int argc, char **argv)
 			ddvm_peer_drain(pf[0].fd);
 		if (published && fake_blk_serve(&b))
 			ring_client(&peer, &b);
+		if (restart) {
+			restart = 0;
+			restart_instance(&peer, sock, &b, &lay, chunk);
+			published = 0;
+			delay_ms = 0;
+		}
 	}
 	fprintf(stderr, "fake-vm: served %llu requests, misbehaved on %llu, max depth %u\n",
 		(unsigned long long)b.nserved, (unsigned long long)b.naffected, b.max_depth);

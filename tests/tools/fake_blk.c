@@ -31,13 +31,22 @@ int fake_blk_bind(struct fake_blk *b, volatile void *base, const struct ddvm_lay
 	b->region_size = l->region_size;
 	b->qi = qi;
 	b->q = l->q[qi];
-	b->chunk = (b->q.data_size / b->q.nslots) & ~4095ull;
+	b->chunk = ddvm_blk_chunk(b->q.data_size, b->q.nslots);
 	if (ddvm_ring_bind(&b->req, base, l->region_size, b->q.req_ring_off, b->q.nslots) < 0 ||
 	    ddvm_ring_bind(&b->resp, base, l->region_size, b->q.resp_ring_off, b->q.nslots) < 0)
 		return -EINVAL;
-	ddvm_cons_resume(&b->req);
-	ddvm_prod_resume(&b->resp);
+	/* As the guest: impossible indices a broken instance left become an empty ring. */
+	if (ddvm_cons_attach(&b->req) | ddvm_prod_attach(&b->resp))
+		fprintf(stderr, "fake-vm: impossible ring indices left behind; starting empty\n");
 	return 0;
+}
+
+void fake_blk_unpublish(struct fake_blk *b)
+{
+	volatile struct ddvm_queue_state *s =
+		(volatile struct ddvm_queue_state *)(b->base + DDVM_QUEUE_STATE_OFF) + b->qi;
+
+	__atomic_store_n(&s->state, ddvm_cpu_to_le32(DDVM_QS_ABSENT), __ATOMIC_RELEASE);
 }
 
 void fake_blk_publish(struct fake_blk *b)

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "ddvm/blk_check.h"
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
 
@@ -43,6 +44,9 @@ int fake_evil_parse(const char *s);
 /* Bind the rings of queue qi; 0 or -EINVAL. */
 int fake_blk_bind(struct fake_blk *b, volatile void *base, const struct ddvm_layout *l,
 		  uint32_t qi);
+
+/* Publish the queue's state ABSENT (a new instance starting). */
+void fake_blk_unpublish(struct fake_blk *b);
 
 /* Publish the queue's state READY with the device's parameters. */
 void fake_blk_publish(struct fake_blk *b);

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "ddvm/region.h"
+#include "ddvm/transport.h"	/* ddvm_refusal_str and the other code-to-text tables */
 
 struct ddvm_queue_spec {
 	uint16_t kind;		/* DDVM_QK_* */
@@ -36,9 +37,5 @@ int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *
 /* Bytes needed by spec (round a region size up to this). */
 uint64_t ddvm_region_bytes_needed(const struct ddvm_region_spec *spec);
 
-/* Human-readable text for a DDVM_REFUSE_* / DDVM_LAYOUT_* code. */
-const char *ddvm_refusal_str(uint32_t refusal);
-const char *ddvm_layout_str(uint32_t why);
-const char *ddvm_guest_state_str(uint32_t state);
 
 #endif
