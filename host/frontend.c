@@ -309,6 +309,22 @@ static void fe_spawn(struct frontend *f)
 	pr_info("vm '%s': front-end %s started (pid %d): %s", vmname, f->name, (int)f->pid, cmd);
 }
 
+/*
+ * Too many failures in a row: stop restarting it, but only until the driver
+ * VM is ready as a new instance (frontends_vm_ready), since what made it
+ * fail (the driver VM's state, often) may be gone then.
+ */
+static void give_up(struct frontend *f, const char *what, const char *log)
+{
+	f->given_up = 1;
+	f->given_up_gen = f->vm->generation;
+	f->state = FE_FAILED;
+	strfmt(f->error, sizeof(f->error), "front-end %s %s; gave up after %u restarts in a row; "
+	       "starting it again once driver VM '%s' is ready again (after generation %u); see %s",
+	       f->name, what, f->restarts, f->vm->cfg->name, f->given_up_gen, log);
+	pr_err("vm '%s': %s", f->vm->cfg->name, f->error);
+}
+
 static void on_exit_fe(struct watch *w, uint32_t events)
 {
 	struct frontend *f = container_of(w, struct frontend, pid_w);
@@ -338,10 +354,7 @@ static void on_exit_fe(struct watch *w, uint32_t events)
 	}
 	delay = restart_next(&fe_policy, &f->restarts, now_ms() - f->started_ms);
 	if (delay < 0) {
-		strfmt(f->error, sizeof(f->error), "front-end %s %s; gave up after %u restarts in a row; see %s",
-		       f->name, what, f->restarts, log);
-		pr_err("vm '%s': %s", vmname, f->error);
-		f->state = FE_FAILED;
+		give_up(f, what, log);
 		return;
 	}
 	strfmt(f->error, sizeof(f->error), "front-end %s %s (restart %u in a row, at most %u); see %s",
@@ -407,9 +420,23 @@ void frontends_vm_ready(struct vm *vm)
 			vm->nfe++;
 		}
 	}
-	for (i = 0; i < vm->nfe; i++)
-		if (vm->fe[i].state == FE_WAITING && !vm->sv->stopping)
-			fe_spawn(&vm->fe[i]);
+	for (i = 0; i < vm->nfe; i++) {
+		struct frontend *f = &vm->fe[i];
+
+		if (vm->sv->stopping)
+			break;
+		if (f->state == FE_FAILED && f->given_up &&
+		    restart_revive(&f->restarts, f->given_up_gen, vm->generation)) {
+			pr_info("vm '%s': front-end %s: driver VM ready again (generation %u); "
+				"starting it again after giving up", vm->cfg->name, f->name,
+				vm->generation);
+			f->given_up = 0;
+			f->error[0] = '\0';
+			f->state = FE_WAITING;
+		}
+		if (f->state == FE_WAITING)
+			fe_spawn(f);
+	}
 }
 
 void frontends_stop(struct vm *vm)

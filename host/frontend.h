@@ -5,8 +5,9 @@
  * the VM's ivshmem server, which never goes away, so front-ends are started
  * once the VM is first ready and stay up across driver-VM restarts (they see
  * the generation change).  One that exits is restarted with backoff, a
- * bounded number of times; `down` stops them (SIGTERM, SIGKILL after a
- * deadline).
+ * bounded number of times; one given up on is started again (a fresh row)
+ * once its driver VM is ready as a new instance.  `down` stops them
+ * (SIGTERM, SIGKILL after a deadline).
  *
  * nbdkit gets its listening sockets from us (systemd socket activation:
  * LISTEN_FDS), so the unix socket RUNDIR/<vm>/disk<N>.sock exists as soon
@@ -46,6 +47,8 @@ struct frontend {
 	int pidfd, timer;		/* timer: restart backoff / kill deadline */
 	struct watch pid_w, timer_w;
 	unsigned int restarts;		/* in a row (restart_policy.h) */
+	int given_up;			/* FAILED after restarts in a row: waits for the VM */
+	uint32_t given_up_gen;		/* the driver VM's generation when given up */
 	uint64_t started_ms;
 	int listen_fd[2];		/* disk: unix socket, TCP socket (-1 if none) */
 	char error[320];		/* why unavailable / failed ("" if fine) */
@@ -53,7 +56,10 @@ struct frontend {
 
 /* Fill vm->fe from vm->plan (nothing started).  Called by vm_init. */
 void frontends_init(struct vm *vm);
-/* The driver VM became ready: start front-ends that never ran. */
+/*
+ * The driver VM became ready (a new generation): start front-ends that never
+ * ran, and again those given up on under an earlier generation.
+ */
 void frontends_vm_ready(struct vm *vm);
 /* Begin stopping (SIGTERM, SIGKILL after a deadline). */
 void frontends_stop(struct vm *vm);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ddvm/net_check.h"
 #include "frontend.h"
 #include "layout.h"
 #include "ddvm/posix/log.h"
@@ -51,18 +52,36 @@ static json_object *read_stats(const char *path)
 	return o;
 }
 
+/* The queue error, naming a NIC's nonsense MAC or MTU (as ddvm-tap's log does). */
+static void queue_error_str(const struct layout_export *ex, const struct ddvm_queue_state_info *qs,
+			    char *out, size_t len)
+{
+	uint32_t why = ddvm_net_params_check(qs->mac, qs->mtu);
+	const uint8_t *m = qs->mac;
+
+	if (ex->kind != DDVM_QK_NET || qs->error != DDVM_QE_BOGUS || why == DDVM_NET_PARAMS_OK)
+		strfmt(out, len, "%s", qe_str(qs->error));
+	else if (why == DDVM_NET_PARAMS_MTU)
+		strfmt(out, len, "%s: MTU %u", qe_str(qs->error), qs->mtu);
+	else
+		strfmt(out, len, "%s: %s %02x:%02x:%02x:%02x:%02x:%02x", qe_str(qs->error),
+		       ddvm_net_params_str(why), m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
 /* What the driver VM says about queue q (validated copy). */
 static void add_queue_state(json_object *o, struct vm *vm, const struct layout_export *ex)
 {
 	struct ddvm_queue_state_info qs;
 	int ok = vm->base && ddvm_queue_state_read(vm->base, &vm->layout, ex->queue, &qs) == 0;
+	char err[96];
 
 	if (!ok) {
 		memset(&qs, 0, sizeof(qs));
 		qs.state = DDVM_QS_ABSENT;
 	}
 	json_object_object_add(o, "queue_state", JS(qs_str(qs.state)));
-	json_object_object_add(o, "queue_error", qs.state == DDVM_QS_ERROR ? JS(qe_str(qs.error)) : NULL);
+	queue_error_str(ex, &qs, err, sizeof(err));
+	json_object_object_add(o, "queue_error", qs.state == DDVM_QS_ERROR ? JS(err) : NULL);
 	json_object_object_add(o, "dev_name", qs.state == DDVM_QS_READY ? JS(qs.dev_name) : NULL);
 	if (ex->kind == DDVM_QK_BLOCK) {
 		int rdy = qs.state == DDVM_QS_READY;
@@ -110,6 +129,10 @@ static json_object *export_json(struct vm *vm, unsigned int i)
 	json_object_object_add(o, "frontend_pid", f && f->pid > 0 ? JI(f->pid) : NULL);
 	json_object_object_add(o, "state", JS(f ? fe_state_str(f->state) : "starting"));
 	json_object_object_add(o, "restarts", JI(f ? f->restarts : 0));
+	/* given up until the driver VM is ready as a generation after this one */
+	json_object_object_add(o, "given_up", json_object_new_boolean(f && f->given_up));
+	json_object_object_add(o, "given_up_generation",
+			       f && f->given_up ? JI(f->given_up_gen) : NULL);
 	json_object_object_add(o, "error", f && f->error[0] ? JS(f->error) : NULL);
 	strfmt(buf, sizeof(buf), "%s/%s%u.log", vm->dir, disk ? "disk" : "net", ex->num);
 	json_object_object_add(o, "log", JS(buf));

@@ -17,3 +17,11 @@ int64_t restart_next(const struct restart_policy *p, unsigned int *row, uint64_t
 	(*row)++;
 	return (int64_t)delay;
 }
+
+int restart_revive(unsigned int *row, uint32_t gave_up_instance, uint32_t ready_instance)
+{
+	if (ready_instance == gave_up_instance)
+		return 0;
+	*row = 0;
+	return 1;
+}

@@ -8,7 +8,9 @@
  * back off exponentially (0, 1 s, 2 s, 4 s, ... up to backoff_max_ms), and
  * after max of them in a row it is given up.  A run that stayed healthy for
  * stable_ms ends the row: a driver VM that crashes once a day is restarted
- * every time, one that keeps failing is reported failed.
+ * every time, one that keeps failing is reported failed.  A front-end given
+ * up on is started again once its driver VM is ready as a new instance
+ * (restart_revive): a healthy successor may well have removed the cause.
  */
 #ifndef DDVM_HOST_RESTART_POLICY_H
 #define DDVM_HOST_RESTART_POLICY_H
@@ -28,5 +30,15 @@ struct restart_policy {
  * give up (*row restarts in a row already; *row is left as it is).
  */
 int64_t restart_next(const struct restart_policy *p, unsigned int *row, uint64_t healthy_ms);
+
+/*
+ * Something given up on depends on an instance of something else (a
+ * front-end on its driver VM, whose generation numbers its instances).
+ * Once that comes back ready as another instance than the one it was given
+ * up under, what made it fail may be gone: returns 1 and clears *row, so
+ * it is started again with a fresh row of max restarts.  Else returns 0 and
+ * leaves *row as it is (the same instance: it stays given up).
+ */
+int restart_revive(unsigned int *row, uint32_t gave_up_instance, uint32_t ready_instance);
 
 #endif

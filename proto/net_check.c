@@ -99,6 +99,17 @@ const char *ddvm_net_meta_str(uint32_t why)
 	}
 }
 
+const char *ddvm_net_params_str(uint32_t why)
+{
+	switch (why) {
+	case DDVM_NET_PARAMS_OK: return "ok";
+	case DDVM_NET_PARAMS_MAC_ZERO: return "zero MAC";
+	case DDVM_NET_PARAMS_MAC_MULTICAST: return "multicast MAC";
+	case DDVM_NET_PARAMS_MTU: return "MTU";
+	default: return "?";
+	}
+}
+
 uint32_t ddvm_net_req_check(const struct ddvm_slot *req, const struct ddvm_net_limits *lim,
 			    uint64_t *buf_off, uint32_t *len, struct ddvm_net_meta *meta)
 {

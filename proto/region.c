@@ -4,6 +4,7 @@
  * host.  Reads shared memory once into local copies, then checks the copies.
  */
 #include "ddvm/region.h"
+#include "ddvm/net_check.h"
 
 #define LOAD(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 
@@ -239,6 +240,12 @@ int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l
 	o->mtu = rd32(&s->mtu);
 	ddvm_copy_str(o->dev_name, s->dev_name, sizeof(s->dev_name));
 	if (o->state > DDVM_QS_ERROR) {
+		o->state = DDVM_QS_ERROR;
+		o->error = DDVM_QE_BOGUS;
+	}
+	/* A NIC with no usable address or MTU: no TAP could take it. */
+	if (o->state == DDVM_QS_READY && l->q[i].kind == DDVM_QK_NET &&
+	    ddvm_net_params_check(o->mac, o->mtu) != DDVM_NET_PARAMS_OK) {
 		o->state = DDVM_QS_ERROR;
 		o->error = DDVM_QE_BOGUS;
 	}

@@ -32,6 +32,8 @@ struct app {
 	int need_reset;			/* the driver VM restarted: forget, resume */
 	uint16_t guest_id;
 	int ready;			/* driver VM and queue READY, rings usable */
+	int bogus_said;			/* logged that the queue state is nonsense ... */
+	uint32_t bogus_gen;		/* ... in this generation (since it was last ready) */
 	int carrier;
 	uint32_t mtu;
 	uint32_t tap_features;		/* DDVM_NET_F_* applied to the TAP (UINT32_MAX: none yet) */
@@ -48,9 +50,22 @@ void app_ring_guest(struct app *a);
 /* Set the TAP's carrier (logged on change). */
 void app_set_carrier(struct app *a, int on);
 /*
+ * The driver VM published the queue READY with parameters no NIC has (a zero
+ * or multicast MAC, an impossible MTU) or a state that does not exist
+ * (ddvm_queue_state_read made it ERROR / BOGUS): not a queue that fails to
+ * come up, an instance to wait out until a healthy one publishes.
+ */
+static inline int app_queue_bogus(const struct ddvm_queue_state_info *s)
+{
+	return s->state == DDVM_QS_ERROR && s->error == DDVM_QE_BOGUS;
+}
+
+/*
  * Re-read the driver VM's state (generation, guest and queue state, link),
  * reset on a restart, follow the link with the carrier.  *s gets the queue
- * state copy.  Called on every doorbell and timer tick.
+ * state copy.  Called on every doorbell and timer tick.  A bogus queue state
+ * is not served and is logged once per generation (again only after the
+ * queue was usable in between).
  */
 void app_state_check(struct app *a, struct ddvm_queue_state_info *s);
 /* Handle waiting responses; -EPROTO if a ring is corrupt and --exit-on-corrupt. */

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "ddvm/net_check.h"
 #include "ddvm/posix/log.h"
 #include "ddvm/posix/region_setup.h"
 #include "tap_app.h"
@@ -64,11 +65,6 @@ void app_set_carrier(struct app *a, int on)
 	pr_info("TAP %s: carrier %s", a->tap.name, on ? "on" : "off");
 }
 
-static int mtu_ok(uint32_t mtu)
-{
-	return mtu >= 68 && mtu <= 65535;
-}
-
 #define NET_F_KNOWN	(DDVM_NET_F_CSUM | DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | DDVM_NET_F_TSO_ECN | \
 			 DDVM_NET_F_RX_OFFLOAD)
 
@@ -113,6 +109,34 @@ static void app_follow(struct app *a, uint32_t mtu, uint32_t features)
 }
 
 /*
+ * Name what a bogus queue state got wrong, once per generation: a hostile
+ * driver VM flipping its MAC must not flood the log.  ready -> !ready -> ready
+ * re-arms it (each transition already logs a line).
+ */
+static void report_bogus(struct app *a, const struct ddvm_queue_state_info *s)
+{
+	uint32_t why = ddvm_net_params_check(s->mac, s->mtu);
+	const uint8_t *m = s->mac;
+	char what[96];
+
+	if (a->bogus_said && a->bogus_gen == a->generation)
+		return;
+	a->bogus_said = 1;
+	a->bogus_gen = a->generation;
+	if (why == DDVM_NET_PARAMS_MTU)
+		strfmt(what, sizeof(what), "an MTU of %u (not in %u..%u)", s->mtu, DDVM_NET_MTU_MIN,
+		       DDVM_NET_MTU_MAX);
+	else if (why != DDVM_NET_PARAMS_OK)
+		strfmt(what, sizeof(what), "a %s %02x:%02x:%02x:%02x:%02x:%02x",
+		       ddvm_net_params_str(why), m[0], m[1], m[2], m[3], m[4], m[5]);
+	else
+		strfmt(what, sizeof(what), "a queue state that does not exist");
+	pr_warn("queue %u: driver VM generation %u published %s; %s until a driver VM publishes "
+		"usable parameters", a->qi, a->generation, what,
+		a->tap.fd >= 0 ? "TAP carrier off, queue not served" : "no TAP, queue not served");
+}
+
+/*
  * Re-read the driver VM's state: generation, guest and queue state, link.
  * Called on every doorbell and timer tick.  Returns the queue state copy.
  */
@@ -132,7 +156,8 @@ void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
 		a->need_reset = 1;
 		a->ready = 0;
 	}
-	ok = g.state == DDVM_GUEST_READY && s->state == DDVM_QS_READY && mtu_ok(s->mtu);
+	/* READY implies a usable MAC and MTU (ddvm_queue_state_read checked them) */
+	ok = g.state == DDVM_GUEST_READY && s->state == DDVM_QS_READY;
 	if (ok && !a->ready) {
 		if (a->need_reset)
 			tapq_reset(&a->q);
@@ -140,6 +165,7 @@ void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
 		a->guest_id = g.peer_id;
 		app_follow(a, s->mtu, s->features);
 		a->ready = 1;
+		a->bogus_said = 0;
 		tapq_rx_refill(&a->q, 1);
 		if (tapq_publish(&a->q))
 			app_ring_guest(a);
@@ -147,9 +173,12 @@ void app_state_check(struct app *a, struct ddvm_queue_state_info *s)
 			a->guest_id, a->generation, a->mtu);
 	} else if (!ok && a->ready) {
 		a->ready = 0;
-		pr_warn("queue %u not ready: driver VM %s, queue state %u error %u", a->qi,
-			ddvm_guest_state_str(g.state), s->state, s->error);
+		if (!app_queue_bogus(s))	/* else report_bogus says why */
+			pr_warn("queue %u not ready: driver VM %s, queue state %u error %u", a->qi,
+				ddvm_guest_state_str(g.state), s->state, s->error);
 	}
+	if (!ok && g.state == DDVM_GUEST_READY && app_queue_bogus(s))
+		report_bogus(a, s);
 	if (a->ready) {
 		a->guest_id = g.peer_id;
 		app_follow(a, s->mtu, s->features);

@@ -37,7 +37,9 @@ static void usage(FILE *f)
 		"bring it up like any interface (ip addr add ...; ip link set NAME up).\n"
 		"  --tap NAME         TAP name (default ddvm-<socket dir>-<N>)\n"
 		"  --stats FILE       write counters as JSON every second (atomically)\n"
-		"  --timeout SECS     wait at most SECS for the queue to be READY (default %d)\n"
+		"  --timeout SECS     wait at most SECS for the queue to be READY (default %d);\n"
+		"                     a driver VM publishing a MAC or MTU no NIC has is waited\n"
+		"                     out however long, for a healthy instance\n"
 		"  --exit-on-corrupt  exit with status 3 if the driver VM corrupts a ring\n"
 		"                     (default: carrier off, keep running, report it)\n",
 		DEFAULT_TIMEOUT_S);
@@ -81,24 +83,33 @@ static void default_tap_name(const char *socket, uint32_t qi, char out[IFNAMSIZ]
 	strfmt(out, IFNAMSIZ, "ddvm-%s%s", n ? clean : "net", suffix);
 }
 
-static int wait_ready(struct app *a)
+/*
+ * Wait for the queue to be READY; *s gets the state copy that made it so (the
+ * MAC and MTU the TAP takes: never re-read, the driver VM may have changed
+ * them since).  A queue that stays unpublished past the timeout is an error;
+ * a driver VM publishing nonsense is not: it restarts the clock, so we wait
+ * for a healthy instance instead of exiting into the supervisor's restart
+ * loop.
+ */
+static int wait_ready(struct app *a, struct ddvm_queue_state_info *s)
 {
-	struct ddvm_queue_state_info s;
 	struct timespec start, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		struct ddvm_guest_view g;
 
-		app_state_check(a, &s);
+		app_state_check(a, s);
 		if (a->ready)
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (app_queue_bogus(s))
+			start = now;
 		if (now.tv_sec - start.tv_sec >= (time_t)a->timeout_s) {
 			ddvm_guest_read(a->peer.shm, &g);
 			fprintf(stderr, "ddvm-tap: queue %u of %s not ready after %us "
 				"(driver VM %s, queue state %u error %u, mtu %u)\n", a->qi, a->socket,
-				a->timeout_s, ddvm_guest_state_str(g.state), s.state, s.error, s.mtu);
+				a->timeout_s, ddvm_guest_state_str(g.state), s->state, s->error, s->mtu);
 			return -ETIMEDOUT;
 		}
 		/* The driver VM rings us on queue state changes; re-check at least every 100 ms. */
@@ -194,10 +205,9 @@ static int setup(struct app *a)
 		ddvm_guest_read(a->peer.shm, &g);
 		a->generation = g.generation;
 	}
-	r = wait_ready(a);
+	r = wait_ready(a, &s);
 	if (r < 0)
 		return r;
-	ddvm_queue_state_read(a->peer.shm, &a->l, a->qi, &s);
 	default_tap_name(a->socket, a->qi, tap_name);
 	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s.mac, 1, err,
 			 sizeof(err));

@@ -88,6 +88,46 @@
 #define DDVM_NET_META_TX	0
 #define DDVM_NET_META_RX	1
 
+/*
+ * A NIC's parameters as a driver VM publishes them in its queue state: a
+ * usable MAC is unicast and not all zero (what Linux's is_valid_ether_addr
+ * takes, so a TAP accepts it), a usable MTU is in [DDVM_NET_MTU_MIN,
+ * DDVM_NET_MTU_MAX].  A READY queue publishing anything else is nonsense
+ * (ddvm_queue_state_read: ERROR / BOGUS); its client waits for a healthy
+ * driver VM instance.
+ */
+#define DDVM_NET_MTU_MIN	68u	/* IPv4's minimum (Linux's ETH_MIN_MTU) */
+#define DDVM_NET_MTU_MAX	65535u	/* the largest a Linux TAP takes */
+
+#define DDVM_NET_PARAMS_OK		0u
+#define DDVM_NET_PARAMS_MAC_ZERO	1u	/* 00:00:00:00:00:00 */
+#define DDVM_NET_PARAMS_MAC_MULTICAST	2u	/* group bit set (broadcast too) */
+#define DDVM_NET_PARAMS_MTU		3u	/* outside [MTU_MIN, MTU_MAX] */
+
+/*
+ * Check a published MAC and MTU (a private copy).  DDVM_NET_PARAMS_OK, or
+ * the first reason (MAC before MTU).  Inline: region.c uses it and every
+ * proto object must link alone in a freestanding build.
+ */
+static inline uint32_t ddvm_net_params_check(const uint8_t mac[6], uint32_t mtu)
+{
+	uint8_t any = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		any |= mac[i];
+	if (!any)
+		return DDVM_NET_PARAMS_MAC_ZERO;
+	if (mac[0] & 1)
+		return DDVM_NET_PARAMS_MAC_MULTICAST;
+	if (mtu < DDVM_NET_MTU_MIN || mtu > DDVM_NET_MTU_MAX)
+		return DDVM_NET_PARAMS_MTU;
+	return DDVM_NET_PARAMS_OK;
+}
+
+/* What a DDVM_NET_PARAMS_* reason names ("multicast MAC", ...), for logs. */
+const char *ddvm_net_params_str(uint32_t why);
+
 /* What a request is checked against, CPU byte order. */
 struct ddvm_net_limits {
 	uint64_t data_off;	/* the queue's data area in the region */

@@ -95,8 +95,10 @@ struct ddvm_queue_state_info {
  * Client side: copy and validate queue i's state.  For a READY block queue
  * whose parameters are impossible (block sizes not 2^n in [512, 65536],
  * physical < logical, capacity not a multiple of the logical block size,
- * max_transfer 0, not a multiple of it, or larger than the data area), or an
- * unknown state, the copy says DDVM_QS_ERROR / DDVM_QE_BOGUS.
+ * max_transfer 0, not a multiple of it, or larger than the data area), for a
+ * READY net queue with a zero or multicast MAC or an MTU out of range
+ * (ddvm_net_params_check), or an unknown state, the copy says
+ * DDVM_QS_ERROR / DDVM_QE_BOGUS; the other fields are copied as published.
  * Returns 0, or -1 if i is out of range.
  */
 int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l, uint32_t i,

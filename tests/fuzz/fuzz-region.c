@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddvm/net_check.h"
 #include "ddvm/region.h"
 #include "ddvm/ring.h"
 
@@ -160,6 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			MUST(qs.logical_block_size >= 512 && qs.capacity % qs.logical_block_size == 0);
 			MUST(qs.max_transfer && qs.max_transfer <= l.q[i].data_size);
 		}
+		/* ... and a READY net queue has a NIC's MAC and MTU. */
+		if (qs.state == DDVM_QS_READY && l.q[i].kind == DDVM_QK_NET)
+			MUST(ddvm_net_params_check(qs.mac, qs.mtu) == DDVM_NET_PARAMS_OK);
 		ddvm_queue_target_read(mem, i, target);
 		MUST(printable(target, sizeof(target)));
 	}

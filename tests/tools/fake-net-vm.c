@@ -8,7 +8,13 @@
  * written into it are answered to posted NET_RX buffers.
  *
  *   SIGUSR1  toggle link_up (and ring the client)
- *   SIGUSR2  simulate a restart: generation + 1, posted RX buffers forgotten
+ *   SIGUSR2  simulate a restart: generation + 1, posted RX buffers forgotten;
+ *            the new instance publishes the good --mac / --mtu
+ *   SIGHUP   the same instance switches between the --first-mac / --first-mtu
+ *            and the good ones (corrects its state, or breaks it again)
+ *   --first-mac MAC, --first-mtu N  what the first instance publishes instead
+ *            of --mac / --mtu (a zero or multicast MAC, an impossible MTU: the
+ *            client must wait for a healthy instance, not exit)
  *   --evil=MODE --every=N  misbehave on every Nth response (bad-len: every
  *            Nth RX frame): bad-id, bad-len, bad-off, bad-status, bad-op,
  *            corrupt-index (makes the response ring's prod impossible, then
@@ -58,6 +64,10 @@ struct fake {
 	uint8_t mac[6];
 	uint32_t mtu;
 	int link;
+	uint8_t first_mac[6];		/* --first-mac (if has_first_mac) */
+	uint32_t first_mtu;		/* --first-mtu (0: none) */
+	int has_first_mac;
+	int publish_first;		/* publishing the first_* values now */
 
 	uint8_t *base;
 	uint64_t size;
@@ -89,11 +99,13 @@ static volatile struct ddvm_queue_state *qstate(struct fake *f)
 static void publish_qstate(struct fake *f)
 {
 	volatile struct ddvm_queue_state *s = qstate(f);
+	int first_mac = f->publish_first && f->has_first_mac;
+	int first_mtu = f->publish_first && f->first_mtu;
 	unsigned int i;
 
 	for (i = 0; i < 6; i++)
-		s->mac[i] = f->mac[i];
-	s->mtu = ddvm_cpu_to_le32(f->mtu);
+		s->mac[i] = first_mac ? f->first_mac[i] : f->mac[i];
+	s->mtu = ddvm_cpu_to_le32(first_mtu ? f->first_mtu : f->mtu);
 	s->link_up = ddvm_cpu_to_le16(f->link ? 1 : 0);
 	s->features = ddvm_cpu_to_le32(DDVM_NET_F_RX_OFFLOAD);
 	for (i = 0; i < 5; i++)
@@ -327,8 +339,16 @@ static void on_signal(struct fake *f, uint32_t sig)
 	} else if (sig == SIGUSR2) {
 		f->generation++;
 		f->rx_count = 0;
+		f->publish_first = 0;	/* the successor is healthy */
+		publish_qstate(f);
 		fprintf(stderr, "fake-net-vm: restart, generation %u\n", f->generation);
 		publish_guest(f);
+		ring_client(f);
+	} else if (sig == SIGHUP && (f->has_first_mac || f->first_mtu)) {
+		f->publish_first = !f->publish_first;
+		fprintf(stderr, "fake-net-vm: generation %u publishes the %s parameters\n",
+			f->generation, f->publish_first ? "first" : "good");
+		publish_qstate(f);
 		ring_client(f);
 	}
 }
@@ -336,9 +356,21 @@ static void on_signal(struct fake *f, uint32_t sig)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: fake-net-vm --socket PATH --wire TAPNAME [--mac XX:..] [--mtu N]\n"
+		     "                   [--first-mac XX:..] [--first-mtu N]\n"
 		     "                   [--link-down] [--evil MODE] [--every N]\n"
 		     "modes: bad-id bad-len bad-off bad-status bad-op corrupt-index bad-meta-csum\n"
 		     "       bad-meta-gso bad-meta-flags bad-meta-gso-size\n");
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int m[6], i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)m[i];
+	return 0;
 }
 
 static int parse_args(struct fake *f, int argc, char **argv)
@@ -348,9 +380,10 @@ static int parse_args(struct fake *f, int argc, char **argv)
 		{ "mac", required_argument, NULL, 'm' }, { "mtu", required_argument, NULL, 'M' },
 		{ "link-down", no_argument, NULL, 'l' }, { "evil", required_argument, NULL, 'e' },
 		{ "every", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
+		{ "first-mac", required_argument, NULL, 'F' },
+		{ "first-mtu", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned int m[6], i;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -361,11 +394,17 @@ static int parse_args(struct fake *f, int argc, char **argv)
 		case 'M': f->mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'n': f->every = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'm':
-			if (sscanf(optarg, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4],
-				   &m[5]) != 6)
+			if (parse_mac(optarg, f->mac) < 0)
 				return -1;
-			for (i = 0; i < 6; i++)
-				f->mac[i] = (uint8_t)m[i];
+			break;
+		case 'F':
+			if (parse_mac(optarg, f->first_mac) < 0)
+				return -1;
+			f->has_first_mac = f->publish_first = 1;
+			break;
+		case 'U':
+			f->first_mtu = (uint32_t)strtoul(optarg, NULL, 10);
+			f->publish_first |= f->first_mtu != 0;
 			break;
 		case 'e':
 			for (f->evil = 0; f->evil < E_NMODES; f->evil++)
@@ -413,6 +452,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGUSR1);
 	sigaddset(&sigs, SIGUSR2);
+	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	epfd = epoll_create1(EPOLL_CLOEXEC);

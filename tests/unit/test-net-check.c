@@ -344,6 +344,40 @@ static void test_chunk_formula(void)
 	CHECK_EQ(ddvm_net_chunk(0, 1), 0);
 }
 
+/* A published MAC and MTU (ddvm_net_params_check): each reason at its edge. */
+static void test_params(void)
+{
+	static const struct {
+		uint8_t mac[6];
+		uint32_t mtu, why;
+	} cases[] = {
+		{ { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }, 1500, DDVM_NET_PARAMS_OK },
+		{ { 0x02, 0, 0, 0, 0, 0 }, 1500, DDVM_NET_PARAMS_OK },	/* locally administered */
+		{ { 0, 0, 0, 0, 0, 1 }, 1500, DDVM_NET_PARAMS_OK },	/* one bit, last octet */
+		{ { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff }, 1500, DDVM_NET_PARAMS_OK },
+		{ { 0, 0, 0, 0, 0, 0 }, 1500, DDVM_NET_PARAMS_MAC_ZERO },
+		{ { 0, 0, 0, 0, 0, 0 }, 0, DDVM_NET_PARAMS_MAC_ZERO },	/* MAC first */
+		{ { 0x01, 0, 0x5e, 0, 0, 1 }, 1500, DDVM_NET_PARAMS_MAC_MULTICAST },
+		{ { 0x01, 0, 0, 0, 0, 0 }, 1500, DDVM_NET_PARAMS_MAC_MULTICAST },
+		{ { 0x33, 0x33, 0, 0, 0, 1 }, 1500, DDVM_NET_PARAMS_MAC_MULTICAST },	/* IPv6 */
+		{ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 1500, DDVM_NET_PARAMS_MAC_MULTICAST },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 67, DDVM_NET_PARAMS_MTU },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 68, DDVM_NET_PARAMS_OK },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 65535, DDVM_NET_PARAMS_OK },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 65536, DDVM_NET_PARAMS_MTU },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 0, DDVM_NET_PARAMS_MTU },
+		{ { 0x02, 0, 0, 0, 0, 1 }, 0xffffffffu, DDVM_NET_PARAMS_MTU },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_EQ(ddvm_net_params_check(cases[i].mac, cases[i].mtu), cases[i].why);
+	CHECK(strcmp(ddvm_net_params_str(DDVM_NET_PARAMS_MAC_ZERO), "zero MAC") == 0);
+	CHECK(strcmp(ddvm_net_params_str(DDVM_NET_PARAMS_MAC_MULTICAST), "multicast MAC") == 0);
+	CHECK(strcmp(ddvm_net_params_str(DDVM_NET_PARAMS_MTU), "MTU") == 0);
+	CHECK(strcmp(ddvm_net_params_str(99), "?") == 0);
+}
+
 int main(void)
 {
 	test_ops();
@@ -354,5 +388,6 @@ int main(void)
 	test_chunks();
 	test_odd_limits();
 	test_chunk_formula();
+	test_params();
 	return check_summary("test-net-check");
 }

@@ -645,6 +645,42 @@ static void test_queue_state(void)
 	CHECK_EQ(o.link_up, 1u);
 	CHECK_EQ(o.mac[5], 0x56);
 	CHECK_EQ(strlen(o.dev_name), 16u);
+
+	/*
+	 * A READY net queue whose MAC is zero or multicast, or whose MTU is out
+	 * of range, is nonsense; the copy keeps the values, for the log.
+	 */
+#define NET_BOGUS_IF(field, val) do {						\
+	struct ddvm_queue_state save_ = qs[2];					\
+	qs[2].field = (val);							\
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);			\
+	CHECK_EQ(o.state, DDVM_QS_ERROR);					\
+	CHECK_EQ(o.error, DDVM_QE_BOGUS);					\
+	CHECK_EQ(o.field, (val));						\
+	qs[2] = save_;								\
+} while (0)
+	NET_BOGUS_IF(mtu, 67u);
+	NET_BOGUS_IF(mtu, 65536u);
+	NET_BOGUS_IF(mac[0], 0x01);		/* multicast */
+	NET_BOGUS_IF(mac[0], 0xff);		/* broadcast's first octet */
+#undef NET_BOGUS_IF
+	memset(qs[2].mac, 0, 6);
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_ERROR);
+	CHECK_EQ(o.error, DDVM_QE_BOGUS);
+	/* The same values in a queue that is not READY: nothing to judge. */
+	qs[2].state = DDVM_QS_ABSENT;
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_ABSENT);
+	/* Edges that are fine. */
+	memcpy(qs[2].mac, "\x02\x00\x00\x00\x00\x01", 6);
+	qs[2].state = DDVM_QS_READY;
+	qs[2].mtu = 68;
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_READY);
+	qs[2].mtu = 65535;
+	CHECK_EQ(ddvm_queue_state_read(region, &l, 2, &o), 0);
+	CHECK_EQ(o.state, DDVM_QS_READY);
 }
 
 int main(void)

@@ -3,7 +3,9 @@
  * The restart policy (host/restart_policy.c): a failure after a healthy run
  * restarts at once, failures in a row back off 1 s, 2 s, 4 s ... up to the
  * cap, the max-th failure in a row gives up, and a run of stable_ms ends the
- * row however long it was.  max = 0 gives up at once.
+ * row however long it was.  max = 0 gives up at once.  A given-up thing is
+ * revived (fresh row) by a new instance of what it depends on, not by the
+ * same one.
  */
 #include "check.h"
 #include "restart_policy.c"	/* unit.mk links only the protocol library */
@@ -35,6 +37,25 @@ int main(void)
 	/* max = 0: never restart. */
 	row = 0;
 	CHECK_EQ(restart_next(&none, &row, 3600 * 1000), -1);
+	CHECK_EQ(row, 0);
+
+	/* Given up under instance 7: the same instance keeps it given up. */
+	row = 0;
+	for (i = 0; i < 5; i++)
+		CHECK(restart_next(&p, &row, 0) >= 0);
+	CHECK_EQ(restart_next(&p, &row, 0), -1);
+	CHECK_EQ(restart_revive(&row, 7, 7), 0);
+	CHECK_EQ(row, 5);
+	CHECK_EQ(restart_next(&p, &row, 0), -1);
+	/* A new instance (any other number, wrapping too): a fresh row of max. */
+	CHECK_EQ(restart_revive(&row, 7, 8), 1);
+	CHECK_EQ(row, 0);
+	CHECK_EQ(restart_next(&p, &row, 0), 0);		/* at once */
+	CHECK_EQ(restart_next(&p, &row, 0), 1000);	/* then backoff as before */
+	for (i = 0; i < 3; i++)
+		CHECK(restart_next(&p, &row, 0) > 0);
+	CHECK_EQ(restart_next(&p, &row, 0), -1);	/* bounded again */
+	CHECK_EQ(restart_revive(&row, 0xffffffffu, 0), 1);
 	CHECK_EQ(row, 0);
 
 	/* A long row: the shift stays bounded, the delay capped, no overflow. */
