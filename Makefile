@@ -8,6 +8,10 @@
 # transport and the host helpers every host program shares); nothing under
 # host/ or another program's folder is compiled into a second program.
 
+# The default goal: everything (declared first; its prerequisites come later).
+.PHONY: all
+all:
+
 CC      := gcc
 BUILD   ?= build
 OPT     ?= -O2 -g

@@ -236,7 +236,8 @@ static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out
 	 * broken instance left impossible become an empty ring (the client
 	 * failed what was in flight then), so the client is served again.
 	 */
-	if (ddvm_cons_attach(&q->req) | ddvm_prod_attach(&q->resp))
+	if (ddvm_cons_attach(&q->req, le32_to_cpu(READ_ONCE(c->hdr->generation))) |
+	    ddvm_prod_attach(&q->resp))
 		dev_warn(&c->pdev->dev, "block queue %u: a previous instance left impossible ring indices; starting from an empty ring\n",
 			 i);
 	q->c = c;

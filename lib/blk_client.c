@@ -332,44 +332,61 @@ static void reap(struct ddvm_blkc *c)
 	}
 }
 
-/* Did the instance that left take slot s's request and not answer it?  The
- * ring's last `pending` requests it had not taken. */
-static int held_by_dead(const struct ddvm_blkc *c, const struct ddvm_blkc_slot *s,
-			uint32_t pending)
+/*
+ * Where do the requests the dead instance(s) took end?  If no successor has
+ * attached yet (the header's generation is the one we tracked), at the
+ * shared request cons: the dead instance took everything before it.  If one
+ * has, at the cons it resumed from (resume_idx, published for its
+ * generation before its queue goes READY; minor 2): reading the live cons
+ * then would count what the successor already took as lost.  0 with *at,
+ * -DDVM_EAGAIN if the successor has not published it yet, -DDVM_EPROTO if
+ * the index is impossible.
+ */
+static int taken_boundary(struct ddvm_blkc *c, uint32_t gen, uint32_t *at)
 {
-	return in_ring(s) && c->req.idx - s->ridx > pending;
+	const volatile struct ddvm_region_hdr *h = c->t->base;
+	uint32_t minor = ddvm_le32_to_cpu(__atomic_load_n(&h->guest_version, __ATOMIC_ACQUIRE)) &
+			 0xffff;
+	uint32_t v;
+
+	if (gen != c->gen && minor >= 2) {
+		if (ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->resume_gen, __ATOMIC_ACQUIRE)) != gen)
+			return -DDVM_EAGAIN;
+		v = ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->resume_idx, __ATOMIC_ACQUIRE));
+	} else {
+		v = ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->cons, __ATOMIC_ACQUIRE));
+	}
+	if (c->req.idx - v > c->nslots)
+		return -DDVM_EPROTO;
+	*at = v;
+	return 0;
+}
+
+/* Did the dead instance take slot s's request (pushed before index `at`) and not answer it? */
+static int held_by_dead(const struct ddvm_blkc *c, const struct ddvm_blkc_slot *s, uint32_t at)
+{
+	return in_ring(s) && c->req.idx - s->ridx > c->req.idx - at;
 }
 
 /*
- * The driver VM serving the queue is gone: no instance serves the rings
- * until a successor attaches, which resumes from the shared request cons
- * (docs/protocol.md 7b).  Requests before that cons were taken by the dead
- * instance; those unanswered become suspects and go again, same id and
- * chunk (write data is still there), one at a time (suspect_next).  A
- * suspect that the dead instance held and nothing else is failed: it crashed
- * two driver VMs.  Timed-out ones it took are freed.
+ * The driver VM serving the queue is gone: a successor resumes from the
+ * shared request cons (docs/protocol.md 7b).  Requests before the boundary
+ * were taken by the dead instance; those unanswered become suspects and go
+ * again, same id and chunk (write data is still there), one at a time
+ * (suspect_next).  A suspect that the dead instance held and nothing else
+ * is failed: it crashed two driver VMs.  Timed-out ones it took are freed.
  */
-static void resubmit_taken(struct ddvm_blkc *c, uint16_t gone)
+static void resubmit_taken(struct ddvm_blkc *c, uint16_t gone, uint32_t at)
 {
-	uint32_t k, pending, n = 0, freed = 0, failed = 0, nheld = 0;
-	int r;
+	uint32_t k, n = 0, freed = 0, failed = 0, nheld = 0;
 
 	c->n_restarts++;
-	reap(c);
-	if (c->broken)
-		return;
-	r = ddvm_prod_space(&c->req);	/* validates and caches the shared cons */
-	if (r < 0) {
-		break_rings(c, "request");
-		return;
-	}
-	pending = c->req.idx - c->req.peer;
 	for (k = 0; k < c->nslots; k++)
-		nheld += held_by_dead(c, &c->slots[k], pending) && c->slots[k].state == S_BUSY;
+		nheld += held_by_dead(c, &c->slots[k], at) && c->slots[k].state == S_BUSY;
 	for (k = 0; k < c->nslots; k++) {
 		struct ddvm_blkc_slot *s = &c->slots[k];
 
-		if (!held_by_dead(c, s, pending))
+		if (!held_by_dead(c, s, at))
 			continue;		/* not taken: the successor serves it */
 		if (s->state == S_LOST || s->state == S_ORPHAN) {
 			if (s->state == S_ORPHAN)
@@ -403,20 +420,20 @@ static void resubmit_taken(struct ddvm_blkc *c, uint16_t gone)
 }
 
 /*
- * Rings broken by an instance that is gone, and a successor READY: look at
- * the indices afresh (the driver VM's block module resets an impossible
- * index of its own when it attaches: its cons of the request ring to our
- * prod, its prod of the response ring to our cons).  Quarantined requests
- * before the request cons were taken by a dead instance and are freed;
- * those after it the successor answers.  0, or -1 if still impossible.
+ * Rings broken by an instance that is gone, and a successor READY: the
+ * driver VM resets an impossible index of its own when it attaches (its cons
+ * of the request ring to our prod, its prod of the response ring to our
+ * cons).  Quarantined requests the dead instance took are freed; those
+ * after the boundary the successor answers.  0, or -1 not yet.
  */
 static int unbreak(struct ddvm_blkc *c, uint32_t gen)
 {
-	uint32_t k, pending, freed = 0;
+	uint32_t k, at, freed = 0;
 
 	c->req.peer = c->req.idx - c->req.nslots;	/* re-read cons on the next push */
 	c->resp.peer = c->resp.idx;			/* re-read prod on the next pop */
-	if (ddvm_prod_space(&c->req) < 0 || ddvm_cons_avail(&c->resp) < 0) {
+	if (taken_boundary(c, gen, &at) < 0 || ddvm_prod_space(&c->req) < 0 ||
+	    ddvm_cons_avail(&c->resp) < 0) {
 		/* It may not have reset them yet: look again at the next poll. */
 		if (c->unbreak_gen != gen + 1)
 			ddvm_logf(c->t, DDVM_LOG_WARN, "queue %u: driver VM generation %u is READY "
@@ -424,11 +441,10 @@ static int unbreak(struct ddvm_blkc *c, uint32_t gen)
 		c->unbreak_gen = gen + 1;
 		return -1;
 	}
-	pending = c->req.idx - c->req.peer;
 	for (k = 0; k < c->nslots; k++) {
 		struct ddvm_blkc_slot *s = &c->slots[k];
 
-		if (!held_by_dead(c, s, pending))
+		if (!held_by_dead(c, s, at))
 			continue;
 		if (s->state == S_ORPHAN)
 			slot_free(c, k);
@@ -437,6 +453,7 @@ static int unbreak(struct ddvm_blkc *c, uint32_t gen)
 		freed++;
 	}
 	c->broken = 0;
+	c->dead_pending = 0;
 	ddvm_logf(c->t, DDVM_LOG_INFO, "queue %u: driver VM generation %u serves the queue again "
 		  "after generation %u broke its rings (%u quarantined slots freed)", c->qi, gen,
 		  c->broken_gen, freed);
@@ -448,42 +465,60 @@ static int unbreak(struct ddvm_blkc *c, uint32_t gen)
  * leaves the channel (its QEMU died); the header names the instance's peer
  * id (possibly one that left before we ever saw it: it died moments after
  * attaching, and what it took is held all the same).  Peer ids are not
- * reused soon (the server counts up), so each is handled once.  Without
- * peer_present, a new generation number stands for the departure.
+ * reused soon (the server counts up), so each is handled once.  A new
+ * generation whose predecessor's departure we did not see (a transport
+ * without peer_present, or a departure missed) stands for one.
  */
 static void check_instance(struct ddvm_blkc *c)
 {
 	uint16_t g = guest_peer(c);
-	uint32_t gen = guest_gen(c);
-	int have = c->t->ops->peer_present != 0;
-	int pres = 0;
+	uint32_t gen = guest_gen(c), at;
+	int (*present)(struct ddvm_transport *, uint16_t) = c->t->ops->peer_present;
+	int r;
 
-	if (have && c->gpeer_valid && c->t->ops->peer_present(c->t, c->gpeer) == 0) {
+	if (present && c->gpeer_valid && present(c->t, c->gpeer) == 0) {
 		c->gpeer_valid = 0;
 		c->gone = c->gpeer;
-		resubmit_taken(c, c->gpeer);
+		c->dead_pending = 1;
 	}
-	if (have && g != c->t->self_id && g != 0) {	/* 0: the supervisor's id */
-		pres = c->t->ops->peer_present(c->t, g);
-		if (pres == 1) {
+	if (present && g != c->t->self_id && g != 0) {	/* 0: the supervisor's id */
+		r = present(c->t, g);
+		if (r == 1) {
 			c->gpeer = g;
 			c->gpeer_valid = 1;
-		} else if (pres == 0 && !c->gpeer_valid && g != c->gone) {
+		} else if (r == 0 && !c->gpeer_valid && g != c->gone) {
 			c->gone = g;
-			resubmit_taken(c, g);
+			c->dead_pending = 1;
 		}
 	}
-	if (gen != c->gen) {
-		if ((!have || pres < 0) && !c->broken)
-			resubmit_taken(c, g);
-		c->gen = gen;
-	}
-	if (c->broken && gen != c->broken_gen) {
+	if (gen != c->gen && !c->dead_handled)
+		c->dead_pending = 1;
+	if (c->broken) {
 		struct ddvm_queue_state_info st;
 
+		if (gen == c->broken_gen)
+			return;
 		ddvm_queue_state_read(c->t->base, &c->lay, c->qi, &st);
-		if (st.state == DDVM_QS_READY)
-			(void)unbreak(c, gen);
+		if (st.state != DDVM_QS_READY || unbreak(c, gen) < 0)
+			return;
+	} else if (c->dead_pending) {
+		r = taken_boundary(c, gen, &at);
+		if (r == -DDVM_EAGAIN)
+			return;		/* the successor has not said where it starts yet */
+		if (r < 0) {
+			break_rings(c, "request");
+			return;
+		}
+		reap(c);		/* what it answered before dying counts */
+		if (c->broken)
+			return;
+		resubmit_taken(c, c->gone, at);
+		c->dead_pending = 0;
+		c->dead_handled = 1;
+	}
+	if (gen != c->gen) {
+		c->gen = gen;
+		c->dead_handled = 0;
 	}
 }
 

@@ -62,7 +62,7 @@ void ddvm_cons_resume(struct ddvm_ring *r)
  * failed what was in flight then) becomes an empty ring by setting our own
  * index to the peer's.  Returns 1 if it did.
  */
-int ddvm_cons_attach(struct ddvm_ring *r)
+int ddvm_cons_attach(struct ddvm_ring *r, uint32_t gen)
 {
 	uint32_t prod = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->prod));
 	uint32_t cons = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->cons));
@@ -72,6 +72,9 @@ int ddvm_cons_attach(struct ddvm_ring *r)
 		STORE_REL(&r->sh->cons, ddvm_cpu_to_le32(prod));
 		cons = prod;
 	}
+	/* Tell the client where this instance starts: what is before was the dead one's. */
+	r->sh->resume_idx = ddvm_cpu_to_le32(cons);
+	STORE_REL(&r->sh->resume_gen, ddvm_cpu_to_le32(gen));
 	r->idx = r->old = cons;
 	r->peer = r->idx;	/* prod is read and validated on the first pop */
 	return reset;

@@ -131,3 +131,6 @@ $(UNIT_DIR)/test-restart-policy: host/restart_policy.c host/restart_policy.h
 
 # test-peer includes the POSIX ivshmem client.
 $(UNIT_DIR)/test-peer: lib/posix/peer.c
+
+# The block client tests share a fake transport and driver VM.
+$(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/blkc_harness.h

@@ -74,6 +74,8 @@ struct ddvm_blkc {
 	/* which driver-VM instance serves the queue */
 	uint16_t gpeer, gone;
 	uint8_t gpeer_valid, broken;	/* broken: a ring index was impossible */
+	uint8_t dead_pending;		/* the instance left; what it took is not handled yet */
+	uint8_t dead_handled;		/* the departure of generation gen was handled */
 	uint32_t gen;			/* generation last seen */
 	uint32_t broken_gen;		/* the instance that broke the rings */
 	uint32_t bogus_gen;		/* 1 + last generation logged for bad parameters */

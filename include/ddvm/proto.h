@@ -60,7 +60,7 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 
 #define DDVM_MAGIC		0x4d564444u	/* bytes 'D' 'D' 'V' 'M' */
 #define DDVM_PROTO_MAJOR	1
-#define DDVM_PROTO_MINOR	1
+#define DDVM_PROTO_MINOR	2
 
 #define DDVM_HDR_SIZE		0x1000u	/* header page incl. queue table */
 #define DDVM_QUEUE_TABLE_OFF	0x400u
@@ -184,7 +184,10 @@ struct ddvm_ring_shared {
 	ddvm_le32 cons;			/* C: slots consumed */
 	ddvm_le32 data_event;		/* C: wake me when prod passes this */
 	ddvm_le32 client_peer_id;	/* H: ivshmem peer id to ring for this queue */
-	uint8_t pad1[52];
+	ddvm_le32 resume_idx;		/* C (driver VM, request rings): the cons it resumed
+					 * from when it attached (minor 2) */
+	ddvm_le32 resume_gen;		/* C: the generation of that attach; 0 none */
+	uint8_t pad1[44];
 };
 
 /* ddvm_queue_state.state */
@@ -355,6 +358,7 @@ DDVM_STATIC_ASSERT(DDVM_QUEUE_STATE_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_QUEUE_TAR
 DDVM_STATIC_ASSERT(DDVM_QUEUE_TARGET_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_HDR_SIZE, "target table fits");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_ring_shared) == 128, "ring header size");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_ring_shared, cons) == 64, "cons on own line");
+DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_ring_shared, resume_idx) == 76, "resume_idx");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_slot) == 64, "slot size");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_slot, buf_off) == 24, "slot buf_off");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_slot, arg0) == 40, "slot arg0");

@@ -53,8 +53,11 @@ void ddvm_cons_resume(struct ddvm_ring *r);
  * impossible together (prod - cons > nslots, left by a broken instance) are
  * made an empty ring by setting our own index to the peer's, so a client
  * whose rings were broken is served again.  Returns 1 if reset.
+ * ddvm_cons_attach also publishes resume_idx / resume_gen (generation gen)
+ * for the request ring, before the queue goes READY: the client learns
+ * exactly which requests the previous instance had taken.
  */
-int ddvm_cons_attach(struct ddvm_ring *r);
+int ddvm_cons_attach(struct ddvm_ring *r, uint32_t gen);
 int ddvm_prod_attach(struct ddvm_ring *r);
 
 /* Producer: free slots now (>= 0), or DDVM_RING_ECORRUPT. */

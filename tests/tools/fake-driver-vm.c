@@ -153,9 +153,9 @@ static void restart_instance(struct ddvm_peer *peer, const char *sock, struct fa
 	b->evil = EVIL_NONE;
 	b->dead = 0;
 	b->max_transfer = (uint32_t)chunk;
+	guest_attach(peer->shm, peer->id);	/* the next generation, then its queue */
 	if (fake_blk_bind(b, peer->shm, lay, 1) < 0)
 		die("%s", "cannot bind the block queue again");
-	guest_attach(peer->shm, peer->id);
 	fprintf(stderr, "fake-vm: restarted: peer %u -> %u, generation %u\n", old, peer->id,
 		ddvm_le32_to_cpu(((volatile struct ddvm_region_hdr *)peer->shm)->generation));
 }
@@ -246,9 +246,9 @@ int main(int argc, char **argv)
 	/* From here on we are the driver VM: an ordinary peer of the server. */
 	if (ddvm_peer_connect(&peer, sock, 5000) < 0)
 		die("%s", peer.err);
+	guest_attach(peer.shm, peer.id);
 	if (fake_blk_bind(&b, peer.shm, &lay, 1) < 0 || b.max_transfer > b.chunk)
 		die("%s", "bad block queue layout (max-transfer > chunk?)");
-	guest_attach(peer.shm, peer.id);
 	fprintf(stderr, "fake-vm: peer %u, %llu bytes, lbs %u, %lu slots of %llu bytes, evil %d/%u\n",
 		peer.id, (unsigned long long)b.capacity, b.lbs, nslots,
 		(unsigned long long)b.chunk, b.evil, b.every);

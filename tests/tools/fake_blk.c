@@ -36,7 +36,10 @@ int fake_blk_bind(struct fake_blk *b, volatile void *base, const struct ddvm_lay
 	    ddvm_ring_bind(&b->resp, base, l->region_size, b->q.resp_ring_off, b->q.nslots) < 0)
 		return -EINVAL;
 	/* As the guest: impossible indices a broken instance left become an empty ring. */
-	if (ddvm_cons_attach(&b->req) | ddvm_prod_attach(&b->resp))
+	const volatile struct ddvm_region_hdr *h = base;
+
+	if (ddvm_cons_attach(&b->req, ddvm_le32_to_cpu(h->generation)) |
+	    ddvm_prod_attach(&b->resp))
 		fprintf(stderr, "fake-vm: impossible ring indices left behind; starting empty\n");
 	return 0;
 }
