@@ -683,6 +683,41 @@ static void test_queue_state(void)
 	CHECK_EQ(o.state, DDVM_QS_READY);
 }
 
+/*
+ * ddvm_region_restore: a peer scribbled over every host-owned byte (header,
+ * queue table, targets); the restore makes them what setup wrote, and keeps
+ * the driver VM's fields, the rings and the buffers as they are.
+ */
+static void test_restore(void)
+{
+	struct ddvm_region_spec s;
+	struct ddvm_layout l = fresh(), l2;
+	uint8_t *clean = malloc(DDVM_HDR_SIZE);
+	uint32_t d;
+
+	spec_default(&s);
+	hdr()->generation = ddvm_cpu_to_le32(41);
+	hdr()->guest_state = ddvm_cpu_to_le32(DDVM_GUEST_READY);
+	region[l.q[1].req_ring_off] = 0x77;		/* a ring index */
+	region[l.q[1].data_off + 5] = 0x99;		/* a buffer */
+	memcpy(clean, region, DDVM_HDR_SIZE);
+	memset(region, 0xa5, 0x08);			/* the header's host part */
+	memset(region + 0x10, 0xa5, 0x48 - 0x10);	/* (0x08: the driver VM's refusal) */
+	memset(region + DDVM_QUEUE_TABLE_OFF, 0x5a, 0x400);	/* queue table */
+	memset(region + DDVM_QUEUE_TARGET_OFF, 'x', 0x400);	/* targets */
+	CHECK(check(&d) != DDVM_REFUSE_NONE);
+	CHECK_EQ(ddvm_region_restore(region, REGION_SIZE, &s, &l2), 0);
+	CHECK(memcmp(region, clean, DDVM_HDR_SIZE) == 0);
+	CHECK_EQ(check(&d), DDVM_REFUSE_NONE);
+	CHECK_EQ(l2.q[2].data_off, l.q[2].data_off);
+	CHECK_EQ(region[l.q[1].req_ring_off], 0x77);
+	CHECK_EQ(region[l.q[1].data_off + 5], 0x99);
+	CHECK_EQ(ddvm_le32_to_cpu(hdr()->generation), 41);
+	s.nqueues = DDVM_MAX_QUEUES + 1;
+	CHECK_EQ(ddvm_region_restore(region, REGION_SIZE, &s, &l2), -EINVAL);
+	free(clean);
+}
+
 int main(void)
 {
 	region = aligned_alloc(4096, REGION_SIZE);
@@ -697,6 +732,7 @@ int main(void)
 	test_setup_refusals();
 	test_strings();
 	test_queue_state();
+	test_restore();
 	free(region);
 	return check_summary("test-region");
 }

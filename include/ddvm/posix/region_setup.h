@@ -34,6 +34,16 @@ struct ddvm_region_spec {
 int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *spec,
 		      struct ddvm_layout *out);
 
+/*
+ * Before each driver-VM start: write every host-owned field again (header,
+ * queue table, targets) exactly as ddvm_region_setup did, leaving the
+ * driver VM's fields, the rings and the buffers alone, so that whatever a
+ * peer scribbled over the host's part cannot outlive the next start.
+ * Returns 0 or -EINVAL / -ENOSPC.
+ */
+int ddvm_region_restore(void *base, uint64_t size, const struct ddvm_region_spec *spec,
+			struct ddvm_layout *out);
+
 /* Bytes needed by spec (round a region size up to this). */
 uint64_t ddvm_region_bytes_needed(const struct ddvm_region_spec *spec);
 
