@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static const char *const type_modules[] = {
 	[DEV_VIRTIO_NET] = "virtio_pci,virtio_net", [DEV_VFIO] = "",
 };
 
-static const char *const top_keys[] = { "vms", "image", NULL };
+static const char *const top_keys[] = { "vms", "image", "allow_users", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
 				       "channel", "modules", "devices", "fault_injection", "zero_copy", NULL };
 static const char *const chan_keys[] = { "size", NULL };
@@ -326,6 +327,38 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 	return 0;
 }
 
+/*
+ * allow_users = [ "name", ... ]: users admitted on the supervisor's sockets
+ * (SO_PEERCRED) besides the one ddvm runs as; resolved here, so a typo is
+ * an error at `ddvm up`, not a refused client later.
+ */
+static int parse_allow_users(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *a = config_setting_get_member(root, "allow_users");
+	int i, n;
+
+	if (!a)
+		return 0;
+	if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST)
+		return cfg_fail(c, "allow_users must be a list of user names, e.g. [ \"alice\" ]");
+	n = config_setting_length(a);
+	if (n > CFG_MAX_ALLOW)
+		return cfg_fail(c, "too many allow_users (at most %d)", CFG_MAX_ALLOW);
+	for (i = 0; i < n; i++) {
+		const char *name = config_setting_get_string(config_setting_get_elem(a, (unsigned int)i));
+		struct passwd *pw;
+
+		if (!name || !name[0] || strlen(name) >= CFG_NAME_MAX)
+			return cfg_fail(c, "allow_users[%d] is not a user name (a string of 1-%d characters)",
+					i, CFG_NAME_MAX - 1);
+		pw = getpwnam(name);
+		if (!pw)
+			return cfg_fail(c, "allow_users[%d]: no such user '%s'", i, name);
+		cfg->allow_uids[cfg->nallow++] = pw->pw_uid;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
 {
 	const config_setting_t *vms;
@@ -338,6 +371,8 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 		return -1;
 	if (r)
 		cfg_resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
+	if (parse_allow_users(c, cfg, root) < 0)
+		return -1;
 	vms = config_setting_get_member(root, "vms");
 	if (!vms || config_setting_type(vms) != CONFIG_TYPE_LIST || config_setting_length(vms) == 0)
 		return cfg_fail(c, "no driver VMs: expected vms = ( { name = \"...\"; ... } );");

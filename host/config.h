@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CFG_MAX_VMS	16
 #define CFG_MAX_DEVS	16
 #define CFG_MAX_MODULES	16
 #define CFG_NAME_MAX	32
+#define CFG_MAX_ALLOW	16	/* = DDVM_ALLOW_MAX */
 
 enum dev_type {
 	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK,
@@ -62,6 +64,9 @@ struct ddvm_config {
 	char path[PATH_MAX];		/* as given */
 	char dir[PATH_MAX];		/* directory relative paths are taken from */
 	char image_dir[PATH_MAX];	/* "" unless the config sets image = */
+	/* allow_users, resolved: who may connect to our sockets besides our own euid */
+	unsigned int nallow;
+	uid_t allow_uids[CFG_MAX_ALLOW];
 	unsigned int nvms;
 	struct vm_config vms[CFG_MAX_VMS];
 };

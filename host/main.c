@@ -184,9 +184,8 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		return 1;
 	}
 	warn_missing_modules(&cfg, &img);
-	r = rundir_make(rundir);
-	if (r < 0) {
-		cli_err("cannot create run folder %s: %s", rundir, strerror(-r));
+	if (rundir_make(rundir, err, sizeof(err)) < 0) {
+		cli_err("%s", err);
 		return 1;
 	}
 	for (i = 0; i < (int)cfg.nvms; i++)
@@ -233,7 +232,7 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 	setsid();
 	rundir_lock_set_pid(lockfd, getpid());
 	snprintf(path, sizeof(path), "%s/ddvm.log", rundir);
-	r = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	r = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	i = open("/dev/null", O_RDONLY);
 	if (r < 0 || i < 0 || dup2(i, 0) < 0 || dup2(r, 1) < 0 || dup2(r, 2) < 0)
 		_exit(1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ddvm/posix/log.h"
+#include "ddvm/posix/private_sock.h"
 #include "qmp.h"
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
@@ -23,21 +24,8 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
 
 int qmp_listen(const char *path)
 {
-	struct sockaddr_un sa;
-	int fd, ret = unix_addr(path, &sa);
-
-	if (ret < 0)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	/* QEMU accepts on it; only we connect, so 0600 is all it needs. */
+	return ddvm_listen_private(path, SOCK_STREAM | SOCK_CLOEXEC, 4);
 }
 
 static void send_cmd(struct qmp *q, const char *cmd)

@@ -26,8 +26,9 @@ struct qmp {
 };
 
 /*
- * Create, bind and listen on path (replacing a stale socket).  Returns the
- * listening fd (close-on-exec) for QEMU, or -errno.
+ * Create, bind and listen on path, mode 0600 (replacing a stale socket of
+ * ours, never anything else).  Returns the listening fd (close-on-exec) for
+ * QEMU, or -errno.
  */
 int qmp_listen(const char *path);
 

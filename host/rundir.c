@@ -30,20 +30,71 @@ void rundir_resolve(const char *opt, char *out, size_t len)
 		out[strlen(out) - 1] = '\0';
 }
 
-int rundir_make(const char *dir)
+/* Why an open(O_NOFOLLOW | O_DIRECTORY) of dir failed, in words. */
+static void open_failure(const char *dir, int e, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+		snprintf(err, errlen, "run folder %s is a symlink: refusing it", dir);
+	else if (e == ENOTDIR)
+		snprintf(err, errlen, "run folder %s is not a folder: refusing it", dir);
+	else
+		snprintf(err, errlen, "cannot open run folder %s: %s", dir, strerror(e));
+}
+
+int rundir_private(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create run folder %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/*
+	 * Judge what we would really use: the folder itself, opened without
+	 * following a symlink, not whatever the path pointed to a moment ago.
+	 */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		open_failure(dir, errno, err, errlen);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat run folder %s: %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "run folder %s is owned by uid %u, not %u: refusing it", dir,
+			 (unsigned int)st.st_uid, (unsigned int)geteuid());
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "run folder %s has mode %04o, which lets group or others in "
+			 "(want 0700): refusing it", dir, (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+int rundir_make(const char *dir, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], *p;
 
 	snprintf(tmp, sizeof(tmp), "%s", dir);
 	for (p = strchr(tmp + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s for run folder %s: %s", tmp, dir,
+				 strerror(errno));
+			return -1;
+		}
 		*p = '/';
 	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return rundir_private(dir, err, errlen);
 }
 
 static pid_t read_pid(int fd)
@@ -64,7 +115,7 @@ int rundir_lock(const char *dir, pid_t *holder)
 
 	*holder = 0;
 	snprintf(path, sizeof(path), "%s/supervisor.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -10,8 +10,16 @@
 /* --rundir, else $DDVM_RUNDIR, else /run/ddvm (root), $XDG_RUNTIME_DIR/ddvm, /tmp/ddvm-UID. */
 void rundir_resolve(const char *opt, char *out, size_t len);
 
-/* mkdir -p dir (mode 0700 for the last part).  0 or -errno. */
-int rundir_make(const char *dir);
+/*
+ * Create dir (mode 0700) if it is missing and check that it is private to
+ * us: a folder, not a symlink, owned by our euid, no access for group or
+ * others.  An existing folder failing a check is refused, not repaired.
+ * 0, or -1 with one line in err naming the folder and what is wrong.
+ */
+int rundir_private(const char *dir, char *err, size_t errlen);
+
+/* mkdir -p dir's parents (0755), then rundir_private(dir).  0 or -1 (err). */
+int rundir_make(const char *dir, char *err, size_t errlen);
 
 /*
  * Take RUNDIR/supervisor.lock (flock, non-blocking).  Returns the lock fd

@@ -8,11 +8,12 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ddvm/posix/log.h"
+#include "ddvm/posix/private_sock.h"
 #include "supervisor.h"
 
 #define CTL_MAX_LINE	4096
@@ -260,6 +261,7 @@ static void on_ctl_accept(struct watch *w, uint32_t events)
 {
 	struct supervisor *sv = container_of(w, struct supervisor, ctl_w);
 	struct timeval tv = { .tv_sec = 2 };
+	char what[PATH_MAX + 32];
 	struct ctl_conn *c;
 	int fd;
 
@@ -267,6 +269,11 @@ static void on_ctl_accept(struct watch *w, uint32_t events)
 	fd = accept4(sv->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	strfmt(what, sizeof(what), "control socket %s/control.sock", sv->rundir);
+	if (!ddvm_admit_peer(fd, sv->cfg->allow_uids, sv->cfg->nallow, what, NULL)) {
+		close(fd);
+		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c = calloc(1, sizeof(*c));
 	if (!c || loop_add(&c->w, fd, EPOLLIN, on_conn) < 0) {
@@ -280,15 +287,15 @@ static void on_ctl_accept(struct watch *w, uint32_t events)
 
 static int ctl_listen(struct supervisor *sv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[PATH_MAX + 16];
 
-	strfmt(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", sv->rundir);
-	sv->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sv->ctl_fd < 0)
+	strfmt(path, sizeof(path), "%s/control.sock", sv->rundir);
+	sv->ctl_fd = ddvm_listen_private(path, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 16);
+	if (sv->ctl_fd < 0) {
+		errno = -sv->ctl_fd;
+		sv->ctl_fd = -1;
 		return -errno;
-	unlink(sa.sun_path);
-	if (bind(sv->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(sv->ctl_fd, 16) < 0)
-		return -errno;
+	}
 	return loop_add(&sv->ctl_w, sv->ctl_fd, EPOLLIN, on_ctl_accept);
 }
 
@@ -417,6 +424,11 @@ int supervisor_run(struct supervisor *sv)
 
 	sv->started_ms = now_ms();
 	sv->ctl_fd = sv->sigfd = sv->tick = sv->stop_timer = -1;
+	/*
+	 * Whatever we and our children (QEMU, front-ends) create from here on,
+	 * sockets bound by a front-end included, is for our user alone.
+	 */
+	umask(077);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -18,6 +18,7 @@
 #include "qemu.h"
 #include "ddvm/posix/region_setup.h"
 #include "restart_policy.h"
+#include "rundir.h"
 #include "supervisor.h"
 #include "vm.h"
 #include "vm_reclaim.h"
@@ -463,8 +464,8 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	spec->q[0].resp_vector = VM_VEC_CTRL;
 	vm->size = vm->plan.size;
 	strfmt(vm->dir, sizeof(vm->dir), "%s/%s", sv->rundir, cfg->name);
-	if (mkdir(vm->dir, 0700) < 0 && errno != EEXIST) {
-		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot create %s: %m", cfg->name, vm->dir);
+	if (rundir_private(vm->dir, err, sizeof(err)) < 0) {
+		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
 		return -1;
 	}
 	path_in(vm, "console.log", path, sizeof(path));
@@ -505,6 +506,9 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 
 	path_in(vm, "ivshmem.sock", path, sizeof(path));
 	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, vm->plan.vectors, on_peer, vm);
+	_Static_assert(CFG_MAX_ALLOW <= DDVM_ALLOW_MAX, "allow_users must fit the server's list");
+	if (r == 0)
+		r = ivs_server_allow(&vm->ivs, sv->cfg->allow_uids, sv->cfg->nallow);
 	if (r < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot serve %s: %s", cfg->name, path,
 			 strerror(-r));

@@ -5,7 +5,10 @@ set -eu
 cd "$(dirname "$0")/.."
 DDVM=build/bin/ddvm
 export DDVM_RUNDIR=${DDVM_RUNDIR:-$PWD/build/demo/run}
-mkdir -p build/demo "$DDVM_RUNDIR"
+mkdir -p build/demo
+# ddvm creates its run folder (0700) and refuses one others can enter: the
+# demo's own, made 0755 by an older demo, is made private here.
+[ ! -d build/demo/run ] || chmod 0700 build/demo/run
 passed=0 failed=0
 step() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "demo: step failed: $*" >&2; fi; }
 

@@ -6,7 +6,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ddvm/posix/ivshmem_server.h"
@@ -155,7 +154,6 @@ static void accept_one(struct ivs_server *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct ucred cred;
-	socklen_t clen = sizeof(cred);
 	struct ivs_peer *p;
 	unsigned int i, v;
 	int sock, id;
@@ -163,6 +161,10 @@ static void accept_one(struct ivs_server *s)
 	sock = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (sock < 0)
 		return;
+	if (!ddvm_admit_peer(sock, s->allow, s->nallow, s->path, &cred)) {
+		close(sock);
+		return;
+	}
 	id = alloc_id(s);
 	if (s->npeers >= IVS_MAX_PEERS || id < 0) {
 		pr_warn("ivshmem: too many peers, refusing a connection");
@@ -178,8 +180,7 @@ static void accept_one(struct ivs_server *s)
 	}
 	p->sock = sock;
 	p->id = (uint16_t)id;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
-		p->pid = cred.pid;
+	p->pid = cred.pid;
 
 	if (send_msg(sock, 0, -1) < 0 || send_msg(sock, p->id, -1) < 0 ||
 	    send_msg(sock, -1, s->shm_fd) < 0)
@@ -242,7 +243,6 @@ void ivs_server_dispatch(struct ivs_server *s)
 int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned int nvectors,
 		    ivs_peer_cb cb, void *opaque)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTEN_TAG };
 	int ret;
 
@@ -258,26 +258,41 @@ int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned
 	s->next_id = 1;
 	s->cb = cb;
 	s->opaque = opaque;
-	if (nvectors == 0 || nvectors > IVS_MAX_VECTORS || strlen(path) >= sizeof(sa.sun_path))
+	if (nvectors == 0 || nvectors > IVS_MAX_VECTORS || strlen(path) >= sizeof(s->path))
 		return -EINVAL;
+	strcpy(s->path, path);
 	ret = efds_open(&s->self, nvectors);
 	if (ret < 0)
 		return ret;
-	strcpy(sa.sun_path, path);
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->listen_fd < 0 || s->epfd < 0)
+	if (s->epfd < 0) {
+		ret = -errno;
 		goto err;
-	unlink(path);
-	if (bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(s->listen_fd, 16) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0)
+	}
+	s->listen_fd = ddvm_listen_private(path, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 16);
+	if (s->listen_fd < 0) {
+		ret = s->listen_fd;
+		s->listen_fd = -1;
 		goto err;
+	}
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0) {
+		ret = -errno;
+		goto err;
+	}
 	return 0;
 err:
-	ret = -errno;
 	ivs_server_close(s);
 	return ret;
+}
+
+int ivs_server_allow(struct ivs_server *s, const uid_t *uids, unsigned int n)
+{
+	if (n > DDVM_ALLOW_MAX)
+		return -EINVAL;
+	if (n)
+		memcpy(s->allow, uids, n * sizeof(*uids));
+	s->nallow = n;
+	return 0;
 }
 
 int ivs_server_self_eventfd(const struct ivs_server *s, unsigned int v)

@@ -3,11 +3,17 @@
  * The ivshmem server sends each new peer exactly the documented message
  * sequence with working fds, tells existing peers about newcomers and
  * leavers, routes doorbells both ways, and drops a misbehaving peer without
- * harm.  Build:
- *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost \
- *      tests/unit/test-ivshmem-server.c host/ivshmem_server.c host/log.c -o build/test-ivshmem-server
+ * harm.  The socket is private: 0600, a stale socket of ours is replaced but
+ * a symlink, a file or another user's socket never is, and a connection
+ * from a uid neither ours nor allowed gets nothing and is closed (as root,
+ * children switch to other uids).  Build:
+ *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+ *      tests/unit/test-ivshmem-server.c lib/posix/ivshmem_server.c lib/posix/log.c \
+ *      -o build/test-ivshmem-server
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +21,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ddvm/posix/ivshmem_server.h"
+#include "ddvm/posix/log.h"
+#include "../../lib/posix/private_sock.c"	/* unit.mk links only the server and log.c */
 
 #define NVEC	4
 #define SHM_SZ	65536
@@ -151,6 +161,189 @@ static uint64_t drain(int efd)
 	return n;
 }
 
+
+/* Mode bits of a socket file; -1 if path is not a socket. */
+static int socket_mode(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+/* A socket file of ours left behind by a server that died. */
+static void make_stale_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, path);
+	REQUIRE(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0, "stale socket");
+	close(s);
+}
+
+/* What is at the socket path before init: replaced only if a stale socket of ours. */
+static void stale_files(const char *dir, int shm)
+{
+	char path[128], victim[128], buf[8] = "";
+	struct ivs_server s2;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/other.sock", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+
+	CHECK(symlink(victim, path) == 0, "symlink");
+	r = ivs_server_init(&s2, path, shm, NVEC, NULL, NULL);
+	CHECK(r == -ELOOP, "a symlink at the socket path: init returned %d, expected -ELOOP", r);
+	CHECK(access(victim, F_OK) < 0, "init created the symlink's target");
+	unlink(path);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0 && write(fd, "keep", 4) == 4, "regular file");
+	close(fd);
+	r = ivs_server_init(&s2, path, shm, NVEC, NULL, NULL);
+	CHECK(r == -ENOTSOCK, "a file at the socket path: init returned %d, expected -ENOTSOCK", r);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && read(fd, buf, 4) == 4 && !memcmp(buf, "keep", 4), "the file was touched");
+	close(fd);
+	unlink(path);
+
+	make_stale_socket(path);
+	r = ivs_server_init(&s2, path, shm, NVEC, NULL, NULL);
+	CHECK(r == 0, "a stale socket of ours was not replaced: %d", r);
+	CHECK(socket_mode(path) == 0600, "replaced socket mode %o", socket_mode(path));
+	ivs_server_close(&s2);
+	unlink(path);
+
+	if (geteuid() == 0) {
+		make_stale_socket(path);
+		CHECK(chown(path, 65534, 65534) == 0, "chown");
+		r = ivs_server_init(&s2, path, shm, NVEC, NULL, NULL);
+		CHECK(r == -EPERM, "another user's socket: init returned %d, expected -EPERM", r);
+		CHECK(socket_mode(path) >= 0, "another user's socket was removed");
+		unlink(path);
+	}
+}
+
+/* Child exit codes of connect_as. */
+enum { AS_ADMITTED, AS_CLOSED, AS_TIMEOUT, AS_GARBLED, AS_NO_CONNECT = 10, AS_NO_SETUID };
+
+/*
+ * In a child running as uid: connect and read what the server says.
+ * AS_ADMITTED: version 0, an id, the shm fd; AS_CLOSED: EOF before any message.
+ */
+static int connect_as_child(uid_t uid, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t v[3];
+	int i, s, fd[3];
+
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+		return AS_NO_SETUID;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return AS_NO_CONNECT;
+	for (i = 0; i < 3; i++) {
+		char c;
+
+		if (!readable(s, 2000))
+			return AS_TIMEOUT;
+		if (recv(s, &c, 1, MSG_PEEK) == 0)
+			return i == 0 ? AS_CLOSED : AS_GARBLED;
+		if (recv_msg(s, &v[i], &fd[i]) < 0)
+			return AS_GARBLED;
+	}
+	return v[0] == 0 && v[1] > 0 && fd[1] < 0 && v[2] == -1 && fd[2] >= 0 ? AS_ADMITTED : AS_GARBLED;
+}
+
+/* Fork a client running as uid; serve until it exits; its AS_* code. */
+static int connect_as(uid_t uid, const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	REQUIRE(pid >= 0, "fork");
+	if (pid == 0)
+		_exit(connect_as_child(uid, path));
+	while (waitpid(pid, &st, WNOHANG) == 0)
+		if (readable(ivs_server_pollfd(&srv), 20))
+			ivs_server_dispatch(&srv);
+	pump();
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+/* Log lines go to a memory stream while a refusal is expected. */
+static char *logbuf;
+static size_t loglen;
+static FILE *logf;
+
+static void log_capture(void)
+{
+	logf = open_memstream(&logbuf, &loglen);
+	REQUIRE(logf, "open_memstream");
+	log_set_stream(logf);
+}
+
+static int log_has(const char *needle)
+{
+	fflush(logf);
+	return logbuf && strstr(logbuf, needle);
+}
+
+static void log_release(void)
+{
+	log_set_stream(NULL);
+	fclose(logf);
+	fprintf(stderr, "%s", logbuf);
+	free(logbuf);
+	logbuf = NULL;
+}
+
+/* SO_PEERCRED: another uid is refused unless allowed; peer 1 (a) hears only of admitted ones. */
+static void other_uids(const char *dir, const char *path, const struct client *a)
+{
+	uid_t nobody = 65534, stranger = 65533, too_many[DDVM_ALLOW_MAX + 1] = { 0 };
+	unsigned int before = srv.npeers;
+	int joined_before = joined, r, v;
+	char want[256];
+	int64_t id;
+
+	CHECK(ivs_server_allow(&srv, too_many, DDVM_ALLOW_MAX + 1) == -EINVAL, "allow list overflow");
+	if (geteuid() != 0) {
+		printf("test-ivshmem-server: not root, skipping the other-uid checks\n");
+		return;
+	}
+	/* Let other users reach the socket: what is tested is SO_PEERCRED alone. */
+	REQUIRE(chmod(dir, 0711) == 0 && chmod(path, 0666) == 0, "chmod");
+
+	log_capture();
+	r = connect_as(stranger, path);
+	CHECK(r == AS_CLOSED, "uid %u: client result %d, expected refused (%d)", stranger, r, AS_CLOSED);
+	snprintf(want, sizeof(want), "%s: refused a connection from uid %u (pid ", path, stranger);
+	CHECK(log_has(want), "no log line '%s...'", want);
+	log_release();
+	CHECK(srv.npeers == before && joined == joined_before, "a refused client was admitted");
+	CHECK(!readable(a->sock, 100), "peer 1 was told about a refused client");
+
+	CHECK(ivs_server_allow(&srv, &nobody, 1) == 0, "allow");
+	id = srv.next_id;	/* refused clients took none */
+	r = connect_as(nobody, path);
+	CHECK(r == AS_ADMITTED, "allowed uid %u: client result %d, expected admitted", nobody, r);
+	CHECK(joined == joined_before + 1, "the allowed client did not join");
+	for (v = 0; v < NVEC; v++)
+		expect(a->sock, id, 1, NULL, "allowed client advertised");
+	expect(a->sock, id, 0, NULL, "allowed client left");
+
+	log_capture();
+	r = connect_as(stranger, path);
+	CHECK(r == AS_CLOSED, "uid %u still refused with an allow list: result %d", stranger, r);
+	log_release();
+	CHECK(srv.npeers == before, "expected %u peers, have %u", before, srv.npeers);
+	chmod(dir, 0700);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ivs-test.XXXXXX", path[128];
@@ -217,6 +410,10 @@ int main(void)
 	close(c);
 	pump();
 	CHECK(srv.npeers == 1, "expected 1 peer left, have %u", srv.npeers);
+
+	CHECK(socket_mode(path) == 0600, "socket mode %o, expected 0600", socket_mode(path));
+	stale_files(dir, shm);
+	other_uids(dir, path, &a);
 
 	ivs_server_close(&srv);
 	unlink(path);

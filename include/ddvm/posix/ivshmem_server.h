@@ -13,6 +13,9 @@
  *
  * The server never trusts a peer: one that sends anything, or that cannot
  * take its messages, is disconnected; nothing a peer does stops the server.
+ * The socket is private (0600, see private_sock.h) and a connection is
+ * admitted only from our own euid or a uid given to ivs_server_allow; any
+ * other is closed at once, before it gets an id or an fd.
  */
 #ifndef DDVM_HOST_IVSHMEM_SERVER_H
 #define DDVM_HOST_IVSHMEM_SERVER_H
@@ -20,9 +23,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ddvm/posix/private_sock.h"
+
 #define IVS_MAX_VECTORS	16
 #define IVS_MAX_PEERS	64
 #define IVS_SELF_ID	0
+#define IVS_PATH_MAX	108		/* sizeof(sockaddr_un.sun_path) */
 
 struct ivs_peer {
 	int sock;			/* -1 for peer 0 (the server itself) */
@@ -46,14 +52,24 @@ struct ivs_server {
 	unsigned int npeers;
 	ivs_peer_cb cb;
 	void *opaque;
+	char path[IVS_PATH_MAX];	/* for log lines */
+	uid_t allow[DDVM_ALLOW_MAX];	/* admitted besides our own euid */
+	unsigned int nallow;
 };
 
 /*
- * Listen on path (replacing a stale socket) and create peer 0's eventfds.
+ * Listen on path (replacing a stale socket of ours, never anything else)
+ * and create peer 0's eventfds.
  * shm_fd stays owned by the caller.  Returns 0 or -errno.
  */
 int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned int nvectors,
 		    ivs_peer_cb cb, void *opaque);
+
+/*
+ * Also admit connections from these n uids (replaces the previous list;
+ * our own euid is always admitted).  0, or -EINVAL if n > DDVM_ALLOW_MAX.
+ */
+int ivs_server_allow(struct ivs_server *s, const uid_t *uids, unsigned int n);
 
 /* An fd that becomes readable when ivs_server_dispatch has work. */
 static inline int ivs_server_pollfd(const struct ivs_server *s) { return s->epfd; }
