@@ -134,7 +134,7 @@ void ddvm_pci_table_update(struct ddvm_chan *c)
 		}
 		entry_fill(c, pdev, &c->pci_new[n++]);
 	}
-	if (dropped && !c->pci_overflow_logged) {
+	if (dropped && max && !c->pci_overflow_logged) {	/* max 0: a client channel, no table */
 		c->pci_overflow_logged = true;
 		dev_warn(&c->pdev->dev, "PCI table holds %u entries: %u device(s) left out\n",
 			 max, dropped);

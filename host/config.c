@@ -329,22 +329,24 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 
 /*
  * allow_users = [ "name", ... ]: users admitted on the supervisor's sockets
- * (SO_PEERCRED) besides the one ddvm runs as; resolved here, so a typo is
- * an error at `ddvm up`, not a refused client later.
+ * (SO_PEERCRED) besides the one ddvm runs as -- at the top level for every
+ * socket, on a device for that export's channel alone; resolved here, so a
+ * typo is an error at `ddvm up`, not a refused client later.
  */
-static int parse_allow_users(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
+int cfg_parse_users(struct ctx *c, const config_setting_t *g, uid_t *uids, unsigned int *n)
 {
-	const config_setting_t *a = config_setting_get_member(root, "allow_users");
-	int i, n;
+	const config_setting_t *a = config_setting_get_member(g, "allow_users");
+	int i, len;
 
+	*n = 0;
 	if (!a)
 		return 0;
 	if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST)
 		return cfg_fail(c, "allow_users must be a list of user names, e.g. [ \"alice\" ]");
-	n = config_setting_length(a);
-	if (n > CFG_MAX_ALLOW)
+	len = config_setting_length(a);
+	if (len > CFG_MAX_ALLOW)
 		return cfg_fail(c, "too many allow_users (at most %d)", CFG_MAX_ALLOW);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < len; i++) {
 		const char *name = config_setting_get_string(config_setting_get_elem(a, (unsigned int)i));
 		struct passwd *pw;
 
@@ -354,7 +356,7 @@ static int parse_allow_users(struct ctx *c, struct ddvm_config *cfg, const confi
 		pw = getpwnam(name);
 		if (!pw)
 			return cfg_fail(c, "allow_users[%d]: no such user '%s'", i, name);
-		cfg->allow_uids[cfg->nallow++] = pw->pw_uid;
+		uids[(*n)++] = pw->pw_uid;
 	}
 	return 0;
 }
@@ -371,7 +373,7 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 		return -1;
 	if (r)
 		cfg_resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
-	if (parse_allow_users(c, cfg, root) < 0)
+	if (cfg_parse_users(c, root, cfg->allow_uids, &cfg->nallow) < 0)
 		return -1;
 	vms = config_setting_get_member(root, "vms");
 	if (!vms || config_setting_type(vms) != CONFIG_TYPE_LIST || config_setting_length(vms) == 0)

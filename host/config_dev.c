@@ -11,9 +11,11 @@
 #include "config_priv.h"
 
 static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly",
-					 "export", "nbd_tcp_port", NULL };
-static const char *const nic_keys[] = { "type", "net", "mac", "export", "tap", NULL };
-static const char *const vfio_keys[] = { "type", "host", "export", "tap", "nbd_tcp_port", NULL };
+					 "export", "nbd_tcp_port", "allow_users", NULL };
+static const char *const nic_keys[] = { "type", "net", "mac", "export", "tap", "allow_users",
+					NULL };
+static const char *const vfio_keys[] = { "type", "host", "export", "tap", "nbd_tcp_port",
+					 "allow_users", NULL };
 
 /* A Linux interface name: 1-15 of letters, digits, '-', '_', '.'; not "." or "..". */
 static int ifname_ok(const char *s)
@@ -51,6 +53,11 @@ static int parse_export(struct ctx *c, const config_setting_t *g, struct dev_con
 		return cfg_fail(c, "'nbd_tcp_port' applies only to disks");
 	if (r && !d->exported)
 		return cfg_fail(c, "nbd_tcp_port = %u needs export = true", d->nbd_tcp_port);
+	/* Who else may join this export's channel (its own ivshmem socket). */
+	if (cfg_parse_users(c, g, d->allow_uids, &d->nallow) < 0)
+		return -1;
+	if (d->nallow && !d->exported)
+		return cfg_fail(c, "allow_users on a device needs export = true");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #define DDVM_HOST_CONFIG_PRIV_H
 
 #include <libconfig.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -20,6 +21,9 @@ extern const char *const cfg_type_names[DEV_NTYPES];
 
 /* Write "FILE: vm 'X': device N: <msg>" into c->err; returns -1. */
 int cfg_fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* allow_users in group g, resolved to uids[*n] (at most CFG_MAX_ALLOW).  0 or -1. */
+int cfg_parse_users(struct ctx *c, const config_setting_t *g, uid_t *uids, unsigned int *n);
+
 /* Every member of group s must be named in allowed (NULL-terminated). */
 int cfg_check_keys(struct ctx *c, const config_setting_t *s, const char *const *allowed,
 		   const char *what);

@@ -180,21 +180,23 @@ static void args_free(struct argv *a)
 
 static void build_args(const struct frontend *f, const char *prog, struct argv *a)
 {
-	char buf[PATH_MAX + 32];
+	char buf[PATH_MAX + 32], sock[64];
 
 	if (is_disk(f)) {
 		arg(a, "nbdkit");
 		arg(a, "--exit-with-parent");
 		arg(a, "-f");
 		arg(a, prog);
-		strfmt(buf, sizeof(buf), "socket=%s/ivshmem.sock", f->vm->dir);
+		layout_chan_sock(&f->vm->plan, f->ex->chan, sock, sizeof(sock));
+		strfmt(buf, sizeof(buf), "socket=%s/%s", f->vm->dir, sock);
 		arg(a, buf);
 		strfmt(buf, sizeof(buf), "queue=%u", f->ex->queue);
 		arg(a, buf);
 	} else {
 		arg(a, prog);
 		arg(a, "--socket");
-		strfmt(buf, sizeof(buf), "%s/ivshmem.sock", f->vm->dir);
+		layout_chan_sock(&f->vm->plan, f->ex->chan, sock, sizeof(sock));
+		strfmt(buf, sizeof(buf), "%s/%s", f->vm->dir, sock);
 		arg(a, buf);
 		arg(a, "--queue");
 		strfmt(buf, sizeof(buf), "%u", f->ex->queue);

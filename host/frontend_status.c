@@ -71,8 +71,9 @@ static void queue_error_str(const struct layout_export *ex, const struct ddvm_qu
 /* What the driver VM says about queue q (validated copy). */
 static void add_queue_state(json_object *o, struct vm *vm, const struct layout_export *ex)
 {
+	const struct vm_chan *ch = vm_export_chan(vm, ex);
 	struct ddvm_queue_state_info qs;
-	int ok = vm->base && ddvm_queue_state_read(vm->base, &vm->layout, ex->queue, &qs) == 0;
+	int ok = ch && ch->base && ddvm_queue_state_read(ch->base, &ch->layout, ex->queue, &qs) == 0;
 	char err[96];
 
 	if (!ok) {
@@ -118,6 +119,8 @@ static json_object *export_json(struct vm *vm, unsigned int i)
 	json_object_object_add(o, "type", JS(dev_type_name(d->type)));
 	json_object_object_add(o, "queue", JI(ex->queue));
 	json_object_object_add(o, "target", JS(target));
+	json_object_object_add(o, "channel", vm_export_chan(vm, ex) ? vm_chan_json(vm_export_chan(vm, ex))
+								     : NULL);
 	if (disk) {
 		strfmt(buf, sizeof(buf), "nbd+unix:///?socket=%s/disk%u.sock", vm->dir, ex->num);
 		json_object_object_add(o, "nbd", JS(buf));

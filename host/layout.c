@@ -66,36 +66,74 @@ static uint64_t pow2_up(uint64_t v)
 	return p;
 }
 
-static void add_queue(struct vm_layout *l, uint16_t kind, unsigned int dev, unsigned int num,
-		      const struct vm_config *vm)
+void layout_chan_sock(const struct vm_layout *l, unsigned int c, char *out, size_t len)
 {
-	struct ddvm_queue_spec *q = &l->spec.q[l->spec.nqueues];
+	if (c == 0)
+		snprintf(out, len, "ivshmem.sock");
+	else
+		snprintf(out, len, "chan-%s.sock", l->chan[c].name);
+}
+
+/* Size channel c: the configured size, or what it needs rounded up to 2^n. */
+static int size_chan(struct layout_chan *ch, uint64_t configured, char *err, size_t errlen)
+{
+	char need[32], have[32];
+
+	ch->needed = ddvm_region_bytes_needed(&ch->spec);
+	ch->size = configured ? configured : pow2_up(ch->needed);
+	layout_size_str(pow2_up(ch->needed), need, sizeof(need));
+	layout_size_str(ch->size, have, sizeof(have));
+	if (ch->size < ch->needed) {
+		snprintf(err, errlen, "channel size %s is too small for %s: needs %s", have,
+			 ch->name, need);
+		return -1;
+	}
+	if (ch->size > LAYOUT_MAX_SIZE) {
+		snprintf(err, errlen, "the channel for %s would need %s (at most 1G)", ch->name, need);
+		return -1;
+	}
+	ch->vectors = LAYOUT_MIN_VECTORS;
+	return 0;
+}
+
+/* A client channel for one export: its one queue, no PCI table. */
+static void add_export(struct vm_layout *l, uint16_t kind, unsigned int dev, unsigned int num,
+		       const struct vm_config *vm)
+{
+	struct layout_chan *ch = &l->chan[l->nchan];
+	struct ddvm_queue_spec *q = &ch->spec.q[0];
 	struct layout_export *e = &l->ex[l->nexports++];
 
+	ch->spec.heartbeat_period_ms = HEARTBEAT_MS;
+	ch->spec.nqueues = 1;
+	snprintf(ch->name, sizeof(ch->name), "%s%u", kind == DDVM_QK_BLOCK ? "disk" : "net", num);
 	q->kind = kind;
 	q->index = (uint16_t)num;
 	q->nslots = kind == DDVM_QK_BLOCK ? BLK_SLOTS : NET_SLOTS;
 	q->data_size = kind == DDVM_QK_BLOCK ? (uint64_t)BLK_SLOTS * BLK_CHUNK
 					     : (uint64_t)NET_SLOTS * NET_CHUNK;
-	q->req_vector = (uint16_t)l->spec.nqueues;	/* the driver VM's vector i */
-	q->resp_vector = 0;				/* vector 0 of the front-end peer */
+	q->req_vector = 1;	/* the driver VM's vector 1 (0 stays the control one) */
+	q->resp_vector = 0;	/* vector 0 of the client */
 	layout_target(vm, dev, q->target, sizeof(q->target));
 	e->kind = kind;
 	e->dev = dev;
 	e->num = num;
-	e->queue = l->spec.nqueues++;
+	e->chan = l->nchan++;
+	e->queue = 0;
 }
 
 int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size_t errlen)
 {
-	unsigned int k, disks = 0, nics = 0;
-	char need[32], have[32];
+	unsigned int k, c, disks = 0, nics = 0;
+	struct layout_chan *ctl = &l->chan[0];
 
 	memset(l, 0, sizeof(*l));
-	l->spec.heartbeat_period_ms = HEARTBEAT_MS;
-	l->spec.pci_table_max = PCI_TABLE_MAX;
-	l->spec.nqueues = 1;
-	l->spec.q[0] = (struct ddvm_queue_spec){ .kind = DDVM_QK_CTRL, .nslots = CTRL_SLOTS,
+	l->nchan = 1;
+	snprintf(ctl->name, sizeof(ctl->name), "ctrl");
+	ctl->spec.heartbeat_period_ms = HEARTBEAT_MS;
+	ctl->spec.pci_table_max = PCI_TABLE_MAX;
+	ctl->spec.nqueues = 1;
+	ctl->spec.q[0] = (struct ddvm_queue_spec){ .kind = DDVM_QK_CTRL, .nslots = CTRL_SLOTS,
 		.data_size = CTRL_DATA, .req_vector = 0, .resp_vector = 0 };
 	for (k = 0; k < vm->ndevs; k++) {
 		const struct dev_config *d = &vm->devs[k];
@@ -111,7 +149,7 @@ int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size
 				 LAYOUT_MAX_EXPORTS);
 			return -1;
 		}
-		add_queue(l, disk ? DDVM_QK_BLOCK : DDVM_QK_NET, k, disk ? disks : nics, vm);
+		add_export(l, disk ? DDVM_QK_BLOCK : DDVM_QK_NET, k, disk ? disks : nics, vm);
 		if (disk) {
 			disks++;
 			l->ndisks++;
@@ -120,23 +158,10 @@ int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size
 			l->nnics++;
 		}
 	}
-	l->vectors = l->spec.nqueues + 1 > LAYOUT_MIN_VECTORS ? l->spec.nqueues + 1 : LAYOUT_MIN_VECTORS;
-	if (l->vectors > DDVM_MAX_QUEUES)
-		l->vectors = DDVM_MAX_QUEUES;	/* still covers every req_vector (< nqueues) */
-	l->needed = ddvm_region_bytes_needed(&l->spec);
-	l->size = vm->channel_size ? vm->channel_size : pow2_up(l->needed);
-	layout_size_str(pow2_up(l->needed), need, sizeof(need));
-	layout_size_str(l->size, have, sizeof(have));
-	if (l->size < l->needed) {
-		snprintf(err, errlen, "channel size %s is too small for %u disk%s and %u NIC%s: needs %s",
-			 have, l->ndisks, l->ndisks == 1 ? "" : "s", l->nnics,
-			 l->nnics == 1 ? "" : "s", need);
+	if (size_chan(ctl, 0, err, errlen) < 0)
 		return -1;
-	}
-	if (l->size > LAYOUT_MAX_SIZE) {
-		snprintf(err, errlen, "the channel for %u disks and %u NICs would need %s (at most 1G)",
-			 l->ndisks, l->nnics, need);
-		return -1;
-	}
+	for (c = 1; c < l->nchan; c++)
+		if (size_chan(&l->chan[c], vm->channel_size, err, errlen) < 0)
+			return -1;
 	return 0;
 }

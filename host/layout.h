@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A driver VM's channel layout and guest PCI addresses, derived from its
- * config: queue 0 is CTRL, then one BLOCK queue per exported disk and one
- * NET queue per exported NIC, in config order.  Each queue's target names
- * the PCI function (pinned on the QEMU command line) that serves it.
+ * A driver VM's channels and guest PCI addresses, derived from its config.
+ * One channel per client: channel 0 is the supervisor's (the CTRL queue and
+ * the PCI table), then one channel per exported disk and per exported NIC,
+ * in config order, each holding that export's one queue and nothing else,
+ * so a client can reach nothing but its own queue.  Each queue's target
+ * names the PCI function (pinned on the QEMU command line) that serves it.
  */
 #ifndef DDVM_HOST_LAYOUT_H
 #define DDVM_HOST_LAYOUT_H
@@ -15,31 +17,40 @@
 #include "ddvm/posix/region_setup.h"
 
 #define LAYOUT_MIN_VECTORS	4	/* ivshmem-doorbell vectors at least */
-#define LAYOUT_MAX_EXPORTS	(DDVM_MAX_QUEUES - 1)
+#define LAYOUT_MAX_EXPORTS	15
+#define LAYOUT_MAX_CHANNELS	(1 + LAYOUT_MAX_EXPORTS)
 #define LAYOUT_MIN_SIZE		(64u << 10)
 #define LAYOUT_MAX_SIZE		(1ull << 30)
 
-/* One exported device: which queue serves it. */
+/* One exported device: which channel and queue serve it. */
 struct layout_export {
 	uint16_t kind;		/* DDVM_QK_BLOCK or DDVM_QK_NET */
 	unsigned int dev;	/* index in the VM's device list (0-based) */
 	unsigned int num;	/* disk / NIC number: its place among the VM's disks / NICs */
-	unsigned int queue;	/* index in the queue table */
+	unsigned int chan;	/* its channel (1..) */
+	unsigned int queue;	/* index in that channel's queue table (0) */
 };
 
-struct vm_layout {
+/* One channel: a region of its own, an ivshmem server, an ivshmem device. */
+struct layout_chan {
 	struct ddvm_region_spec spec;
-	unsigned int nexports;
-	struct layout_export ex[LAYOUT_MAX_EXPORTS];
-	unsigned int ndisks, nnics;	/* exported ones */
+	char name[16];			/* "ctrl", "disk0", "net1" */
 	uint64_t needed;		/* ddvm_region_bytes_needed */
-	uint64_t size;			/* the region: configured, or needed rounded up to 2^n */
+	uint64_t size;			/* configured, or needed rounded up to 2^n */
 	unsigned int vectors;		/* ivshmem-doorbell vectors (every peer) */
 };
 
+struct vm_layout {
+	unsigned int nchan;
+	struct layout_chan chan[LAYOUT_MAX_CHANNELS];
+	unsigned int nexports;
+	struct layout_export ex[LAYOUT_MAX_EXPORTS];
+	unsigned int ndisks, nnics;	/* exported ones */
+};
+
 /*
- * Plan vm's region.  Returns 0, or -1 with one line in err, not naming the
- * VM (too many exports; a configured channel size too small for them).
+ * Plan vm's channels.  Returns 0, or -1 with one line in err, not naming
+ * the VM (too many exports; a configured channel size too small for one).
  */
 int layout_plan(const struct vm_config *vm, struct vm_layout *out, char *err, size_t errlen);
 
@@ -51,6 +62,10 @@ unsigned int layout_pci_slot(const struct vm_config *vm, unsigned int k);
 
 /* Queue target for device k: "pci=0000:00:04.0", "pci=0000:00:1f.2 n=M". */
 void layout_target(const struct vm_config *vm, unsigned int k, char *out, size_t len);
+
+/* The ivshmem server socket of channel c, in the VM's run folder: "ivshmem.sock"
+ * for the supervisor's, "chan-disk0.sock" for a client's. */
+void layout_chan_sock(const struct vm_layout *l, unsigned int c, char *out, size_t len);
 
 /* "4M", "512K", "1G" or bytes, for messages. */
 void layout_size_str(uint64_t v, char *out, size_t len);

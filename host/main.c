@@ -189,7 +189,7 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		return 1;
 	}
 	for (i = 0; i < (int)cfg.nvms; i++)
-		if (strlen(rundir) + strlen(cfg.vms[i].name) + sizeof("//ivshmem.sock") > 108) {
+		if (strlen(rundir) + strlen(cfg.vms[i].name) + sizeof("//chan-disk15.sock") > 108) {	/* the longest socket name */
 			cli_err("run folder path %s is too long for unix sockets (use a shorter DDVM_RUNDIR)", rundir);
 			return 1;
 		}

@@ -117,6 +117,8 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 	}
 }
 
+static void add_channels(struct args *a, const struct qemu_params *p);
+
 static void build(struct args *a, const struct qemu_params *p)
 {
 	const struct vm_config *vm = p->vm;
@@ -163,11 +165,7 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "socket,id=qmp,fd=3,server=on,wait=off");
 	add(a, "-mon");
 	add(a, "chardev=qmp,mode=control");
-	add(a, "-chardev");
-	add(a, "socket,id=ivsh,path=%s/ivshmem.sock", esc(p->dir, e, sizeof(e)));
-	add(a, "-device");
-	add(a, "ivshmem-doorbell,chardev=ivsh,vectors=%u",
-	    p->vectors > QEMU_VECTORS ? p->vectors : QEMU_VECTORS);
+	add_channels(a, p);
 	add(a, "-device");
 	add(a, "pvpanic-pci");
 	add(a, "-action");
@@ -177,6 +175,27 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
 	add_devices(a, vm);
 	a->v[a->n] = NULL;
+}
+
+/*
+ * One ivshmem-doorbell function per channel, pinned past the devices'
+ * slots (4..0x13): channel c at 00:(0x14 + c/8).(c%8), so the slots the
+ * devices are pinned to are never taken first.
+ */
+static void add_channels(struct args *a, const struct qemu_params *p)
+{
+	char e[PATH_MAX * 2], sock[64];
+	unsigned int c, v;
+
+	for (c = 0; c < p->plan->nchan; c++) {
+		layout_chan_sock(p->plan, c, sock, sizeof(sock));
+		v = p->plan->chan[c].vectors > QEMU_VECTORS ? p->plan->chan[c].vectors : QEMU_VECTORS;
+		add(a, "-chardev");
+		add(a, "socket,id=ivsh%u,path=%s/%s", c, esc(p->dir, e, sizeof(e)), sock);
+		add(a, "-device");
+		add(a, "ivshmem-doorbell,chardev=ivsh%u,vectors=%u,addr=0x%x.%x%s", c, v,
+		    QEMU_CHAN_SLOT + c / 8, c % 8, c % 8 == 0 ? ",multifunction=on" : "");
+	}
 }
 
 void qemu_describe(const struct qemu_params *p, char *out, size_t len)

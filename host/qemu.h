@@ -9,8 +9,10 @@
 #include "accel.h"
 #include "config.h"
 #include "image.h"
+#include "layout.h"
 
 #define QEMU_VECTORS	4	/* ivshmem-doorbell vectors, at least */
+#define QEMU_CHAN_SLOT	0x14	/* first PCI slot of the channels (after the devices') */
 
 struct qemu_params {
 	const struct vm_config *vm;
@@ -21,7 +23,7 @@ struct qemu_params {
 	const int *wire_fds;		/* per device: its wire TAP fd, or -1; the
 					 * taps are passed as fds 4, 5, ... in device order */
 	int fresh_logs;			/* truncate qemu.log (first start) */
-	unsigned int vectors;		/* ivshmem-doorbell vectors (= the server's) */
+	const struct vm_layout *plan;	/* its channels: one ivshmem-doorbell device each */
 };
 
 /*

@@ -121,7 +121,7 @@ int vm_start(struct vm *vm)
 {
 	struct qemu_params p = {
 		.vm = vm->cfg, .img = vm->sv->img, .accel = vm->sv->accel, .dir = vm->dir,
-		.fresh_logs = vm->restarts == 0 && !vm->ever_ready, .vectors = vm->plan.vectors,
+		.fresh_logs = vm->restarts == 0 && !vm->ever_ready, .plan = &vm->plan,
 		.wire_fds = vm->wire_fd,
 	};
 	char path[PATH_MAX + 16], err[256], cmd[8192];
@@ -135,6 +135,8 @@ int vm_start(struct vm *vm)
 			 path, strerror(-p.qmp_fd));
 		goto fail;
 	}
+	/* Whatever a peer wrote over the host's part of a channel ends here. */
+	vm_channels_restore(vm);
 	qemu_describe(&p, cmd, sizeof(cmd));
 	pr_info("vm '%s': starting: %s", vm->cfg->name, cmd);
 	ddvm_guest_read(vm->base, &gv);
@@ -440,10 +442,9 @@ static uint32_t test_version(void)
 
 int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 {
-	struct ddvm_region_spec *spec = &vm->plan.spec;
+	struct ddvm_region_spec *spec = &vm->plan.chan[0].spec;
 	char path[PATH_MAX + 16], name[64], err[256];
-	uint32_t ctrl_slots;
-	unsigned int i;
+	unsigned int i, c;
 	int r, fd;
 
 	memset(vm, 0, sizeof(*vm));
@@ -460,9 +461,10 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
 		return -1;
 	}
-	spec->host_peer_id = IVS_SELF_ID;
 	spec->q[0].resp_vector = VM_VEC_CTRL;
-	vm->size = vm->plan.size;
+	for (c = 0; c < vm->plan.nchan; c++)
+		vm->plan.chan[c].spec.host_peer_id = IVS_SELF_ID;
+	vm->size = vm->plan.chan[0].size;
 	strfmt(vm->dir, sizeof(vm->dir), "%s/%s", sv->rundir, cfg->name);
 	if (rundir_private(vm->dir, err, sizeof(err)) < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
@@ -487,6 +489,8 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 		return -1;
 	}
 	spec->version_override = sv->version_override ? sv->version_override : test_version();
+	for (c = 1; c < vm->plan.nchan; c++)
+		vm->plan.chan[c].spec.version_override = spec->version_override;
 	if (spec->version_override)
 		pr_warn("vm '%s': test hook: publishing protocol version %u.%u", cfg->name,
 			spec->version_override >> 16, spec->version_override & 0xffff);
@@ -497,15 +501,14 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 			 (unsigned long long)ddvm_region_bytes_needed(spec), strerror(-r));
 		return -1;
 	}
-	ctrl_slots = vm->layout.q[0].nslots;
-	if (ddvm_ring_bind(&vm->req, vm->base, vm->size, vm->layout.q[0].req_ring_off, ctrl_slots) < 0 ||
-	    ddvm_ring_bind(&vm->resp, vm->base, vm->size, vm->layout.q[0].resp_ring_off, ctrl_slots) < 0) {
+	vm_transport_init(vm);
+	if (ddvm_ctrlc_open(&vm->ctrl, &vm->tp, &vm->layout, 0) < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot bind the CTRL rings", cfg->name);
 		return -1;
 	}
 
 	path_in(vm, "ivshmem.sock", path, sizeof(path));
-	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, vm->plan.vectors, on_peer, vm);
+	r = ivs_server_init(&vm->ivs, path, vm->shm_fd, vm->plan.chan[0].vectors, on_peer, vm);
 	_Static_assert(CFG_MAX_ALLOW <= DDVM_ALLOW_MAX, "allow_users must fit the server's list");
 	if (r == 0)
 		r = ivs_server_allow(&vm->ivs, sv->cfg->allow_uids, sv->cfg->nallow);
@@ -514,6 +517,8 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 			 strerror(-r));
 		return -1;
 	}
+	if (vm_channels_init(vm) < 0)
+		return -1;
 	for (i = 0; i < cfg->ndevs; i++) {
 		const struct dev_config *d = &cfg->devs[i];
 
@@ -548,6 +553,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->ping.conn)
 		vm_ping_finish(vm, "supervisor shutting down");
 	frontends_destroy(vm);
+	vm_channels_destroy(vm);
 	if (vm->ivs.epfd >= 0) {
 		loop_del(&vm->ivs_w);
 		loop_del(&vm->bell_w[0]);

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "ddvm/region.h"
+#include "ddvm/ctrl_client.h"
 #include "ddvm/ring.h"
 #include "frontend.h"
 #include "ddvm/posix/ivshmem_server.h"
@@ -33,10 +34,21 @@ enum vm_state { VM_STARTING, VM_READY, VM_RESTARTING, VM_FAILED, VM_STOPPED };
 struct vm_ping {
 	struct ctl_conn *conn;		/* who gets the reply (NULL = none running) */
 	uint32_t count, done;
-	uint64_t id, cookie, t0;
 	uint64_t *lat_ns;
 	int timer;
 	struct watch timer_w;
+};
+
+/* A client channel (vm_channels.c): one export's region, server and socket. */
+struct vm_chan {
+	int shm_fd;
+	void *base;
+	uint64_t size;
+	struct ddvm_layout layout;	/* as we wrote it; never read back */
+	struct ivs_server ivs;
+	int serving;			/* ivs is initialised */
+	struct watch ivs_w;
+	char sock[PATH_MAX];
 };
 
 struct vm {
@@ -46,15 +58,19 @@ struct vm {
 	enum vm_state state;
 	char error[768];		/* why it failed ("" if not failed) */
 
-	/* channel: outlives QEMU */
-	struct vm_layout plan;		/* queues, targets, size, vectors (from the config) */
+	/* channels: outlive QEMU.  The control channel (the supervisor's own) here: */
+	struct vm_layout plan;		/* channels, queues, targets, sizes (from the config) */
 	int shm_fd;
 	void *base;
 	uint64_t size;
 	struct ddvm_layout layout;
-	struct ddvm_ring req, resp;	/* CTRL queue: we produce requests, consume responses */
+	struct ddvm_transport tp;	/* libddvm's view of the channel (vm_transport.c) */
+	struct ddvm_ctrlc ctrl;		/* its CTRL queue: ping, crash */
 	struct ivs_server ivs;
 	struct watch ivs_w, bell_w[2];
+	/* and one channel per client (export i: clients[i]) */
+	unsigned int nclients;
+	struct vm_chan clients[LAYOUT_MAX_EXPORTS];
 
 	/* one QEMU instance */
 	pid_t pid;
@@ -123,6 +139,16 @@ int vm_ping_setup(struct vm *vm);
 void vm_ping_finish(struct vm *vm, const char *error);
 /* Ring the driver VM's doorbell vector.  0 or -ENOENT if QEMU is not attached. */
 int vm_ring_guest(struct vm *vm, unsigned int vector);
+/* Client channels (vm_channels.c): create them (vm_init), write their
+ * host-owned fields again (every start), release them; an export's channel. */
+int vm_channels_init(struct vm *vm);
+void vm_channels_restore(struct vm *vm);
+void vm_channels_destroy(struct vm *vm);
+const struct vm_chan *vm_export_chan(const struct vm *vm, const struct layout_export *ex);
+json_object *vm_chan_json(const struct vm_chan *ch);
+
+/* Fill in vm->tp for the mapped channel (vm_transport.c). */
+void vm_transport_init(struct vm *vm);
 /* The control connection went away: forget it. */
 void vm_ping_forget(struct vm *vm, struct ctl_conn *conn);
 

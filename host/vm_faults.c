@@ -12,7 +12,7 @@
 
 int vm_crash(struct vm *vm, char *msg, size_t len)
 {
-	struct ddvm_slot s;
+	int r;
 
 	if (!vm->cfg->fault_injection) {
 		strfmt(msg, len, "vm '%s': fault injection is off (set fault_injection = true in its config)",
@@ -23,16 +23,13 @@ int vm_crash(struct vm *vm, char *msg, size_t len)
 		strfmt(msg, len, "vm '%s' is not ready (state %s)", vm->cfg->name, vm_state_str(vm->state));
 		return -1;
 	}
-	memset(&s, 0, sizeof(s));
-	s.id = ddvm_cpu_to_le64(~0ull);		/* never a ping id */
-	s.op = ddvm_cpu_to_le16(DDVM_OP_CRASH);
-	if (ddvm_prod_push(&vm->req, &s) < 0) {
+	r = ddvm_ctrlc_crash(&vm->ctrl);
+	if (r == -DDVM_ENOSPC || r == -DDVM_EPROTO) {
 		strfmt(msg, len, "vm '%s': CTRL request ring is full or corrupt", vm->cfg->name);
 		return -1;
 	}
+	/* -ENOENT: not rung, but the driver VM also polls its queues. */
 	pr_warn("vm '%s': crash injected on request (fault injection)", vm->cfg->name);
-	if (ddvm_prod_publish(&vm->req))
-		vm_ring_guest(vm, vm->layout.q[0].req_vector);
 	return 0;
 }
 

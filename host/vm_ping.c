@@ -41,6 +41,7 @@ void vm_ping_finish(struct vm *vm, const char *error)
 		return;
 	pg->conn = NULL;
 	timer_arm(pg->timer, 0);
+	ddvm_ctrlc_cancel(&vm->ctrl);
 	if (error) {
 		ctl_reply_error(conn, error);
 	} else {
@@ -71,90 +72,53 @@ void vm_ping_finish(struct vm *vm, const char *error)
 static void ping_send(struct vm *vm)
 {
 	struct vm_ping *pg = &vm->ping;
-	struct ddvm_slot s;
 	char msg[160];
 	int r;
 
-	memset(&s, 0, sizeof(s));
-	pg->id++;
-	pg->cookie = (pg->id * 0x9e3779b97f4a7c15ull) ^ now_ns();
-	s.id = ddvm_cpu_to_le64(pg->id);
-	s.op = ddvm_cpu_to_le16(DDVM_OP_PING);
-	s.arg0 = ddvm_cpu_to_le64(pg->cookie);
-	r = ddvm_prod_push(&vm->req, &s);
+	/* The timer below reports a timeout; libddvm's deadline is a backstop. */
+	r = ddvm_ctrlc_ping_send(&vm->ctrl, now_ns() * 0x9e3779b97f4a7c15ull,
+				 PING_TIMEOUT_MS + 1000);
 	if (r < 0) {
-		strfmt(msg, sizeof(msg), "vm '%s': CTRL request ring %s", vm->cfg->name,
-			 r == DDVM_RING_EFULL ? "is full (driver VM not consuming)" : "is corrupt");
-		vm_ping_finish(vm, msg);
-		return;
-	}
-	pg->t0 = now_ns();
-	if (ddvm_prod_publish(&vm->req) && vm_ring_guest(vm, vm->layout.q[0].req_vector) < 0) {
-		strfmt(msg, sizeof(msg), "vm '%s': driver VM is not attached to the channel", vm->cfg->name);
+		strfmt(msg, sizeof(msg), "vm '%s': %s", vm->cfg->name,
+		       r == -DDVM_ENOSPC ? "CTRL request ring is full (driver VM not consuming)" :
+		       r == -DDVM_EPROTO ? "CTRL request ring is corrupt" :
+		       r == -DDVM_ENOENT ? "driver VM is not attached to the channel" :
+		       "a ping is already in flight");
 		vm_ping_finish(vm, msg);
 		return;
 	}
 	timer_arm(pg->timer, PING_TIMEOUT_MS);
 }
 
-static void ping_response(struct vm *vm, const struct ddvm_slot *s)
-{
-	struct vm_ping *pg = &vm->ping;
-	uint64_t id = ddvm_le64_to_cpu(s->id), arg0 = ddvm_le64_to_cpu(s->arg0);
-	uint32_t status = ddvm_le32_to_cpu(s->status);
-	char msg[200];
-
-	if (!pg->conn || id != pg->id) {
-		pr_debug("vm '%s': stale CTRL response id %llu", vm->cfg->name, (unsigned long long)id);
-		return;
-	}
-	if (status != DDVM_S_OK || arg0 != pg->cookie) {
-		strfmt(msg, sizeof(msg), "vm '%s': bad ping response (status %u, cookie %s)",
-			 vm->cfg->name, status, arg0 == pg->cookie ? "ok" : "wrong");
-		vm_ping_finish(vm, msg);
-		return;
-	}
-	pg->lat_ns[pg->done++] = now_ns() - pg->t0;
-	if (pg->done == pg->count)
-		vm_ping_finish(vm, NULL);
-	else
-		ping_send(vm);
-}
-
 /* Host vector 0: responses available on the CTRL queue. */
 static void on_ctrl_bell(struct watch *w, uint32_t events)
 {
 	struct vm *vm = container_of(w, struct vm, bell_w[0]);
-	struct ddvm_slot s;
-	uint64_t n;
+	struct vm_ping *pg = &vm->ping;
+	uint64_t n, rtt;
+	char msg[160];
 	int r;
 
 	(void)events;
 	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
-	for (;;) {
-		r = ddvm_cons_pop(&vm->resp, &s);
-		if (r == 0) {
-			ping_response(vm, &s);
-			continue;
-		}
-		if (r == DDVM_RING_EEMPTY) {
-			if (ddvm_cons_publish(&vm->resp))
-				vm_ring_guest(vm, vm->layout.q[0].req_vector);
-			r = ddvm_cons_want_data(&vm->resp);
-			if (r > 0)
-				continue;
-		}
-		break;
-	}
-	if (r == DDVM_RING_ECORRUPT) {
-		char msg[128];
-
-		strfmt(msg, sizeof(msg), "vm '%s': CTRL response ring corrupt (driver VM wrote an impossible index)",
-			 vm->cfg->name);
-		pr_err("%s", msg);
+	r = ddvm_ctrlc_poll(&vm->ctrl, &rtt);
+	if (r == 0 || !pg->conn)
+		return;
+	if (r < 0) {
+		strfmt(msg, sizeof(msg), "vm '%s': %s", vm->cfg->name,
+		       r == -DDVM_EPROTO ? "CTRL response ring corrupt (driver VM wrote an impossible index)" :
+		       r == -DDVM_EIO ? "bad ping response" : "ping timed out");
+		if (r == -DDVM_EPROTO)
+			pr_err("%s", msg);
 		vm_ping_finish(vm, msg);
+		return;
 	}
+	pg->lat_ns[pg->done++] = rtt;
+	if (pg->done == pg->count)
+		vm_ping_finish(vm, NULL);
+	else
+		ping_send(vm);
 }
 
 static void on_ping_timer(struct watch *w, uint32_t events)
@@ -197,6 +161,7 @@ void vm_ping_forget(struct vm *vm, struct ctl_conn *conn)
 {
 	if (vm->ping.conn == conn) {
 		vm->ping.conn = NULL;
+		ddvm_ctrlc_cancel(&vm->ctrl);
 		timer_arm(vm->ping.timer, 0);
 		free(vm->ping.lat_ns);
 		vm->ping.lat_ns = NULL;

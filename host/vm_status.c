@@ -74,7 +74,7 @@ json_object *vm_status_json(struct vm *vm)
 	json_object_object_add(o, "pid", JI(vm->pid > 0 ? vm->pid : 0));
 	json_object_object_add(o, "memory_mb", JI(vm->cfg->memory_mb));
 	json_object_object_add(o, "channel_size", JI(vm->size));
-	json_object_object_add(o, "channel_vectors", JI(vm->plan.vectors));
+	json_object_object_add(o, "channel_vectors", JI(vm->plan.chan[0].vectors));
 	json_object_object_add(o, "ivshmem_peer", JI(vm->peer_id));
 	json_object_object_add(o, "dir", JS(vm->dir));
 	strfmt(path, sizeof(path), "%s/console.log", vm->dir);

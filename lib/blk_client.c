@@ -151,6 +151,20 @@ static void slot_request(const struct ddvm_blkc *c, uint32_t k, struct ddvm_slot
  * another instance serves the queue (check_instance, unbreak); requests
  * waiting their turn stay queued for that instance, up to their deadline.
  */
+/*
+ * Put our own indices back where we know they are (request prod, response
+ * cons): whoever scribbled over them, a successor attaching then finds
+ * its side impossible against ours and resets it (ddvm_cons_attach), so the
+ * rings heal.  Event indices are re-armed by the next want_* call.
+ */
+static void restore_own_indices(struct ddvm_blkc *c)
+{
+	__atomic_store_n(&c->req.sh->prod, ddvm_cpu_to_le32(c->req.idx), __ATOMIC_RELEASE);
+	__atomic_store_n(&c->resp.sh->cons, ddvm_cpu_to_le32(c->resp.idx), __ATOMIC_RELEASE);
+	c->req.old = c->req.idx;
+	c->resp.old = c->resp.idx;
+}
+
 static void break_rings(struct ddvm_blkc *c, const char *which)
 {
 	uint32_t k;
@@ -496,6 +510,7 @@ static void check_instance(struct ddvm_blkc *c)
 	if (c->broken) {
 		struct ddvm_queue_state_info st;
 
+		restore_own_indices(c);	/* until a successor has attached to them */
 		if (gen == c->broken_gen)
 			return;
 		ddvm_queue_state_read(c->t->base, &c->lay, c->qi, &st);

@@ -21,7 +21,7 @@ uri=$(blk_uri c 0)
 [ "$(vm_field c '.exports[0].zero_copy')" = false ] || fail "zero_copy = false was not honoured"
 queue=$(vm_field c '.exports[0].queue')
 cleanup_fn blk_inflight_stop
-blk_inflight_start c "$queue" "$d/inflight.txt"
+blk_inflight_start c-disk0 "$queue" "$d/inflight.txt"
 
 # The model: random data in [0, 32M) (nbdcopy), patterns in [32M, 64M)
 # (qemu-io process P writes 32 x 64 KiB, interleaved with the others).

@@ -39,7 +39,7 @@ expect_error "bad vfio address" "vfio|address" \
 	ddvm up "$(conf vfio 'vms = ( { name = "a"; devices = ( { type = "vfio"; host = "zz:99"; } ); } );')"
 # exports: front-end keys on disks and NICs
 disk='{ type = "nvme"; file = "d.img"; size = "64M"; create = true; }'
-expect_error "channel too small for the exports" "channel size 4M is too small for 1 disk and 1 NIC: needs 8M" \
+expect_error "channel too small for an export" "channel size 4M is too small for disk0: needs 8M" \
 	ddvm up "$(conf small "vms = ( { name = \"a\"; channel = { size = \"4M\"; };
 	  devices = ( $disk, { type = \"e1000\"; } ); } );")"
 expect_error "export not a boolean" "'export' must be true or false" \

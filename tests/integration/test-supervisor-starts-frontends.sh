@@ -58,10 +58,14 @@ run_case() {
 		|| fail "ddvm up -d failed: $(cat "$d/up.err")"
 	vm_state_is fe ready || fail "state '$(vm_field fe .state)'"
 	[ "$(vm_field fe '.exports | length')" = 2 ] || fail "expected 2 exports: $(vm_field fe .exports)"
-	[ "$(vm_field fe .channel_size)" = 8388608 ] || fail "channel size $(vm_field fe .channel_size), expected 8M computed"
+	# One channel per client: the supervisor's own is small, each export's holds its queue alone.
+	[ "$(vm_field fe .channel_size)" = 65536 ] || fail "control channel size $(vm_field fe .channel_size), expected 64K"
+	[ "$(ex_field 0 .channel.size)" = 8388608 ] || fail "disk channel size $(ex_field 0 .channel.size), expected 8M computed"
+	[ "$(ex_field 1 .channel.size)" = 4194304 ] || fail "NIC channel size $(ex_field 1 .channel.size), expected 4M computed"
+	[ "$(ex_field 0 .channel.socket)" = "$d/fe/chan-disk0.sock" ] || fail "disk channel socket $(ex_field 0 .channel.socket)"
 	[ "$(vm_field fe .channel_vectors)" -ge 4 ] || fail "too few doorbell vectors"
-	check_export 0 disk 1 "pci=0000:00:04.0" "^nbdkit .*--exit-with-parent.* $plugin socket=$d/fe/ivshmem.sock queue=1" $pm
-	check_export 1 nic 2 "pci=0000:00:05.0" "^$tapbin --socket $d/fe/ivshmem.sock --queue 2 --tap $tap --stats $d/fe/net0.json" $tm
+	check_export 0 disk 0 "pci=0000:00:04.0" "^nbdkit .*--exit-with-parent.* $plugin socket=$d/fe/chan-disk0.sock queue=0" $pm
+	check_export 1 nic 0 "pci=0000:00:05.0" "^$tapbin --socket $d/fe/chan-net0.sock --queue 0 --tap $tap --stats $d/fe/net0.json" $tm
 	ex_field 0 .nbd | grep -qx "nbd+unix:///?socket=$d/fe/disk0.sock" || fail "nbd URI '$(ex_field 0 .nbd)'"
 	[ "$(ex_field 1 .tap)" = "$tap" ] || fail "tap name '$(ex_field 1 .tap)'"
 	for m in "$pm:nbdkit plugin" "$tm:TAP front-end"; do

@@ -7,7 +7,7 @@
 #   blk_wait_ready VM I                    wait until disk I's queue is ready
 #   sum FILE                               sha256 of FILE
 #   model_write MODEL OFF LEN BYTE|zero    apply a write to a model file
-#   blk_inflight_start VM QUEUE OUT        sample requests in flight at the driver
+#   blk_inflight_start VM-DISK QUEUE OUT   sample requests in flight at the driver
 #   blk_inflight_stop                      VM (tests/lib/blk_inflight.py) -> OUT
 
 blk_img() { echo "$DDVM_RUNDIR/$1-$2.img"; }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Sample how many block requests a driver VM holds at once.
 
-    blk_inflight.py SUPERVISOR_PID VM QUEUE
+    blk_inflight.py SUPERVISOR_PID CHANNEL QUEUE
 
-Maps the channel memfd of VM read-only (through /proc/PID/fd of the
+CHANNEL names a client channel's memfd, VM-EXPORT (e.g. demo-disk0: each
+export has a channel of its own).  Maps that memfd read-only (through /proc/PID/fd of the
 supervisor, which owns it) and polls queue QUEUE's rings until SIGINT:
   driver = req.cons - resp.prod   taken by the driver VM, not yet answered
   posted = req.prod - resp.prod   published by clients, not yet answered
@@ -33,7 +34,7 @@ def find_memfd(pid, vm):
             continue
         if (link + " ").startswith(want):
             return os.path.join(d, fd)
-    sys.exit("no channel memfd of vm %s in %s" % (vm, d))
+    sys.exit("no channel memfd %s in %s" % (vm, d))
 
 
 def main():

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 /* At most this many users besides our own euid (the config's allow_users). */
-#define DDVM_ALLOW_MAX	16
+#define DDVM_ALLOW_MAX	32	/* the config's allow_users and an export's own */
 
 /*
  * Listen on a unix stream socket at path whose file is mode 0600 (type may
