@@ -20,6 +20,7 @@
 #include "image.h"
 #include "layout.h"
 #include "ddvm/posix/log.h"
+#include "ddvm/posix/private_sock.h"
 #include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"
@@ -88,25 +89,10 @@ static void fe_path(const struct frontend *f, const char *suffix, char *out, siz
 
 /* --- sockets (disks) ----------------------------------------------------- */
 
+/* An NBD socket: 0600, never replacing anything but a stale socket of ours. */
 static int listen_unix(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strfmt(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
+	return ddvm_listen_private(path, SOCK_STREAM | SOCK_CLOEXEC, 64);
 }
 
 static int listen_tcp(unsigned int port)

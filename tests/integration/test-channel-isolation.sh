@@ -33,6 +33,9 @@ chan1=$(vm_field iso '.exports[1].channel.socket')
 [ "$chan0" != "$chan1" ] && [ -S "$chan0" ] && [ -S "$chan1" ] ||
 	fail "no separate channel sockets: '$chan0' '$chan1'"
 gen=$(vm_field iso .generation)
+for s in "$chan0" "$chan1" "$d/iso/disk0.sock" "$d/iso/disk1.sock"; do
+	[ "$(stat -c %a "$s")" = 600 ] || fail "$s is mode $(stat -c %a "$s"), not 600"
+done
 
 # Verified I/O on disk0 until told to stop: 64 KiB at rotating offsets, each
 # written with its own pattern and read back with that pattern checked.
