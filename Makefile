@@ -54,8 +54,14 @@ $(DDVM): $(call objs,$(HOST_SRCS)) $(LIBDDVM)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $(call objs,$(HOST_SRCS)) $(LIBDDVM) $(LIBS)
 
+# The ~50-line libddvm client of docs/libddvm.md, built and tested like the rest.
+BLK_EXAMPLE := $(BUILD)/examples/blk_example
+$(BLK_EXAMPLE): $(call objs,examples/libddvm/blk_example.c) $(LIBDDVM)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^
+
 .PHONY: all deps demo test unit fuzz image bench clean lib
-all: $(DDVM)
+all: $(DDVM) $(BLK_EXAMPLE)
 lib: $(LIBDDVM)
 
 deps:
