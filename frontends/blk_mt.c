@@ -260,7 +260,7 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	r = ddvm_posix_open(&c->pt, prm->socket, 10000, "ddvm", nbd_log);
 	if (r < 0)
 		return r;
-	r = ddvm_blkc_open(&c->core, &c->pt.t, prm->queue, prm->disk);
+	r = ddvm_blkc_open_layout(&c->core, &c->pt.t, prm->layout, prm->queue, prm->disk);
 	if (r < 0)
 		goto err;
 	r = -ENOMEM;

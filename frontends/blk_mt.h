@@ -23,6 +23,7 @@ struct blkc_params {
 	int disk;			/* Nth DDVM_QK_BLOCK queue, or -1 */
 	unsigned int timeout_s;		/* per request */
 	unsigned int ready_timeout_s;	/* for the queue to become READY */
+	const struct ddvm_layout *layout; /* from the supervisor (layout=), or NULL: read it */
 };
 
 struct blkc {

@@ -18,10 +18,12 @@
 #include <string.h>
 
 #include "blk_mt.h"
+#include "ddvm/posix/layout_arg.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
 static struct blkc_params prm = { .queue = -1, .disk = -1, .timeout_s = 60, .ready_timeout_s = 60 };
+static struct ddvm_layout layout;	/* layout=, from the supervisor */
 static struct blkc dev;
 static int dev_open;
 static pthread_mutex_t rmw_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,6 +46,16 @@ static int ddvm_config(const char *key, const char *value)
 		return nbdkit_parse_unsigned(key, value, &prm.timeout_s);
 	if (strcmp(key, "ready_timeout") == 0)
 		return nbdkit_parse_unsigned(key, value, &prm.ready_timeout_s);
+	if (strcmp(key, "layout") == 0) {
+		char err[160];
+
+		if (ddvm_layout_parse(value, &layout, err, sizeof(err)) < 0) {
+			nbdkit_error("ddvm: %s", err);
+			return -1;
+		}
+		prm.layout = &layout;
+		return 0;
+	}
 	nbdkit_error("ddvm: unknown parameter '%s'", key);
 	return -1;
 }
@@ -288,7 +300,9 @@ static struct nbdkit_plugin plugin = {
 		"disk=N          the Nth block queue of the channel (default 0)\n"
 		"queue=N         or: index N in the channel's queue table\n"
 		"timeout=SECS    fail a request not answered in time (default 60)\n"
-		"ready_timeout=SECS  wait this long for the disk at start (default 60)",
+		"ready_timeout=SECS  wait this long for the disk at start (default 60)\n"
+		"layout=LAYOUT   the channel's layout, from whoever wrote the region\n"
+		"                (ddvm passes it; default: read from the region)",
 	.get_ready = ddvm_get_ready,
 	.after_fork = ddvm_after_fork,
 	.unload = ddvm_unload,

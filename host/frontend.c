@@ -20,6 +20,7 @@
 #include "image.h"
 #include "layout.h"
 #include "ddvm/posix/log.h"
+#include "ddvm/posix/layout_arg.h"
 #include "ddvm/posix/private_sock.h"
 #include "restart_policy.h"
 #include "supervisor.h"
@@ -166,7 +167,8 @@ static void args_free(struct argv *a)
 
 static void build_args(const struct frontend *f, const char *prog, struct argv *a)
 {
-	char buf[PATH_MAX + 32], sock[64];
+	char buf[PATH_MAX + 32], sock[64], lay[512];
+	const struct vm_chan *ch;
 
 	if (is_disk(f)) {
 		arg(a, "nbdkit");
@@ -178,6 +180,12 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 		arg(a, buf);
 		strfmt(buf, sizeof(buf), "queue=%u", f->ex->queue);
 		arg(a, buf);
+		/* The layout we wrote: the front-end never reads it back from shared memory. */
+		ch = vm_export_chan(f->vm, f->ex);
+		if (ch && ddvm_layout_format(&ch->layout, lay, sizeof(lay)) == 0) {
+			strfmt(buf, sizeof(buf), "layout=%s", lay);
+			arg(a, buf);
+		}
 	} else {
 		arg(a, prog);
 		arg(a, "--socket");

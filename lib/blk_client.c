@@ -694,17 +694,34 @@ void ddvm_blkc_release(struct ddvm_blkc *c, uint32_t k)
 
 int ddvm_blkc_open(struct ddvm_blkc *c, struct ddvm_transport *t, int queue, int disk)
 {
+	return ddvm_blkc_open_layout(c, t, 0, queue, disk);
+}
+
+int ddvm_blkc_open_layout(struct ddvm_blkc *c, struct ddvm_transport *t,
+			  const struct ddvm_layout *lay, int queue, int disk)
+{
 	uint32_t refusal, detail, i, nth = 0;
 	int found = -1;
 
 	*c = (struct ddvm_blkc){ 0 };
 	c->t = t;
 	c->next_deadline = NO_DEADLINE;
-	refusal = ddvm_region_check(t->base, t->size, &c->lay, &detail);
-	if (refusal != DDVM_REFUSE_NONE) {
-		ddvm_logf(t, DDVM_LOG_ERR, "the region is not usable: %s (detail %u)",
-			  ddvm_refusal_str(refusal), detail);
-		return -DDVM_EPROTO;
+	if (lay) {		/* the supervisor's: never read back from shared memory */
+		detail = ddvm_layout_validate(lay);
+		if (detail != DDVM_LAYOUT_OK || lay->region_size > t->size) {
+			ddvm_logf(t, DDVM_LOG_ERR, "the layout given does not fit the region: %s",
+				  detail != DDVM_LAYOUT_OK ? ddvm_layout_str(detail)
+							   : "larger than the mapping");
+			return -DDVM_EINVAL;
+		}
+		c->lay = *lay;
+	} else {
+		refusal = ddvm_region_check(t->base, t->size, &c->lay, &detail);
+		if (refusal != DDVM_REFUSE_NONE) {
+			ddvm_logf(t, DDVM_LOG_ERR, "the region is not usable: %s (detail %u)",
+				  ddvm_refusal_str(refusal), detail);
+			return -DDVM_EPROTO;
+		}
 	}
 	for (i = 0; i < c->lay.nqueues; i++) {
 		if (queue >= 0 ? (int)i == queue :

@@ -92,6 +92,10 @@ struct ddvm_blkc {
  * phase 2 needs.  0 or a negated DDVM_E* code (logged).
  */
 int ddvm_blkc_open(struct ddvm_blkc *c, struct ddvm_transport *t, int queue, int disk);
+/* The same with the layout given by whoever wrote the region (the supervisor),
+ * instead of reading it from shared memory; checked, and against t->size. */
+int ddvm_blkc_open_layout(struct ddvm_blkc *c, struct ddvm_transport *t,
+			  const struct ddvm_layout *lay, int queue, int disk);
 uint64_t ddvm_blkc_mem_bytes(const struct ddvm_blkc *c);
 
 /*
