@@ -130,8 +130,9 @@ static void write_host_fields(volatile void *base, const struct ddvm_region_spec
 	__atomic_store_n(&h->host_state, ddvm_cpu_to_le32(DDVM_HOST_SERVING), __ATOMIC_RELEASE);
 }
 
-int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *spec,
-		      struct ddvm_layout *out)
+/* Lay out base as spec says; zero: a fresh region (rings and buffers zeroed too). */
+static int lay_out(void *base, uint64_t size, const struct ddvm_region_spec *spec,
+		   struct ddvm_layout *out, int zero)
 {
 	struct ddvm_layout l;
 	int r;
@@ -141,24 +142,21 @@ int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *
 	r = plan(size, spec, &l);
 	if (r < 0)
 		return r;
-	memset(base, 0, size);		/* rings and buffers start zeroed */
+	if (zero)
+		memset(base, 0, size);
 	write_host_fields(base, spec, &l);
 	*out = l;
 	return 0;
 }
 
+int ddvm_region_setup(void *base, uint64_t size, const struct ddvm_region_spec *spec,
+		      struct ddvm_layout *out)
+{
+	return lay_out(base, size, spec, out, 1);
+}
+
 int ddvm_region_restore(void *base, uint64_t size, const struct ddvm_region_spec *spec,
 			struct ddvm_layout *out)
 {
-	struct ddvm_layout l;
-	int r;
-
-	if (!base)
-		return -EINVAL;
-	r = plan(size, spec, &l);
-	if (r < 0)
-		return r;
-	write_host_fields(base, spec, &l);
-	*out = l;
-	return 0;
+	return lay_out(base, size, spec, out, 0);
 }
