@@ -79,7 +79,7 @@ static void *completion_thread(void *arg)
 		};
 		struct timespec now;
 		uint64_t t, dl;
-		int ms = 500;		/* a safety net against a lost doorbell */
+		int ms = 500, kick;	/* 500 ms: a safety net against a lost doorbell */
 
 		pthread_mutex_lock(&c->lock);
 		dl = ddvm_blkc_next_deadline(&c->core);
@@ -100,7 +100,10 @@ static void *completion_thread(void *arg)
 		pthread_mutex_lock(&c->lock);
 		ddvm_blkc_poll(&c->core);
 		wake_claimers(c);
+		kick = ddvm_blkc_take_kick(&c->core);
 		pthread_mutex_unlock(&c->lock);
+		if (kick)
+			ddvm_blkc_ring(&c->core);
 	}
 	return NULL;
 }
@@ -135,8 +138,11 @@ static int finish(struct blkc *c, uint32_t k, void *rbuf)
 	pthread_mutex_lock(&c->lock);
 	while (!c->done[k]) {
 		deadline_in(&tick, 1);
-		if (pthread_cond_timedwait(&c->cv[k], &c->lock, &tick) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&c->cv[k], &c->lock, &tick) == ETIMEDOUT) {
 			ddvm_blkc_poll(&c->core);	/* should the thread be late */
+			if (ddvm_blkc_take_kick(&c->core))
+				ddvm_blkc_ring(&c->core);
+		}
 	}
 	res = ddvm_blkc_state(&c->core, k);
 	pthread_mutex_unlock(&c->lock);
@@ -156,7 +162,7 @@ int blkc_io(struct blkc *c, uint16_t op, uint16_t flags, uint64_t off, uint64_t 
 	struct { uint32_t k; uint8_t *rbuf; } win[W_MAX];
 	unsigned int nwin = 0, i;
 	uint64_t pos = 0;
-	int err = 0, r;
+	int err = 0, r, kick;
 
 	do {
 		if (!err && (pos < len || (pos == 0 && len == 0)) && nwin < W_MAX) {
@@ -179,7 +185,10 @@ int blkc_io(struct blkc *c, uint16_t op, uint16_t flags, uint64_t off, uint64_t 
 					ddvm_blkc_release(&c->core, (uint32_t)k);
 					wake_claimers(c);
 				}
+				kick = ddvm_blkc_take_kick(&c->core);
 				pthread_mutex_unlock(&c->lock);
+				if (kick)	/* the doorbell's syscall outside the lock */
+					ddvm_blkc_ring(&c->core);
 				if (r < 0) {
 					err = r;
 				} else {
@@ -275,6 +284,7 @@ int blkc_open(struct blkc *c, const struct blkc_params *prm)
 	if (r < 0)
 		goto err;
 	c->st = c->core.st;
+	c->core.defer_ring = 1;		/* doorbells outside c->lock */
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init(&c->free_cv);
 	for (k = 0; k < c->core.nslots; k++)

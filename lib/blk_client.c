@@ -66,19 +66,30 @@ static uint32_t guest_gen(const struct ddvm_blkc *c)
 	return ddvm_le32_to_cpu(__atomic_load_n(&h->generation, __ATOMIC_ACQUIRE));
 }
 
-/* Ring the driver VM's request doorbell; its peer id comes from the header. */
-static void ring_guest(struct ddvm_blkc *c)
+void ddvm_blkc_ring(const struct ddvm_blkc *c)
 {
 	uint16_t g = guest_peer(c);
-	int r = -DDVM_ENOENT;
+
+	/* A lost doorbell only delays: the driver VM also polls on its heartbeat. */
+	if (g != c->t->self_id)
+		(void)c->t->ops->ring(c->t, g, c->q.req_vector);
+}
+
+/* Ring the driver VM's request doorbell now, or leave it to the caller (defer_ring). */
+static void ring_guest(struct ddvm_blkc *c)
+{
+	if (c->defer_ring)
+		return;			/* c->kick stays set: ddvm_blkc_take_kick */
+	c->kick = 0;
+	ddvm_blkc_ring(c);
+}
+
+int ddvm_blkc_take_kick(struct ddvm_blkc *c)
+{
+	int k = c->kick;
 
 	c->kick = 0;
-	if (g != c->t->self_id)
-		r = c->t->ops->ring(c->t, g, c->q.req_vector);
-	/* The driver VM also polls on its heartbeat, so this only delays. */
-	if (r < 0 && c->ring_misses++ % 1000 == 0)
-		ddvm_logf(c->t, DDVM_LOG_DEBUG, "cannot ring driver VM peer %u vector %u", g,
-			  c->q.req_vector);
+	return k;
 }
 
 /* Tell the caller; the slot ends in state `final` (DONE, or LOST if the ring holds it). */

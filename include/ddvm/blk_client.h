@@ -83,7 +83,7 @@ struct ddvm_blkc {
 
 	/* counters (ddvm_blkc_stats) */
 	uint64_t n_stale, n_bad, n_timeouts, n_resubmitted, n_poisoned, n_restarts;
-	unsigned int ring_misses;
+	int defer_ring;			/* set by the caller: see ddvm_blkc_take_kick */
 };
 
 /*
@@ -133,6 +133,17 @@ int ddvm_blkc_submit(struct ddvm_blkc *c, uint32_t k, uint16_t op, uint16_t flag
  * the transport reports a change of peers.  Completions call done.
  */
 void ddvm_blkc_poll(struct ddvm_blkc *c);
+
+/*
+ * Doorbells outside the caller's lock: a caller that sets c->defer_ring
+ * gets no doorbell rung from inside submit or poll; after them (still under
+ * its lock) ddvm_blkc_take_kick says whether one is owed, and the caller
+ * rings it with ddvm_blkc_ring after releasing the lock (ddvm_blkc_ring
+ * reads only what never changes and the header, and the transport's ring
+ * must then be callable from any thread).
+ */
+int ddvm_blkc_take_kick(struct ddvm_blkc *c);
+void ddvm_blkc_ring(const struct ddvm_blkc *c);
 
 /* Earliest monotonic time (ns) at which poll has something to expire, or UINT64_MAX. */
 uint64_t ddvm_blkc_next_deadline(const struct ddvm_blkc *c);
