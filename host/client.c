@@ -206,6 +206,36 @@ static void print_export(json_object *e)
 		printf("    %s\n", jstr(e, "error"));
 }
 
+/* Client VMs: state, pid, console, and each disk's channel and queue. */
+static void print_clients(json_object *r)
+{
+	json_object *cls, *cl, *disks, *d;
+	size_t i, j;
+
+	if (!json_object_object_get_ex(r, "clients", &cls) || !json_object_array_length(cls))
+		return;
+	printf("%-12s %-10s %-8s %-8s %s\n", "CLIENT", "STATE", "RESTARTS", "PID", "CONSOLE");
+	for (i = 0; i < json_object_array_length(cls); i++) {
+		cl = json_object_array_get_idx(cls, i);
+		printf("%-12s %-10s %-8lld %-8lld %s\n", jstr(cl, "name"), jstr(cl, "state"),
+		       (long long)jint(cl, "restarts"), (long long)jint(cl, "pid"),
+		       jstr(cl, "console_log"));
+		if (jstr(cl, "error")[0])
+			printf("  error: %s\n", jstr(cl, "error"));
+		if (!json_object_object_get_ex(cl, "disks", &disks))
+			continue;
+		for (j = 0; j < json_object_array_length(disks); j++) {
+			json_object *ch;
+
+			d = json_object_array_get_idx(disks, j);
+			printf("  disk %-12s queue %-8s", jstr(d, "disk"), jstr(d, "queue_state"));
+			if (json_object_object_get_ex(d, "channel", &ch))
+				printf(" channel %s", jstr(ch, "socket"));
+			printf("\n");
+		}
+	}
+}
+
 static void print_human(json_object *r)
 {
 	json_object *vms, *vm, *devs, *d;
@@ -243,6 +273,7 @@ static void print_human(json_object *r)
 			for (j = 0; j < json_object_array_length(devs); j++)
 				print_export(json_object_array_get_idx(devs, j));
 	}
+	print_clients(r);
 }
 
 /* Send req; the reply if the supervisor answered "ok", else NULL (error printed). */
@@ -421,6 +452,25 @@ int client_ping(const char *rundir, const char *vm, unsigned int count, int json
 		printf("%s: %lld round trips: min %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us\n",
 		       jstr(r, "vm"), (long long)jint(r, "count"), f[0], f[1], f[2], f[3]);
 	}
+	json_object_put(r);
+	return 0;
+}
+
+int client_qemu_args(const char *rundir, const char *name, int virtio)
+{
+	json_object *req = cmd("qemu-args"), *r;
+
+	if (virtio) {
+		fprintf(stderr, "ddvm: qemu-args --virtio: not available yet (a client VM's virtio "
+			"disk would be the export's NBD URI: see 'ddvm status')\n");
+		json_object_put(req);
+		return 1;
+	}
+	json_object_object_add(req, "client", json_object_new_string(name));
+	r = request_ok(rundir, req, 10000);
+	if (!r)
+		return 1;
+	printf("%s\n", jstr(r, "args"));
 	json_object_put(r);
 	return 0;
 }

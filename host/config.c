@@ -32,7 +32,7 @@ static const char *const type_modules[] = {
 	[DEV_VIRTIO_NET] = "virtio_pci,virtio_net", [DEV_VFIO] = "",
 };
 
-static const char *const top_keys[] = { "vms", "image", "allow_users", NULL };
+static const char *const top_keys[] = { "vms", "image", "allow_users", "clients", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
 				       "channel", "modules", "devices", "fault_injection", "zero_copy", NULL };
 static const char *const chan_keys[] = { "size", NULL };
@@ -393,7 +393,9 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 			return -1;
 		cfg->nvms++;
 	}
-	return 0;
+	c->vm = NULL;
+	c->dev = 0;
+	return cfg_parse_clients(c, cfg, root);
 }
 
 int config_load(const char *path, struct ddvm_config *out, char *err, size_t errlen)

@@ -16,6 +16,8 @@
 #define CFG_MAX_MODULES	16
 #define CFG_NAME_MAX	32
 #define CFG_MAX_ALLOW	16	/* = DDVM_ALLOW_MAX */
+#define CFG_MAX_CLIENTS	16
+#define CFG_MAX_ATTACH	8	/* client disks per driver VM */
 
 enum dev_type {
 	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK,
@@ -48,6 +50,13 @@ struct dev_config {
 	uid_t allow_uids[CFG_MAX_ALLOW];
 };
 
+/* A disk of this driver VM that a client VM uses (config `clients`). */
+struct cfg_attach {
+	unsigned int dev;		/* the device (0-based) */
+	unsigned int client;		/* index in ddvm_config.clients */
+	char client_name[CFG_NAME_MAX];
+};
+
 struct vm_config {
 	char name[CFG_NAME_MAX];
 	unsigned int memory_mb;
@@ -60,6 +69,26 @@ struct vm_config {
 	char modules[CFG_MAX_MODULES][56];
 	unsigned int ndevs;
 	struct dev_config devs[CFG_MAX_DEVS];
+	unsigned int nattach;		/* its disks client VMs use, each by a channel of its own */
+	struct cfg_attach attach[CFG_MAX_ATTACH];
+};
+
+/* A disk a client VM uses: vm's device dev, its disk number num. */
+struct client_disk {
+	unsigned int vm, dev, num;
+};
+
+/* A client VM (config `clients`): another VM using driver VMs' disks. */
+struct client_config {
+	char name[CFG_NAME_MAX];
+	unsigned int memory_mb;
+	unsigned int max_restarts;
+	int start;			/* false: the user starts it (ddvm qemu-args) */
+	char kernel[PATH_MAX];		/* "" = the client image's */
+	char initrd[PATH_MAX];		/* "" = the client image's (with the default kernel) */
+	char append[512];		/* extra kernel command line */
+	unsigned int ndisks;
+	struct client_disk disks[CFG_MAX_ATTACH];
 };
 
 struct ddvm_config {
@@ -71,6 +100,8 @@ struct ddvm_config {
 	uid_t allow_uids[CFG_MAX_ALLOW];
 	unsigned int nvms;
 	struct vm_config vms[CFG_MAX_VMS];
+	unsigned int nclients;
+	struct client_config clients[CFG_MAX_CLIENTS];
 };
 
 /*

@@ -39,6 +39,9 @@ void cfg_resolve_path(const struct ddvm_config *cfg, const char *p, char *out, s
 int cfg_name_ok(const char *s, size_t max, const char *extra);
 /* Vm v's host-side names (TAP interfaces, TCP ports) clash with none before them? */
 int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v);
+/* The top-level clients list (after every vm): into cfg->clients and the
+ * driver VMs' attach lists.  0 or -1. */
+int cfg_parse_clients(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root);
 /* Parse one device group into d. */
 int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
 		     struct dev_config *d);

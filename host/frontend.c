@@ -400,7 +400,7 @@ void frontends_vm_ready(struct vm *vm)
 	unsigned int i;
 
 	if (vm->nfe == 0) {
-		for (i = 0; i < vm->plan.nexports; i++) {
+		for (i = 0; i < vm->plan.nfront; i++) {	/* not the client VMs' disks */
 			struct frontend *f = &vm->fe[i];
 
 			f->vm = vm;

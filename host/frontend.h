@@ -72,6 +72,8 @@ void frontends_destroy(struct vm *vm);
 
 /* The "exports" array of a VM's status. */
 json_object *frontends_status_json(struct vm *vm);
+/* Export ex's queue as the driver VM publishes it (queue_state, capacity or MAC...) into o. */
+void vm_queue_state_json(json_object *o, struct vm *vm, const struct layout_export *ex);
 
 const char *fe_state_str(enum fe_state s);
 

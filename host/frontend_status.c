@@ -69,7 +69,7 @@ static void queue_error_str(const struct layout_export *ex, const struct ddvm_qu
 }
 
 /* What the driver VM says about queue q (validated copy). */
-static void add_queue_state(json_object *o, struct vm *vm, const struct layout_export *ex)
+void vm_queue_state_json(json_object *o, struct vm *vm, const struct layout_export *ex)
 {
 	const struct vm_chan *ch = vm_export_chan(vm, ex);
 	struct ddvm_queue_state_info qs;
@@ -139,7 +139,7 @@ static json_object *export_json(struct vm *vm, unsigned int i)
 	json_object_object_add(o, "error", f && f->error[0] ? JS(f->error) : NULL);
 	strfmt(buf, sizeof(buf), "%s/%s%u.log", vm->dir, disk ? "disk" : "net", ex->num);
 	json_object_object_add(o, "log", JS(buf));
-	add_queue_state(o, vm, ex);
+	vm_queue_state_json(o, vm, ex);
 	if (!disk) {
 		strfmt(buf, sizeof(buf), "%s/net%u.json", vm->dir, ex->num);
 		json_object_object_add(o, "stats", read_stats(buf));
@@ -152,7 +152,7 @@ json_object *frontends_status_json(struct vm *vm)
 	json_object *a = json_object_new_array();
 	unsigned int i;
 
-	for (i = 0; i < vm->plan.nexports; i++)
+	for (i = 0; i < vm->plan.nfront; i++)
 		json_object_array_add(a, export_json(vm, i));
 	return a;
 }

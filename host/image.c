@@ -44,23 +44,48 @@ static void abs_in(const char *dir, const char *p, char *out, size_t len)
 		strfmt(out, len, "%s/%s", dir, tmp);
 }
 
+static int load_dir(const char *dir, const char *what, const char *how, struct image_info *out,
+		    char *err, size_t errlen);
+
 int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen)
 {
 	const char *env = getenv("DDVM_IMAGE_DIR");
+	char dir[PATH_MAX];
+
+	if (env && *env)
+		strfmt(dir, sizeof(dir), "%s", env);
+	else if (cfg_dir && *cfg_dir)
+		strfmt(dir, sizeof(dir), "%s", cfg_dir);
+	else
+		strfmt(dir, sizeof(dir), "%s/build/image", image_srcdir());
+	return load_dir(dir, "driver VM", "ddvm image build", out, err, errlen);
+}
+
+int image_load_client(struct image_info *out, char *err, size_t errlen)
+{
+	const char *env = getenv("DDVM_CLIENT_IMAGE_DIR");
+	char dir[PATH_MAX];
+
+	if (env && *env)
+		strfmt(dir, sizeof(dir), "%s", env);
+	else
+		strfmt(dir, sizeof(dir), "%s/build/client-image", image_srcdir());
+	return load_dir(dir, "client VM", "ddvm image build --client", out, err, errlen);
+}
+
+/* DIR/image.conf: what (for messages) and how to build it. */
+static int load_dir(const char *dir, const char *what, const char *how, struct image_info *out,
+		    char *err, size_t errlen)
+{
 	char conf[PATH_MAX + 16], val[PATH_MAX], boot[32];
 	config_t lc;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (env && *env)
-		strfmt(out->dir, sizeof(out->dir), "%s", env);
-	else if (cfg_dir && *cfg_dir)
-		strfmt(out->dir, sizeof(out->dir), "%s", cfg_dir);
-	else
-		strfmt(out->dir, sizeof(out->dir), "%s/build/image", image_srcdir());
+	strfmt(out->dir, sizeof(out->dir), "%s", dir);
 	strfmt(conf, sizeof(conf), "%s/image.conf", out->dir);
 	if (access(conf, R_OK) < 0) {
-		strfmt(err, errlen, "driver VM image not found in %s (run 'ddvm image build')", out->dir);
+		strfmt(err, errlen, "%s image not found in %s (run '%s')", what, out->dir, how);
 		return -1;
 	}
 	config_init(&lc);
@@ -86,8 +111,8 @@ int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t er
 	}
 	out->pvh = !strcmp(boot, "pvh");
 	if (access(out->kernel, R_OK) < 0 || (out->initramfs[0] && access(out->initramfs, R_OK) < 0)) {
-		strfmt(err, errlen, "driver VM image not found in %s (run 'ddvm image build'): %s missing",
-			 out->dir, access(out->kernel, R_OK) < 0 ? out->kernel : out->initramfs);
+		strfmt(err, errlen, "%s image not found in %s (run '%s'): %s missing", what,
+			 out->dir, how, access(out->kernel, R_OK) < 0 ? out->kernel : out->initramfs);
 		goto out;
 	}
 	ret = 0;

@@ -26,6 +26,10 @@ const char *image_srcdir(void);
  */
 int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen);
 
+/* The client image (ddvm image build --client): $DDVM_CLIENT_IMAGE_DIR, else
+ * SRCDIR/build/client-image.  0, or -1 with one error line in err. */
+int image_load_client(struct image_info *out, char *err, size_t errlen);
+
 /* Is module m (or its '-'/'_' spelling) in the image's list?  Unknown list: yes. */
 int image_has_module(const struct image_info *img, const char *m);
 

@@ -120,6 +120,28 @@ static void add_export(struct vm_layout *l, uint16_t kind, unsigned int dev, uns
 	e->num = num;
 	e->chan = l->nchan++;
 	e->queue = 0;
+	e->client = -1;
+}
+
+/* A disk a client VM uses: an export of its own, named after the client. */
+static int add_attach(struct vm_layout *l, const struct vm_config *vm, const struct cfg_attach *a,
+		      char *err, size_t errlen)
+{
+	unsigned int i, num = 0;
+
+	if (l->nexports == LAYOUT_MAX_EXPORTS) {
+		snprintf(err, errlen, "too many exported disks and NICs and client disks (at most %u)",
+			 LAYOUT_MAX_EXPORTS);
+		return -1;
+	}
+	for (i = 0; i < a->dev; i++)
+		num += dev_is_disk(vm->devs[i].type) ||
+		       (vm->devs[i].type == DEV_VFIO && vm->devs[i].vfio_as == DEV_NVME);
+	add_export(l, DDVM_QK_BLOCK, a->dev, num, vm);
+	l->ex[l->nexports - 1].client = (int)a->client;
+	snprintf(l->chan[l->nchan - 1].name, sizeof(l->chan[0].name), "disk%u-%s", num,
+		 a->client_name);
+	return 0;
 }
 
 int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size_t errlen)
@@ -158,6 +180,10 @@ int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size
 			l->nnics++;
 		}
 	}
+	l->nfront = l->nexports;
+	for (k = 0; k < vm->nattach; k++)
+		if (add_attach(l, vm, &vm->attach[k], err, errlen) < 0)
+			return -1;
 	if (size_chan(ctl, 0, err, errlen) < 0)
 		return -1;
 	for (c = 1; c < l->nchan; c++)

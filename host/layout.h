@@ -17,7 +17,7 @@
 #include "ddvm/posix/region_setup.h"
 
 #define LAYOUT_MIN_VECTORS	4	/* ivshmem-doorbell vectors at least */
-#define LAYOUT_MAX_EXPORTS	15
+#define LAYOUT_MAX_EXPORTS	15	/* host front-ends and client VMs' disks */
 #define LAYOUT_MAX_CHANNELS	(1 + LAYOUT_MAX_EXPORTS)
 #define LAYOUT_MIN_SIZE		(64u << 10)
 #define LAYOUT_MAX_SIZE		(1ull << 30)
@@ -29,12 +29,13 @@ struct layout_export {
 	unsigned int num;	/* disk / NIC number: its place among the VM's disks / NICs */
 	unsigned int chan;	/* its channel (1..) */
 	unsigned int queue;	/* index in that channel's queue table (0) */
+	int client;		/* -1: the host's front-end; else the client VM (config index) */
 };
 
 /* One channel: a region of its own, an ivshmem server, an ivshmem device. */
 struct layout_chan {
 	struct ddvm_region_spec spec;
-	char name[16];			/* "ctrl", "disk0", "net1" */
+	char name[48];			/* "ctrl", "disk0", "net1", "disk0-CLIENT" */
 	uint64_t needed;		/* ddvm_region_bytes_needed */
 	uint64_t size;			/* configured, or needed rounded up to 2^n */
 	unsigned int vectors;		/* ivshmem-doorbell vectors (every peer) */
@@ -46,6 +47,7 @@ struct vm_layout {
 	unsigned int nexports;
 	struct layout_export ex[LAYOUT_MAX_EXPORTS];
 	unsigned int ndisks, nnics;	/* exported ones */
+	unsigned int nfront;		/* exports with a host front-end (the first ones) */
 };
 
 /*

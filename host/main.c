@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"                          time doorbell round trips over a VM's control queue\n"
 	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
 	"  link [VM] DEVICE up|down  plug or pull a NIC's cable (QMP set_link; tests)\n"
+	"  qemu-args CLIENT        the QEMU options that attach a client VM to its disks\n"
 	"  image build [ARGS]      build the driver-VM image (image/build.sh)\n"
 	"\n"
 	"options:\n"
@@ -64,6 +65,10 @@ static const char *const cmd_help[][2] = {
 		  "Plug or pull the cable of NIC number DEVICE (as in config errors and status:\n"
 		  "1 = the VM's first device) by setting its QEMU backend's link; the driver VM's\n"
 		  "driver sees carrier change as with real hardware, and the TAP front-end follows.\n" },
+	{ "qemu-args", "usage: ddvm qemu-args [--virtio] CLIENT\n"
+		       "Print the QEMU options (shell-quoted) that attach client VM CLIENT of the\n"
+		       "running config to its disks: a chardev and an ivshmem-doorbell device per disk,\n"
+		       "each on a channel of its own.  For a client with start = false, started by you.\n" },
 	{ "image", "usage: ddvm image build [ARGS]\n"
 		   "Build the driver-VM image with image/build.sh from the ddvm source tree.\n" },
 };
@@ -188,8 +193,9 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		cli_err("%s", err);
 		return 1;
 	}
-	for (i = 0; i < (int)cfg.nvms; i++)
-		if (strlen(rundir) + strlen(cfg.vms[i].name) + sizeof("//chan-disk15.sock") > 108) {	/* the longest socket name */
+	for (i = 0; i < (int)cfg.nvms; i++)	/* the longest socket name: chan-diskNN[-CLIENT].sock */
+		if (strlen(rundir) + strlen(cfg.vms[i].name) + sizeof("//chan-disk15-.sock") +
+		    (cfg.vms[i].nattach ? CFG_NAME_MAX - 1 : 0) > 108) {
 			cli_err("run folder path %s is too long for unix sockets (use a shorter DDVM_RUNDIR)", rundir);
 			return 1;
 		}
@@ -344,6 +350,28 @@ static int cmd_link(int argc, char **argv, const char *rundir)
 	return client_link(rundir, n == 3 ? pos[0] : NULL, dev, !strcmp(pos[n - 1], "up"));
 }
 
+static int cmd_qemu_args(int argc, char **argv, const char *rundir)
+{
+	const char *name = NULL;
+	int i, virtio = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("qemu-args");
+		if (!strcmp(argv[i], "--virtio"))
+			virtio = 1;
+		else if (argv[i][0] == '-')
+			return usage_error("qemu-args: unknown option '%s'", argv[i]);
+		else if (name)
+			return usage_error("qemu-args: more than one client given ('%s')", argv[i]);
+		else
+			name = argv[i];
+	}
+	if (!name)
+		return usage_error("qemu-args: no client VM given%s", "");
+	return client_qemu_args(rundir, name, virtio);
+}
+
 static int cmd_image(int argc, char **argv)
 {
 	if (argc < 2 || is_help(argv[1]))
@@ -396,6 +424,8 @@ int main(int argc, char **argv)
 		return cmd_crash(argc, argv, rundir);
 	if (!strcmp(cmd, "link"))
 		return cmd_link(argc, argv, rundir);
+	if (!strcmp(cmd, "qemu-args"))
+		return cmd_qemu_args(argc, argv, rundir);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc, argv);
 	if (!strcmp(cmd, "help"))

@@ -119,18 +119,16 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 
 static void add_channels(struct args *a, const struct qemu_params *p);
 
-static void build(struct args *a, const struct qemu_params *p)
+/* What every VM we start has: the machine, the accelerator, memory, one vCPU. */
+static void add_machine(struct args *a, const char *name, enum accel accel, unsigned int mem_mb)
 {
-	const struct vm_config *vm = p->vm;
-	char e[2 * PATH_MAX], mods[1024];
-
 	add(a, "%s", qemu_binary());
 	add(a, "-name");
-	add(a, "ddvm-%s", vm->name);
+	add(a, "ddvm-%s", name);
 	add(a, "-machine");
 	add(a, "q35");
 	add(a, "-accel");
-	if (p->accel == ACCEL_KVM) {
+	if (accel == ACCEL_KVM) {
 		add(a, "kvm");
 		add(a, "-cpu");
 		add(a, "host");
@@ -143,9 +141,28 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "-display");
 	add(a, "none");
 	add(a, "-m");
-	add(a, "%u", vm->memory_mb);
+	add(a, "%u", mem_mb);
 	add(a, "-smp");
 	add(a, "1");
+}
+
+/* The serial console appended to DIR/console.log. */
+static void add_console(struct args *a, const char *dir)
+{
+	char e[2 * PATH_MAX];
+
+	add(a, "-chardev");
+	add(a, "file,id=console,path=%s/console.log,append=on", esc(dir, e, sizeof(e)));
+	add(a, "-serial");
+	add(a, "chardev:console");
+}
+
+static void build(struct args *a, const struct qemu_params *p)
+{
+	const struct vm_config *vm = p->vm;
+	char mods[1024];
+
+	add_machine(a, vm->name, p->accel, vm->memory_mb);
 	add(a, "-kernel");
 	add(a, "%s", p->img->kernel);
 	if (p->img->initramfs[0]) {
@@ -157,10 +174,7 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "%s%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
 	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "",
 	    vm->zero_copy ? "" : " ddvm_chan.zero_copy=0");
-	add(a, "-chardev");
-	add(a, "file,id=console,path=%s/console.log,append=on", esc(p->dir, e, sizeof(e)));
-	add(a, "-serial");
-	add(a, "chardev:console");
+	add_console(a, p->dir);
 	add(a, "-chardev");
 	add(a, "socket,id=qmp,fd=3,server=on,wait=off");
 	add(a, "-mon");
@@ -266,4 +280,79 @@ pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen)
 		return -errno;
 	}
 	return pid;
+}
+
+/* --- client VMs ------------------------------------------------------------ */
+
+/* One chardev + ivshmem-doorbell per channel, from slot 3 on. */
+static void add_client_channels(struct args *a, const struct qemu_client_params *p)
+{
+	char e[2 * PATH_MAX];
+	unsigned int c;
+
+	for (c = 0; c < p->nchan; c++) {
+		add(a, "-chardev");
+		add(a, "socket,id=ddvm%u,path=%s", c, esc(p->chan_sock[c], e, sizeof(e)));
+		add(a, "-device");
+		add(a, "ivshmem-doorbell,chardev=ddvm%u,vectors=%u", c, QEMU_VECTORS);
+	}
+}
+
+static void build_client(struct args *a, const struct qemu_client_params *p)
+{
+	add_machine(a, p->cl->name, p->accel, p->cl->memory_mb);
+	add(a, "-kernel");
+	add(a, "%s", p->kernel);
+	if (p->initrd[0]) {
+		add(a, "-initrd");
+		add(a, "%s", p->initrd);
+	}
+	add(a, "-append");
+	add(a, "%s%s%s", p->cmdline, p->cmdline[0] && p->cl->append[0] ? " " : "", p->cl->append);
+	add_console(a, p->dir);
+	add_client_channels(a, p);
+	add(a, "-no-reboot");	/* a reboot ends QEMU; the supervisor starts it again */
+	add(a, "-sandbox");
+	add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+	a->v[a->n] = NULL;
+}
+
+pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t errlen)
+{
+	struct args a = { 0 };
+	char path[PATH_MAX + 16];
+	pid_t parent = getpid(), pid;
+
+	build_client(&a, p);
+	snprintf(path, sizeof(path), "%s/qemu.log", p->dir);
+	pid = fork();
+	if (pid == 0) {
+		spawn_child_setup(parent, path, p->fresh_logs);
+		spawn_child_exec(a.v);
+	}
+	args_free(&a);
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	return pid;
+}
+
+void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size_t len)
+{
+	struct args a = { 0 };
+	size_t o = 0;
+	int i;
+
+	add_client_channels(&a, p);
+	out[0] = '\0';
+	for (i = 0; i < a.n && o + 8 < len; i++) {	/* 'arg', a ' in it as '\'' */
+		const char *c;
+
+		o += (size_t)snprintf(out + o, len - o, "%s'", i ? " " : "");
+		for (c = a.v[i]; *c && o + 6 < len; c++)
+			o += (size_t)snprintf(out + o, len - o, *c == '\'' ? "'\\''" : "%c", *c);
+		o += (size_t)snprintf(out + o, len - o, "'");
+	}
+	args_free(&a);
 }

@@ -36,4 +36,25 @@ pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen);
 /* The command line as one shell-readable string (for the log). */
 void qemu_describe(const struct qemu_params *p, char *out, size_t len);
 
+/* A client VM: another VM using driver VMs' disks over channels of its own. */
+struct qemu_client_params {
+	const struct client_config *cl;
+	enum accel accel;
+	const char *dir;		/* RUNDIR/<client> */
+	const char *kernel, *initrd;	/* initrd may be "" */
+	const char *cmdline;		/* the image's (or "") */
+	unsigned int nchan;
+	char chan_sock[CFG_MAX_ATTACH][PATH_MAX];	/* the channels' sockets, in disk order */
+	int fresh_logs;
+};
+
+/* fork + exec the client VM's QEMU (as qemu_spawn).  The pid, or -errno with err. */
+pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t errlen);
+
+/*
+ * The options that attach a client VM to its channels (one chardev and one
+ * ivshmem-doorbell device per disk), shell-quoted, for `ddvm qemu-args`.
+ */
+void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size_t len);
+
 #endif

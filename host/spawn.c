@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "ddvm/posix/log.h"
 #include "spawn.h"
 
 void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
@@ -41,4 +43,15 @@ void spawn_child_exec(char *const argv[])
 	execvp(argv[0], argv);
 	dprintf(2, "ddvm: cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+void spawn_describe_exit(const char *who, int st, char *out, size_t len)
+{
+	if (WIFEXITED(st))
+		strfmt(out, len, "%s exited with status %d", who, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		strfmt(out, len, "%s was killed by signal %d (%s)", who, WTERMSIG(st),
+		       strsignal(WTERMSIG(st)));
+	else
+		strfmt(out, len, "%s ended", who);
 }

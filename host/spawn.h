@@ -3,6 +3,7 @@
 #ifndef DDVM_HOST_SPAWN_H
 #define DDVM_HOST_SPAWN_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /*
@@ -15,5 +16,8 @@ void spawn_child_setup(pid_t parent, const char *log_path, int truncate);
 
 /* In the child: exec argv, or report why not on stderr and _exit(127). */
 void spawn_child_exec(char *const argv[]) __attribute__((noreturn));
+
+/* "WHO exited with status N" / "WHO was killed by signal N (name)", from a wait status. */
+void spawn_describe_exit(const char *who, int status, char *out, size_t len);
 
 #endif

@@ -87,6 +87,10 @@ static json_object *status_json(struct supervisor *sv)
 	for (i = 0; i < sv->nvms; i++)
 		json_object_array_add(a, vm_status_json(&sv->vms[i]));
 	json_object_object_add(o, "vms", a);
+	a = json_object_new_array();
+	for (i = 0; i < sv->nclients; i++)
+		json_object_array_add(a, cvm_status_json(&sv->clients[i]));
+	json_object_object_add(o, "clients", a);
 	return o;
 }
 
@@ -191,6 +195,44 @@ static void handle_ping(struct supervisor *sv, struct ctl_conn *c, json_object *
 		ctl_reply_error(c, msg);
 }
 
+/* The QEMU options that attach a client VM to its channels. */
+static void handle_qemu_args(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	struct qemu_client_params p;
+	const char *name = NULL;
+	char msg[256], *args;
+	json_object *v, *o;
+	unsigned int i;
+
+	if (json_object_object_get_ex(req, "client", &v) && json_object_is_type(v, json_type_string))
+		name = json_object_get_string(v);
+	for (i = 0; name && i < sv->nclients; i++)
+		if (!strcmp(sv->clients[i].cfg->name, name))
+			break;
+	if (!name || i == sv->nclients) {
+		strfmt(msg, sizeof(msg), "no client VM named '%s' in the config", name ? name : "");
+		ctl_reply_error(c, msg);
+		return;
+	}
+	if (cvm_qemu_params(sv->cfg, i, sv->rundir, NULL, &p, msg, sizeof(msg)) < 0) {
+		ctl_reply_error(c, msg);
+		return;
+	}
+	args = malloc(CFG_MAX_ATTACH * (PATH_MAX + 128));
+	if (!args) {
+		ctl_reply_error(c, "out of memory");
+		return;
+	}
+	qemu_client_attach_args(&p, args, CFG_MAX_ATTACH * (PATH_MAX + 128));
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "client", json_object_new_string(name));
+	json_object_object_add(o, "args", json_object_new_string(args));
+	json_object_object_add(o, "start", json_object_new_boolean(sv->clients[i].cfg->start));
+	free(args);
+	ctl_reply(c, o);
+}
+
 static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char *line)
 {
 	json_object *req = json_tokener_parse(line), *v;
@@ -208,6 +250,8 @@ static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char
 		handle_crash(sv, c, req);
 	} else if (!strcmp(cmd, "link")) {
 		handle_link(sv, c, req);
+	} else if (!strcmp(cmd, "qemu-args")) {
+		handle_qemu_args(sv, c, req);
 	} else if (!strcmp(cmd, "down")) {
 		int64_t t = DOWN_DEFAULT_S;
 
@@ -321,6 +365,9 @@ static int any_running(const struct supervisor *sv)
 	for (i = 0; i < sv->nvms; i++)
 		if (vm_running(&sv->vms[i]))
 			return 1;
+	for (i = 0; i < sv->nclients; i++)
+		if (cvm_running(&sv->clients[i]))
+			return 1;
 	return 0;
 }
 
@@ -348,6 +395,8 @@ static void on_stop_deadline(struct watch *w, uint32_t events)
 
 	(void)events;
 	timer_ack(w->fd);
+	for (i = 0; i < sv->nclients; i++)
+		cvm_kill(&sv->clients[i]);
 	for (i = 0; i < sv->nvms; i++)
 		vm_kill(&sv->vms[i]);
 }
@@ -359,6 +408,8 @@ static void begin_stop(struct supervisor *sv, unsigned int timeout_s, const char
 	if (!sv->stopping) {
 		pr_info("stopping all driver VMs (%s)", why);
 		sv->stopping = 1;
+		for (i = 0; i < sv->nclients; i++)	/* the clients first */
+			cvm_stop(&sv->clients[i]);
 		for (i = 0; i < sv->nvms; i++)
 			vm_stop(&sv->vms[i]);
 	}
@@ -377,7 +428,7 @@ void sv_vm_changed(struct supervisor *sv, struct vm *vm)
 			finish_stop(sv);
 		return;
 	}
-	if (vm->state == VM_FAILED && !sv->startup_done) {
+	if (vm && vm->state == VM_FAILED && !sv->startup_done) {
 		/* startup failed: report it and take everything down */
 		notify(sv, vm->error);
 		sv->exit_code = 1;
@@ -391,6 +442,8 @@ void sv_vm_changed(struct supervisor *sv, struct vm *vm)
 		pr_info("all %u driver VM%s ready", sv->nvms, sv->nvms == 1 ? "" : "s");
 		notify(sv, "ok");
 	}
+	for (i = 0; i < sv->nclients; i++)	/* clients wait for their driver VMs */
+		cvm_poke(&sv->clients[i]);
 }
 
 static void on_tick(struct watch *w, uint32_t events)
@@ -459,6 +512,14 @@ int supervisor_run(struct supervisor *sv)
 			goto out;
 		}
 	}
+	for (i = 0; i < sv->cfg->nclients; i++) {
+		sv->nclients++;
+		if (cvm_init(&sv->clients[i], sv, i) < 0) {
+			pr_err("%s", sv->clients[i].error);
+			notify(sv, sv->clients[i].error);
+			goto out;
+		}
+	}
 	if (ctl_listen(sv) < 0) {
 		pr_err("cannot listen on %s/control.sock: %m", sv->rundir);
 		notify(sv, "cannot create the control socket");
@@ -469,6 +530,15 @@ int supervisor_run(struct supervisor *sv)
 	ret = loop_run();
 	pr_info("supervisor exiting (%s)", ret ? "failed" : "clean");
 out:
+	for (i = 0; i < sv->nclients; i++) {
+		struct client_vm *cl = &sv->clients[i];
+
+		if (cl->pid > 0) {
+			kill(cl->pid, SIGKILL);
+			waitpid(cl->pid, NULL, 0);
+		}
+		cvm_destroy(cl);
+	}
 	for (i = 0; i < sv->nvms; i++) {
 		struct vm *vm = &sv->vms[i];
 

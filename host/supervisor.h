@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "accel.h"
+#include "client_vm.h"
 #include "config.h"
 #include "image.h"
 #include "loop.h"
@@ -32,6 +33,8 @@ struct supervisor {
 
 	unsigned int nvms;
 	struct vm vms[CFG_MAX_VMS];
+	unsigned int nclients;
+	struct client_vm clients[CFG_MAX_CLIENTS];
 
 	int tick, stop_timer, sigfd, ctl_fd;
 	struct watch tick_w, stop_w, sig_w, ctl_w;
@@ -44,7 +47,7 @@ struct supervisor {
  */
 int supervisor_run(struct supervisor *sv);
 
-/* A VM changed state (called by vm.c). */
+/* A VM changed state (called by vm.c; vm NULL: a client VM, by client_vm.c). */
 void sv_vm_changed(struct supervisor *sv, struct vm *vm);
 
 /* Send one JSON reply line and end the request (takes the reference). */

@@ -19,6 +19,7 @@
 #include "ddvm/posix/region_setup.h"
 #include "restart_policy.h"
 #include "rundir.h"
+#include "spawn.h"
 #include "supervisor.h"
 #include "vm.h"
 #include "vm_reclaim.h"
@@ -179,17 +180,6 @@ fail:
 	return -1;
 }
 
-static void describe_exit(int st, char *out, size_t len)
-{
-	if (WIFEXITED(st))
-		strfmt(out, len, "QEMU exited with status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		strfmt(out, len, "QEMU was killed by signal %d (%s)", WTERMSIG(st),
-			 strsignal(WTERMSIG(st)));
-	else
-		strfmt(out, len, "QEMU ended");
-}
-
 /* QEMU is gone after healthy_ms of being ready: stopped, restart or failed. */
 static void after_exit(struct vm *vm, const char *what, uint64_t healthy_ms)
 {
@@ -251,7 +241,7 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 	if (r == 0)
 		return;
 	healthy_ms = vm->ready_ms ? now_ms() - vm->ready_ms : 0;
-	describe_exit(st, what, sizeof(what));
+	spawn_describe_exit("QEMU", st, what, sizeof(what));
 	pr_info("vm '%s': %s (pid %d)", vm->cfg->name, what, (int)vm->pid);
 	loop_del(&vm->pid_w);
 	close(vm->pidfd);

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/* Client VMs.  See client_vm.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client_vm.h"
+#include "ddvm/posix/log.h"
+#include "frontend.h"
+#include "image.h"
+#include "layout.h"
+#include "restart_policy.h"
+#include "rundir.h"
+#include "spawn.h"
+#include "supervisor.h"
+
+#define STABLE_MS	60000
+#define BACKOFF_MAX_MS	60000
+
+const char *cvm_state_str(enum client_state s)
+{
+	switch (s) {
+	case CL_WAITING: return "waiting";
+	case CL_RUNNING: return "running";
+	case CL_RESTARTING: return "restarting";
+	case CL_FAILED: return "failed";
+	case CL_STOPPED: return "stopped";
+	case CL_EXTERNAL: return "external";
+	}
+	return "?";
+}
+
+int cvm_qemu_params(const struct ddvm_config *cfg, unsigned int c, const char *rundir,
+		       const struct image_info *img, struct qemu_client_params *p,
+		       char *err, size_t errlen)
+{
+	const struct client_config *cl = &cfg->clients[c];
+	unsigned int d, e;
+
+	memset(p, 0, sizeof(*p));
+	p->cl = cl;
+	p->kernel = cl->kernel[0] ? cl->kernel : img ? img->kernel : "";
+	p->initrd = cl->kernel[0] ? cl->initrd : img ? img->initramfs : "";
+	p->cmdline = cl->kernel[0] ? "console=ttyS0" : img ? img->cmdline : "";
+	for (d = 0; d < cl->ndisks; d++) {
+		const struct client_disk *cd = &cl->disks[d];
+		const struct vm_config *vm = &cfg->vms[cd->vm];
+		struct vm_layout lay;
+		char sock[80];
+
+		if (layout_plan(vm, &lay, err, errlen) < 0)
+			return -1;
+		for (e = lay.nfront; e < lay.nexports; e++)
+			if (lay.ex[e].client == (int)c && lay.ex[e].dev == cd->dev)
+				break;
+		if (e == lay.nexports) {
+			snprintf(err, errlen, "client '%s': no channel for disk %u of vm '%s'",
+				 cl->name, cd->num, vm->name);
+			return -1;
+		}
+		layout_chan_sock(&lay, lay.ex[e].chan, sock, sizeof(sock));
+		snprintf(p->chan_sock[p->nchan++], PATH_MAX, "%s/%s/%s", rundir, vm->name, sock);
+	}
+	return 0;
+}
+
+static void set_state(struct client_vm *cl, enum client_state s)
+{
+	cl->state = s;
+}
+
+/* Every driver VM the client uses is ready? */
+static int drivers_ready(const struct client_vm *cl)
+{
+	unsigned int d;
+
+	for (d = 0; d < cl->cfg->ndisks; d++)
+		if (cl->sv->vms[cl->cfg->disks[d].vm].state != VM_READY)
+			return 0;
+	return 1;
+}
+
+static void on_client_exit(struct watch *w, uint32_t events);
+
+static void start(struct client_vm *cl)
+{
+	struct qemu_client_params p;
+	struct image_info img;
+	char err[512];
+
+	if (!cl->cfg->kernel[0] && image_load_client(&img, err, sizeof(err)) < 0)
+		goto fail;
+	if (cvm_qemu_params(cl->sv->cfg, cl->index, cl->sv->rundir,
+			       cl->cfg->kernel[0] ? NULL : &img, &p, err, sizeof(err)) < 0)
+		goto fail;
+	p.accel = cl->sv->accel;
+	p.dir = cl->dir;
+	p.fresh_logs = !cl->ever_started;
+	cl->pid = qemu_client_spawn(&p, err, sizeof(err));
+	if (cl->pid < 0)
+		goto fail;
+	cl->pidfd = (int)syscall(SYS_pidfd_open, cl->pid, 0);
+	if (cl->pidfd < 0 || loop_add(&cl->pid_w, cl->pidfd, EPOLLIN, on_client_exit) < 0) {
+		snprintf(err, sizeof(err), "pidfd: %s", strerror(errno));
+		kill(cl->pid, SIGKILL);
+		goto fail;
+	}
+	cl->ever_started = 1;
+	cl->started_ms = now_ms();
+	pr_info("client '%s': QEMU pid %d, %u disk%s, console %s/console.log", cl->cfg->name,
+		(int)cl->pid, p.nchan, p.nchan == 1 ? "" : "s", cl->dir);
+	set_state(cl, CL_RUNNING);
+	return;
+fail:
+	strfmt(cl->error, sizeof(cl->error), "client '%s': cannot start: %s", cl->cfg->name, err);
+	pr_err("%s", cl->error);
+	set_state(cl, CL_FAILED);
+}
+
+static void on_client_exit(struct watch *w, uint32_t events)
+{
+	struct client_vm *cl = container_of(w, struct client_vm, pid_w);
+	const struct restart_policy pol = { .max = cl->cfg->max_restarts, .stable_ms = STABLE_MS,
+					    .backoff_max_ms = BACKOFF_MAX_MS };
+	char what[128];
+	int st = 0;
+	int64_t delay;
+
+	(void)events;
+	if (waitpid(cl->pid, &st, WNOHANG) == 0)
+		return;
+	spawn_describe_exit("QEMU", st, what, sizeof(what));
+	pr_info("client '%s': %s (pid %d)", cl->cfg->name, what, (int)cl->pid);
+	loop_del(&cl->pid_w);
+	close(cl->pidfd);
+	cl->pidfd = -1;
+	cl->pid = 0;
+	if (cl->sv->stopping) {
+		set_state(cl, CL_STOPPED);
+		sv_vm_changed(cl->sv, NULL);
+		return;
+	}
+	/* A reboot or poweroff inside ends QEMU too: start it again. */
+	delay = restart_next(&pol, &cl->restart_row, now_ms() - cl->started_ms);
+	if (delay < 0) {
+		strfmt(cl->error, sizeof(cl->error), "client '%s': giving up after %u restarts in a "
+		       "row (last: %s); see %s/console.log", cl->cfg->name, cl->restart_row, what,
+		       cl->dir);
+		pr_err("%s", cl->error);
+		set_state(cl, CL_FAILED);
+		return;
+	}
+	cl->restarts++;
+	pr_info("client '%s': starting it again in %llu ms (restart %u in a row)", cl->cfg->name,
+		(unsigned long long)delay, cl->restart_row);
+	timer_arm(cl->timer, delay ? (uint64_t)delay : 1);
+	set_state(cl, CL_RESTARTING);
+}
+
+static void on_client_timer(struct watch *w, uint32_t events)
+{
+	struct client_vm *cl = container_of(w, struct client_vm, timer_w);
+
+	(void)events;
+	timer_ack(w->fd);
+	if (cl->state == CL_RESTARTING && !cl->sv->stopping) {
+		set_state(cl, CL_WAITING);
+		cvm_poke(cl);
+	}
+}
+
+int cvm_init(struct client_vm *cl, struct supervisor *sv, unsigned int index)
+{
+	char err[256];
+
+	memset(cl, 0, sizeof(*cl));
+	cl->sv = sv;
+	cl->index = index;
+	cl->cfg = &sv->cfg->clients[index];
+	cl->pidfd = cl->timer = -1;
+	cl->state = cl->cfg->start ? CL_WAITING : CL_EXTERNAL;
+	strfmt(cl->dir, sizeof(cl->dir), "%s/%s", sv->rundir, cl->cfg->name);
+	if (rundir_private(cl->dir, err, sizeof(err)) < 0) {
+		strfmt(cl->error, sizeof(cl->error), "client '%s': %s", cl->cfg->name, err);
+		return -1;
+	}
+	cl->timer = timer_new();
+	if (cl->timer < 0 || loop_add(&cl->timer_w, cl->timer, EPOLLIN, on_client_timer) < 0) {
+		strfmt(cl->error, sizeof(cl->error), "client '%s': timer: %m", cl->cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
+void cvm_poke(struct client_vm *cl)
+{
+	if (cl->state == CL_WAITING && !cl->sv->stopping && drivers_ready(cl))
+		start(cl);
+}
+
+void cvm_stop(struct client_vm *cl)
+{
+	if (cl->pid > 0)
+		kill(cl->pid, SIGTERM);
+	timer_arm(cl->timer, 0);
+	if (cl->pid <= 0 && cl->state != CL_EXTERNAL && cl->state != CL_FAILED)
+		set_state(cl, CL_STOPPED);
+}
+
+void cvm_kill(struct client_vm *cl)
+{
+	if (cl->pid > 0)
+		kill(cl->pid, SIGKILL);
+}
+
+int cvm_running(const struct client_vm *cl)
+{
+	return cl->pid > 0;
+}
+
+void cvm_destroy(struct client_vm *cl)
+{
+	if (!cl->cfg)
+		return;
+	if (cl->pidfd >= 0) {
+		loop_del(&cl->pid_w);
+		close(cl->pidfd);
+	}
+	if (cl->timer >= 0) {
+		loop_del(&cl->timer_w);
+		close(cl->timer);
+	}
+	cl->pidfd = cl->timer = -1;
+}
+
+json_object *cvm_status_json(const struct client_vm *cl)
+{
+	json_object *o = json_object_new_object(), *disks = json_object_new_array();
+	char path[PATH_MAX + 16];
+	unsigned int d;
+
+	json_object_object_add(o, "name", json_object_new_string(cl->cfg->name));
+	json_object_object_add(o, "state", json_object_new_string(cvm_state_str(cl->state)));
+	json_object_object_add(o, "pid", json_object_new_int(cl->pid > 0 ? cl->pid : 0));
+	json_object_object_add(o, "restarts", json_object_new_int((int)cl->restarts));
+	json_object_object_add(o, "restarts_in_a_row", json_object_new_int((int)cl->restart_row));
+	json_object_object_add(o, "memory_mb", json_object_new_int((int)cl->cfg->memory_mb));
+	for (d = 0; d < cl->cfg->ndisks; d++) {
+		const struct client_disk *cd = &cl->cfg->disks[d];
+		struct vm *vm = &cl->sv->vms[cd->vm];
+		json_object *dj = json_object_new_object();
+		unsigned int e;
+
+		strfmt(path, sizeof(path), "%s/disk%u", vm->cfg->name, cd->num);
+		json_object_object_add(dj, "disk", json_object_new_string(path));
+		for (e = vm->plan.nfront; e < vm->plan.nexports; e++) {
+			const struct layout_export *ex = &vm->plan.ex[e];
+
+			if (ex->client != (int)cl->index || ex->dev != cd->dev)
+				continue;
+			if (vm_export_chan(vm, ex))
+				json_object_object_add(dj, "channel", vm_chan_json(vm_export_chan(vm, ex)));
+			vm_queue_state_json(dj, vm, ex);
+		}
+		json_object_array_add(disks, dj);
+	}
+	json_object_object_add(o, "disks", disks);
+	strfmt(path, sizeof(path), "%s/console.log", cl->dir);
+	json_object_object_add(o, "console_log", json_object_new_string(path));
+	json_object_object_add(o, "error", cl->error[0] ? json_object_new_string(cl->error) : NULL);
+	return o;
+}

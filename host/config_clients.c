@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The config's client VMs:
+ *
+ *   clients = ( { name = "c1"; memory = 256; disks = [ "demo/disk0" ];
+ *                 start = true; kernel = "..."; initrd = "..."; append = "..."; } );
+ *
+ * Each disk a client names ("VM/diskN": the driver VM's Nth disk) gets a
+ * channel of its own in that driver VM, which the client VM reaches through
+ * an ivshmem-doorbell device.  A disk has one writer: a client VM, or the
+ * host's NBD export (export = true, the default), not both, and not two
+ * clients.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_priv.h"
+
+static const char *const client_keys[] = { "name", "memory", "max_restarts", "start", "kernel",
+					    "initrd", "append", "disks", "nics", NULL };
+
+/* "VM/diskN" -> the driver VM and its device.  0 or -1 (error set). */
+static int resolve_disk(struct ctx *c, const struct ddvm_config *cfg, const char *who,
+			unsigned int k, const char *ref, struct client_disk *out)
+{
+	const char *slash = strchr(ref, '/');
+	unsigned int v, i, num, n = 0;
+	char *end;
+
+	if (!slash || strncmp(slash + 1, "disk", 4) != 0 || slash[5] < '0' || slash[5] > '9')
+		return cfg_fail(c, "client '%s': disks[%u] '%s' must be \"VM/diskN\"", who, k, ref);
+	num = (unsigned int)strtoul(slash + 5, &end, 10);
+	if (*end)
+		return cfg_fail(c, "client '%s': disks[%u] '%s' must be \"VM/diskN\"", who, k, ref);
+	for (v = 0; v < cfg->nvms; v++)
+		if (strlen(cfg->vms[v].name) == (size_t)(slash - ref) &&
+		    !strncmp(cfg->vms[v].name, ref, (size_t)(slash - ref)))
+			break;
+	if (v == cfg->nvms)
+		return cfg_fail(c, "client '%s': disks[%u] '%s': no driver VM '%.*s'", who, k, ref,
+				(int)(slash - ref), ref);
+	for (i = 0; i < cfg->vms[v].ndevs; i++) {
+		const struct dev_config *d = &cfg->vms[v].devs[i];
+
+		if (!dev_is_disk(d->type) && !(d->type == DEV_VFIO && d->vfio_as == DEV_NVME))
+			continue;
+		if (n++ == num) {
+			*out = (struct client_disk){ .vm = v, .dev = i, .num = num };
+			return 0;
+		}
+	}
+	return cfg_fail(c, "client '%s': disks[%u] '%s': vm '%s' has no disk %u (it has %u)", who,
+			k, ref, cfg->vms[v].name, num, n);
+}
+
+/* One writer per disk: not the host's NBD export and a client, not two clients. */
+static int check_writer(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
+			const struct client_disk *cd, const char *ref)
+{
+	struct vm_config *vm = &cfg->vms[cd->vm];
+	const struct dev_config *d = &vm->devs[cd->dev];
+	unsigned int a;
+
+	if (d->exported)
+		return cfg_fail(c, "client '%s': disk '%s' is also exported to the host over NBD: "
+				"two writers on one disk; set export = false on that device",
+				cfg->clients[ci].name, ref);
+	for (a = 0; a < vm->nattach; a++)
+		if (vm->attach[a].dev == cd->dev)
+			return cfg_fail(c, "clients '%s' and '%s' both use disk '%s': one writer per "
+					"disk", vm->attach[a].client_name, cfg->clients[ci].name,
+					ref);
+	if (vm->nattach == CFG_MAX_ATTACH)
+		return cfg_fail(c, "vm '%s': more than %u disks used by client VMs", vm->name,
+				CFG_MAX_ATTACH);
+	vm->attach[vm->nattach] = (struct cfg_attach){ .dev = cd->dev, .client = ci };
+	snprintf(vm->attach[vm->nattach].client_name, CFG_NAME_MAX, "%s", cfg->clients[ci].name);
+	vm->nattach++;
+	return 0;
+}
+
+static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *g,
+			unsigned int ci)
+{
+	struct client_config *cl = &cfg->clients[ci];
+	const config_setting_t *disks, *nics;
+	const char *s;
+	unsigned int i, n;
+	int r;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return cfg_fail(c, "clients[%u] must be a group { name = \"...\"; ... }", ci + 1);
+	if (cfg_get_string(c, g, "name", &s) <= 0)
+		return cfg_fail(c, "clients[%u] has no name", ci + 1);
+	if (!cfg_name_ok(s, CFG_NAME_MAX, "-_"))
+		return cfg_fail(c, "client name '%s' must be 1-31 letters, digits, '-' or '_'", s);
+	snprintf(cl->name, sizeof(cl->name), "%s", s);
+	for (i = 0; i < cfg->nvms; i++)
+		if (!strcmp(cfg->vms[i].name, cl->name))
+			return cfg_fail(c, "client '%s' has the name of a driver VM", cl->name);
+	for (i = 0; i < ci; i++)
+		if (!strcmp(cfg->clients[i].name, cl->name))
+			return cfg_fail(c, "duplicate client name '%s'", cl->name);
+	if (cfg_check_keys(c, g, client_keys, "a client") < 0)
+		return -1;
+	cl->memory_mb = 256;
+	cl->max_restarts = 3;
+	cl->start = 1;
+	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &cl->memory_mb) < 0 ||
+	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &cl->max_restarts) < 0 ||
+	    cfg_get_bool(c, g, "start", &cl->start) < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "kernel", &s)) < 0)
+		return -1;
+	if (r)
+		cfg_resolve_path(cfg, s, cl->kernel, sizeof(cl->kernel));
+	if ((r = cfg_get_string(c, g, "initrd", &s)) < 0)
+		return -1;
+	if (r)
+		cfg_resolve_path(cfg, s, cl->initrd, sizeof(cl->initrd));
+	if (cl->initrd[0] && !cl->kernel[0])
+		return cfg_fail(c, "client '%s': initrd without kernel", cl->name);
+	if ((r = cfg_get_string(c, g, "append", &s)) < 0)
+		return -1;
+	if (r && strlen(s) >= sizeof(cl->append))
+		return cfg_fail(c, "client '%s': append is longer than %zu characters", cl->name,
+				sizeof(cl->append) - 1);
+	if (r)
+		snprintf(cl->append, sizeof(cl->append), "%s", s);
+	nics = config_setting_get_member(g, "nics");
+	if (nics && config_setting_length(nics) > 0)
+		return cfg_fail(c, "client '%s': nics: client VMs get disks only so far (a NIC "
+				"reaches another VM through its TAP export and a bridge)", cl->name);
+	disks = config_setting_get_member(g, "disks");
+	if (!disks)
+		return 0;
+	if (config_setting_type(disks) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(disks) != CONFIG_TYPE_LIST)
+		return cfg_fail(c, "client '%s': disks must be a list, e.g. [ \"demo/disk0\" ]",
+				cl->name);
+	n = (unsigned int)config_setting_length(disks);
+	if (n > CFG_MAX_ATTACH)
+		return cfg_fail(c, "client '%s': more than %u disks", cl->name, CFG_MAX_ATTACH);
+	for (i = 0; i < n; i++) {
+		const char *ref = config_setting_get_string(config_setting_get_elem(disks, i));
+
+		if (!ref)
+			return cfg_fail(c, "client '%s': disks[%u] is not a string", cl->name, i);
+		if (resolve_disk(c, cfg, cl->name, i, ref, &cl->disks[cl->ndisks]) < 0 ||
+		    check_writer(c, cfg, ci, &cl->disks[cl->ndisks], ref) < 0)
+			return -1;
+		cl->ndisks++;
+	}
+	return 0;
+}
+
+int cfg_parse_clients(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
+{
+	const config_setting_t *list = config_setting_get_member(root, "clients");
+	unsigned int i, n;
+
+	if (!list)
+		return 0;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST)
+		return cfg_fail(c, "clients must be a list ( { name = \"...\"; ... } );");
+	n = (unsigned int)config_setting_length(list);
+	if (n > CFG_MAX_CLIENTS)
+		return cfg_fail(c, "too many clients (at most %d)", CFG_MAX_CLIENTS);
+	for (i = 0; i < n; i++) {
+		if (parse_client(c, cfg, config_setting_get_elem(list, i), i) < 0)
+			return -1;
+		cfg->nclients++;
+	}
+	return 0;
+}
