@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Driver-VM image lookup: image.conf written by image/build.sh. */
+/*
+ * Image lookup: image.conf written by image/build.sh, for the driver-VM
+ * image and for the client-VM image (`ddvm image build --client`).
+ */
 #include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -44,48 +47,17 @@ static void abs_in(const char *dir, const char *p, char *out, size_t len)
 		strfmt(out, len, "%s/%s", dir, tmp);
 }
 
-static int load_dir(const char *dir, const char *what, const char *how, struct image_info *out,
-		    char *err, size_t errlen);
-
-int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen)
-{
-	const char *env = getenv("DDVM_IMAGE_DIR");
-	char dir[PATH_MAX];
-
-	if (env && *env)
-		strfmt(dir, sizeof(dir), "%s", env);
-	else if (cfg_dir && *cfg_dir)
-		strfmt(dir, sizeof(dir), "%s", cfg_dir);
-	else
-		strfmt(dir, sizeof(dir), "%s/build/image", image_srcdir());
-	return load_dir(dir, "driver VM", "ddvm image build", out, err, errlen);
-}
-
-int image_load_client(struct image_info *out, char *err, size_t errlen)
-{
-	const char *env = getenv("DDVM_CLIENT_IMAGE_DIR");
-	char dir[PATH_MAX];
-
-	if (env && *env)
-		strfmt(dir, sizeof(dir), "%s", env);
-	else
-		strfmt(dir, sizeof(dir), "%s/build/client-image", image_srcdir());
-	return load_dir(dir, "client VM", "ddvm image build --client", out, err, errlen);
-}
-
-/* DIR/image.conf: what (for messages) and how to build it. */
-static int load_dir(const char *dir, const char *what, const char *how, struct image_info *out,
-		    char *err, size_t errlen)
+/* Read DIR/image.conf (out->dir); what = "driver VM" or "client VM", build = its command. */
+static int load_dir(struct image_info *out, const char *what, const char *build, char *err,
+		    size_t errlen)
 {
 	char conf[PATH_MAX + 16], val[PATH_MAX], boot[32];
 	config_t lc;
 	int ret = -1;
 
-	memset(out, 0, sizeof(*out));
-	strfmt(out->dir, sizeof(out->dir), "%s", dir);
 	strfmt(conf, sizeof(conf), "%s/image.conf", out->dir);
 	if (access(conf, R_OK) < 0) {
-		strfmt(err, errlen, "%s image not found in %s (run '%s')", what, out->dir, how);
+		strfmt(err, errlen, "%s image not found in %s (run '%s')", what, out->dir, build);
 		return -1;
 	}
 	config_init(&lc);
@@ -105,20 +77,47 @@ static int load_dir(const char *dir, const char *what, const char *how, struct i
 	get_str(&lc, "release", out->release, sizeof(out->release), 0);
 	get_str(&lc, "modules", out->modules, sizeof(out->modules), 0);
 	get_str(&lc, "boot", boot, sizeof(boot), 0);
-	if (boot[0] && strcmp(boot, "pvh") && strcmp(boot, "bzimage")) {
-		strfmt(err, errlen, "%s: boot = \"%s\" is not pvh or bzimage", conf, boot);
+	/* image/build.sh writes "linux" for a bzImage; "bzimage" is accepted too. */
+	if (boot[0] && strcmp(boot, "pvh") && strcmp(boot, "linux") && strcmp(boot, "bzimage")) {
+		strfmt(err, errlen, "%s: boot = \"%s\" is not pvh or linux", conf, boot);
 		goto out;
 	}
 	out->pvh = !strcmp(boot, "pvh");
 	if (access(out->kernel, R_OK) < 0 || (out->initramfs[0] && access(out->initramfs, R_OK) < 0)) {
 		strfmt(err, errlen, "%s image not found in %s (run '%s'): %s missing", what,
-			 out->dir, how, access(out->kernel, R_OK) < 0 ? out->kernel : out->initramfs);
+		       out->dir, build, access(out->kernel, R_OK) < 0 ? out->kernel : out->initramfs);
 		goto out;
 	}
 	ret = 0;
 out:
 	config_destroy(&lc);
 	return ret;
+}
+
+int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen)
+{
+	const char *env = getenv("DDVM_IMAGE_DIR");
+
+	memset(out, 0, sizeof(*out));
+	if (env && *env)
+		strfmt(out->dir, sizeof(out->dir), "%s", env);
+	else if (cfg_dir && *cfg_dir)
+		strfmt(out->dir, sizeof(out->dir), "%s", cfg_dir);
+	else
+		strfmt(out->dir, sizeof(out->dir), "%s/build/image", image_srcdir());
+	return load_dir(out, "driver VM", "ddvm image build", err, errlen);
+}
+
+int image_load_client(struct image_info *out, char *err, size_t errlen)
+{
+	const char *env = getenv("DDVM_CLIENT_IMAGE_DIR");
+
+	memset(out, 0, sizeof(*out));
+	if (env && *env)
+		strfmt(out->dir, sizeof(out->dir), "%s", env);
+	else
+		strfmt(out->dir, sizeof(out->dir), "%s/build/client-image", image_srcdir());
+	return load_dir(out, "client VM", "ddvm image build --client", err, errlen);
 }
 
 static int same_module(const char *a, size_t alen, const char *b)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Finding the driver-VM image (kernel, initramfs, image.conf). */
+/* Finding the driver-VM and client-VM images (kernel, initramfs, image.conf). */
 #ifndef DDVM_HOST_IMAGE_H
 #define DDVM_HOST_IMAGE_H
 
@@ -26,14 +26,20 @@ const char *image_srcdir(void);
  */
 int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen);
 
-/* The client image (ddvm image build --client): $DDVM_CLIENT_IMAGE_DIR, else
- * SRCDIR/build/client-image.  0, or -1 with one error line in err. */
+/*
+ * The client-VM image (`ddvm image build --client`: the same kernel,
+ * ddvm_front.ko, mkfs.ext4): $DDVM_CLIENT_IMAGE_DIR, else
+ * SRCDIR/build/client-image.  0, or -1 with one error line in err.
+ */
 int image_load_client(struct image_info *out, char *err, size_t errlen);
 
 /* Is module m (or its '-'/'_' spelling) in the image's list?  Unknown list: yes. */
 int image_has_module(const struct image_info *img, const char *m);
 
-/* `ddvm image build ARGS`: exec SRCDIR/image/build.sh.  Returns only on error. */
+/*
+ * `ddvm image build ARGS`: exec SRCDIR/image/build.sh, which takes the
+ * arguments (--client: the client-VM image).  Returns only on error.
+ */
 int image_build_exec(int argc, char **argv);
 
 #endif

@@ -3,12 +3,16 @@
 # Build a ddvm driver-VM image: a stock kernel (unmodified), an initramfs
 # with only the driver modules a driver VM needs (closure from modules.dep),
 # our guest modules (built against the kernel's own headers) and a tiny init.
+# With --client, the client-VM image instead: the same kernel, ddvm_front.ko
+# (client/, on libddvm), the modules a client needs (ext4), mkfs.ext4 from
+# the host and the client's init (image/client-init).
 #
 # Run as `ddvm image build [args]` (which execs this script) or directly.
-# Outputs in the image dir (default <repo>/build/image):
+# Outputs in the image dir (default <repo>/build/image, --client
+# <repo>/build/client-image):
 #   vmlinux or vmlinuz    the kernel, byte-for-byte from the package (vmlinux =
 #                         the ELF inside vmlinuz, booted as PVH)
-#   initramfs.cpio.gz     busybox + /init + modules
+#   initramfs.cpio.gz     busybox + /init + modules (+ host tools for a client)
 #   image.conf            libconfig: kernel, boot, release, initramfs, cmdline
 set -euo pipefail
 
@@ -17,6 +21,12 @@ PROG="ddvm image"
 NSTEPS=6
 
 DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too 8139cp pvpanic-pci"
+# A client needs no drivers (its channels are ivshmem PCI functions, which
+# ddvm_front drives) but a file system for its disks: ext4 is a module in
+# Debian's kernel; crc32c for its metadata checksums (a softdep).
+DEFAULT_CLIENT_MODULES="crc32c_generic ext4"
+# Host tools in the client image, with their libraries (image/copy-closure.sh).
+CLIENT_TOOLS="/sbin/mke2fs /sbin/e2fsck"
 # Kernel args that make a TCG boot fast and its idle cheap (see image/README.md).
 # The second line silences periodic work a driver VM has no use for (memcg
 # stat flushing, PSI averaging, vmstat folding, page-cache writeback: the
@@ -26,13 +36,19 @@ DEFAULT_CMDLINE="console=ttyS0 quiet tsc=reliable no_timer_check i8042.noaux i80
 i8042.nopnp pci=noaer nowatchdog nmi_watchdog=0 audit=0 cryptomgr.notests \
 rcupdate.rcu_expedited=1 \
 cgroup_disable=memory psi=0 sysctl.vm.stat_interval=60 sysctl.vm.dirty_writeback_centisecs=0"
+# A client keeps the fast-boot arguments, not the driver VM's silencing of
+# writeback: its page cache sits above our disk.
+DEFAULT_CLIENT_CMDLINE="console=ttyS0 quiet tsc=reliable no_timer_check i8042.noaux i8042.nokbd \
+i8042.nopnp pci=noaer nowatchdog nmi_watchdog=0 audit=0 cryptomgr.notests \
+rcupdate.rcu_expedited=1"
 
 usage() {
 	cat <<EOF
 usage: ddvm image build [options]
        image/build.sh [options]
 
-Build the driver-VM image (kernel + initramfs + image.conf).
+Build the driver-VM image (kernel + initramfs + image.conf), or with
+--client the client-VM image (same kernel, ddvm_front.ko, mkfs.ext4).
 
 Kernel input (default: Debian's current linux-image-amd64, downloaded with
 apt-get download and unpacked into the cache; nothing is installed in /boot):
@@ -41,8 +57,12 @@ apt-get download and unpacked into the cache; nothing is installed in /boot):
                         is taken from the directory name
   --headers DIR         its headers / build dir (KDIR for our modules)
 Options:
+  --client              build the client-VM image (default dir \$DDVM_CLIENT_IMAGE_DIR
+                        or build/client-image; the kernel package is shared with
+                        the driver image's cache)
   --out DIR             image dir (default \$DDVM_IMAGE_DIR or build/image)
-  --modules-list "a b"  driver modules to include (default: $DEFAULT_MODULES)
+  --modules-list "a b"  driver modules to include (default: $DEFAULT_MODULES;
+                        client: $DEFAULT_CLIENT_MODULES)
   --cmdline "ARGS"      kernel command line written to image.conf
   --force               rebuild even if the inputs did not change
   -h, --help            this help
@@ -54,10 +74,8 @@ step_no=0
 step() { step_no=$((step_no + 1)); echo "$PROG: [$step_no/$NSTEPS] $*"; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (install $2)"; }
 
-OUT=${DDVM_IMAGE_DIR:-$REPO/build/image}
-VMLINUZ="" MODDIR="" HDRDIR="" FORCE=0
-MODLIST=$DEFAULT_MODULES
-CMDLINE=$DEFAULT_CMDLINE
+OUT="" VMLINUZ="" MODDIR="" HDRDIR="" FORCE=0 CLIENT=0
+MODLIST="" CMDLINE=""
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -68,10 +86,22 @@ while [ $# -gt 0 ]; do
 	--modules-list) [ $# -ge 2 ] || die "--modules-list needs a list"; MODLIST=$2; shift 2 ;;
 	--cmdline) [ $# -ge 2 ] || die "--cmdline needs arguments"; CMDLINE=$2; shift 2 ;;
 	--force) FORCE=1; shift ;;
+	--client) CLIENT=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
+DRIVER_OUT=${DDVM_IMAGE_DIR:-$REPO/build/image}
+if [ "$CLIENT" = 1 ]; then
+	PROG="ddvm image --client"
+	: "${OUT:=${DDVM_CLIENT_IMAGE_DIR:-$REPO/build/client-image}}"
+	: "${MODLIST:=$DEFAULT_CLIENT_MODULES}" "${CMDLINE:=$DEFAULT_CLIENT_CMDLINE}"
+	# What goes into the image, for the up-to-date check.
+	SRCS="client lib proto include image/build.sh image/client-init image/copy-closure.sh"
+else
+	: "${OUT:=$DRIVER_OUT}" "${MODLIST:=$DEFAULT_MODULES}" "${CMDLINE:=$DEFAULT_CMDLINE}"
+	SRCS="guest proto include image/build.sh image/init"
+fi
 MODLIST=$(echo "$MODLIST" | tr ',' ' ' | xargs)
 [ -n "$MODLIST" ] || die "--modules-list is empty"
 CMDLINE=$(echo "$CMDLINE" | xargs)
@@ -81,6 +111,12 @@ for t in depmod modprobe cpio gzip xz make dpkg-deb readelf sha256sum strip; do
 done
 BUSYBOX=/bin/busybox	# busybox-static: runs with no libraries in the initramfs
 [ -x "$BUSYBOX" ] || die "busybox not found: $BUSYBOX (apt-get install busybox-static)"
+if [ "$CLIENT" = 1 ]; then
+	need ldd libc-bin
+	for t in $CLIENT_TOOLS; do
+		[ -x "$t" ] || die "$t not found (apt-get install e2fsprogs)"
+	done
+fi
 
 mkdir -p "$OUT" || die "cannot create image dir $OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -88,6 +124,17 @@ CACHE=$OUT/cache
 # One build per image dir at a time (a second caller waits, then finds it up to date).
 exec 9>"$OUT/.lock"
 flock 9 || die "cannot lock $OUT/.lock"
+if [ "$CLIENT" = 1 ]; then
+	# The kernel package is downloaded and unpacked once, in the driver
+	# image's cache; hold that image's lock while using it.
+	mkdir -p "$DRIVER_OUT" || die "cannot create image dir $DRIVER_OUT"
+	DRIVER_OUT=$(cd "$DRIVER_OUT" && pwd)
+	CACHE=$DRIVER_OUT/cache
+	if [ "$DRIVER_OUT" != "$OUT" ]; then
+		exec 8>"$DRIVER_OUT/.lock"
+		flock 8 || die "cannot lock $DRIVER_OUT/.lock"
+	fi
+fi
 
 # --- resolve the kernel ------------------------------------------------------
 if [ -n "$VMLINUZ$MODDIR$HDRDIR" ]; then
@@ -124,7 +171,13 @@ else
 fi
 
 BBVER=$(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null || stat -c '%s %Y' "$BUSYBOX")
-SRCHASH=$(cd "$REPO" && find guest proto include image -type f \
+if [ "$CLIENT" = 1 ]; then
+	# The host tools copied in, by content (with their libraries' versions).
+	BBVER="$BBVER client $(for t in $CLIENT_TOOLS; do
+		sha256sum "$t" $(ldd "$t" | grep -o '/[^ ]*'); done | sha256sum)"
+fi
+# shellcheck disable=SC2086  # SRCS is a list of paths
+SRCHASH=$(cd "$REPO" && find $SRCS -type f \
 	! -name '*.o' ! -name '*.ko' ! -name '*.cmd' -print0 | sort -z |
 	xargs -0 sha256sum | sha256sum | cut -c1-64)
 HASH=$(printf '%s\n' "$KIDENT" "$MODLIST" "$CMDLINE" "$BBVER" "$SRCHASH" | sha256sum | cut -c1-64)
@@ -193,7 +246,9 @@ if [ ! -f "$MTREE/modules.dep" ]; then
 fi
 
 # Kernel: the ELF inside vmlinuz (PVH boot) if it has a PVH entry note.
-rm -f "$OUT/vmlinux" "$OUT/vmlinuz" "$OUT/vmlinux.tmp"
+# Replaced with mv: a VM starting meanwhile (another test) boots the old
+# kernel, never a missing or half-written one.
+rm -f "$OUT/vmlinux.tmp"
 BOOT=pvh KERNEL=vmlinux
 XZOFF=$(LC_ALL=C grep -obUaP -m1 '\xFD7zXZ\x00' "$KSRC" 2>/dev/null | head -n1 | cut -d: -f1 || true)
 has_pvh_note() {	# XEN_ELFNOTE_PHYS32_ENTRY = 18
@@ -207,29 +262,34 @@ if [ -n "$XZOFF" ] &&
    [ "$(head -c4 "$OUT/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] &&
    has_pvh_note "$OUT/vmlinux.tmp"; then
 	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
+	rm -f "$OUT/vmlinuz"
 else
-	rm -f "$OUT/vmlinux.tmp"
+	rm -f "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 	echo "$PROG: no PVH entry in $KSRC's payload; booting it as bzImage"
 	cp "$KSRC" "$OUT/vmlinuz"
 	BOOT=linux KERNEL=vmlinuz
 fi
 
 # --- [3] build our modules --------------------------------------------------------
-step "building guest modules against $KDIR"
+# Driver VM: guest/ (+ proto/).  Client: client/ + libddvm (lib/, proto/),
+# compiled unchanged into the module.
+if [ "$CLIENT" = 1 ]; then KSRCDIR=client WHAT="client module"; else KSRCDIR=guest WHAT="guest modules"; fi
+step "building $WHAT against $KDIR"
 KMOD=$OUT/kmod
 rm -rf "$KMOD"
 mkdir -p "$KMOD/include/ddvm"
-cp "$REPO"/guest/*.c "$REPO"/guest/Kbuild "$KMOD/"
-cp "$REPO"/guest/*.h "$KMOD/" 2>/dev/null || true
+cp "$REPO/$KSRCDIR"/*.c "$REPO/$KSRCDIR"/Kbuild "$KMOD/"
+cp "$REPO/$KSRCDIR"/*.h "$KMOD/" 2>/dev/null || true
 cp "$REPO"/proto/*.c "$KMOD/"
+[ "$CLIENT" = 0 ] || cp "$REPO"/lib/*.c "$KMOD/"
 cp "$REPO"/include/ddvm/*.h "$KMOD/include/ddvm/"
 if ! make -C "$KDIR" M="$KMOD" modules >"$KMOD/build.log" 2>&1; then
 	grep -E 'error|Error' "$KMOD/build.log" | head -n 20 >&2 || true
-	die "guest modules failed to build (see $KMOD/build.log)"
+	die "$WHAT failed to build (see $KMOD/build.log)"
 fi
 if grep -q 'warning:' "$KMOD/build.log"; then
 	grep 'warning:' "$KMOD/build.log" >&2
-	die "guest modules built with warnings (see $KMOD/build.log)"
+	die "$WHAT built with warnings (see $KMOD/build.log)"
 fi
 OURMODS=$(cd "$KMOD" && ls ./*.ko)
 
@@ -237,7 +297,7 @@ OURMODS=$(cd "$KMOD" && ls ./*.ko)
 step "resolving modules: $MODLIST"
 ROOT=$OUT/initramfs.root
 rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,run,etc/ddvm} "$ROOT/lib/modules/$RELEASE/extra"
+mkdir -p "$ROOT"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc/ddvm} "$ROOT/lib/modules/$RELEASE/extra"
 : >"$ROOT/etc/ddvm/modules"
 for m in $MODLIST; do
 	deps=$(modprobe -d "$MODROOT" -S "$RELEASE" --show-depends "$m" 2>&1) ||
@@ -270,7 +330,19 @@ done
 for a in modprobe insmod rmmod lsmod depmod poweroff reboot halt; do
 	ln -sf ../bin/busybox "$ROOT/sbin/$a"
 done
-install -m 0755 "$REPO/image/init" "$ROOT/init"
+if [ "$CLIENT" = 1 ]; then
+	install -m 0755 "$REPO/image/client-init" "$ROOT/init"
+	. "$REPO/image/copy-closure.sh"
+	copy_closure "$ROOT" $CLIENT_TOOLS
+	for t in $CLIENT_TOOLS; do
+		rm -f "$ROOT/bin/$(basename "$t")"	# busybox's applet of that name
+	done
+	ln -sf mke2fs "$ROOT/sbin/mkfs.ext4"
+	rm -f "$ROOT/bin/mkfs.ext2" "$ROOT/bin/mkfs.ext4"
+	[ ! -f /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$ROOT/etc/"
+else
+	install -m 0755 "$REPO/image/init" "$ROOT/init"
+fi
 if [ "$(id -u)" = 0 ]; then
 	mknod -m 600 "$ROOT/dev/console" c 5 1
 	mknod -m 666 "$ROOT/dev/null" c 1 3
@@ -281,8 +353,9 @@ step "packing initramfs ($NMODS modules) and image.conf"
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --quiet | gzip -9n) >"$OUT/initramfs.cpio.gz.tmp"
 mv "$OUT/initramfs.cpio.gz.tmp" "$OUT/initramfs.cpio.gz"
+[ "$CLIENT" = 1 ] && ROLE=client || ROLE=driver
 cat >"$OUT/image.conf.tmp" <<EOF
-# ddvm driver-VM image, written by image/build.sh. Paths are relative to this dir.
+# ddvm $ROLE-VM image, written by image/build.sh. Paths are relative to this dir.
 kernel = "$KERNEL";
 boot = "$BOOT";
 release = "$RELEASE";

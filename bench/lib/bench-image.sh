@@ -6,15 +6,11 @@
 # once the modules are loaded) join the stock root without rebuilding it.
 # The kernel and the stock initramfs are not modified.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../../image/copy-closure.sh"
+
 # bench_copy_closure OVERLAY BIN...: each BIN and its shared-library closure
-# (ldd), at their host paths under OVERLAY.
-bench_copy_closure() {
-	local ov=$1 f; shift
-	for f in "$@" $(ldd "$@" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
-		mkdir -p "$ov$(dirname "$f")"
-		cp -L "$f" "$ov$f"
-	done
-}
+# (ldd), at their host paths under OVERLAY (image/copy-closure.sh).
+bench_copy_closure() { copy_closure "$@"; }
 
 # bench_image SRC OVERLAY OUT [CMDLINE...]: OUT/image.conf and
 # OUT/initramfs-bench.cpio.gz = SRC's image + OVERLAY, booted with CMDLINE

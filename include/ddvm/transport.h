@@ -14,7 +14,11 @@
 #ifndef DDVM_TRANSPORT_H
 #define DDVM_TRANSPORT_H
 
+#ifdef __KERNEL__
+#include <linux/stdarg.h>	/* a kernel build has no <stdarg.h> */
+#else
 #include <stdarg.h>
+#endif
 #include "proto.h"
 
 /*

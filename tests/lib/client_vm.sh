@@ -1,0 +1,55 @@
+# Helpers for tests with a Linux client VM on ddvm_front.ko (sourced after
+# tests/lib/functions.sh, never run).  The client image is build/client-image
+# (`ddvm image build --client`); a test adds its own /etc/ddvm/client.sh in
+# an initramfs overlay, which the client's /init runs once its disks are there.
+#   client_image                     build the client image (cached) or fail
+#   client_vm_start NAME SOCK SCRIPT start a client VM whose one channel is the
+#                                    ivshmem server socket SOCK, running SCRIPT;
+#                                    console in $DDVM_RUNDIR/NAME.console,
+#                                    QEMU's pid in CLIENT_PID
+#   client_vm_wait NAME SECS         wait until that VM powered itself off
+#   client_console NAME              its console so far
+CLIENT_IMG=${DDVM_CLIENT_IMAGE_DIR:-$TOP/build/client-image}
+CLIENT_PID=""
+
+client_image() {
+	"$TOP/image/build.sh" --client --out "$CLIENT_IMG" >"$DDVM_RUNDIR/client-image.log" 2>&1 ||
+		fail "client image build failed: $(tail -n 3 "$DDVM_RUNDIR/client-image.log")"
+}
+
+_client_conf() { sed -n "s/^$1 = \"\(.*\)\";/\1/p" "$CLIENT_IMG/image.conf"; }
+
+client_vm_start() {
+	local name=$1 sock=$2 script=$3 d=$DDVM_RUNDIR ov kernel initrd
+	ov=$d/$name.overlay
+	rm -rf "$ov"
+	mkdir -p "$ov/etc/ddvm"
+	install -m 0755 "$script" "$ov/etc/ddvm/client.sh"
+	kernel=$CLIENT_IMG/$(_client_conf kernel)
+	initrd=$CLIENT_IMG/$(_client_conf initramfs)
+	# The kernel unpacks both archives: the overlay's files join the image's root.
+	(cd "$ov" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$d/$name.overlay.cpio.gz"
+	cat "$initrd" "$d/$name.overlay.cpio.gz" >"$d/$name.initrd"
+	: >"$d/$name.console"
+	# ivshmem-doorbell with the channel's 4 vectors (host/layout.h,
+	# LAYOUT_MIN_VECTORS): the client's response doorbell is vector 0.
+	qemu-system-x86_64 -name "ddvm-client-$name" -machine q35 -accel tcg -m 256 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$kernel" -initrd "$d/$name.initrd" \
+		-append "$(_client_conf cmdline) ddvm.wait=120" \
+		-serial "file:$d/$name.console" \
+		-chardev "socket,id=c0,path=$sock" \
+		-device ivshmem-doorbell,chardev=c0,vectors=4 \
+		>"$d/$name.qemu.log" 2>&1 &
+	CLIENT_PID=$!
+}
+
+client_console() { cat "$DDVM_RUNDIR/$1.console"; }
+
+client_vm_wait() {
+	local name=$1 secs=$2
+	_client_gone() { ! kill -0 "$CLIENT_PID" 2>/dev/null; }
+	wait_for "client VM $name to power off (console: $DDVM_RUNDIR/$name.console)" "$secs" _client_gone
+	wait "$CLIENT_PID" 2>/dev/null || true
+	CLIENT_PID=""
+}
