@@ -3,6 +3,9 @@
 # (`ddvm image build --client`); a test adds its own /etc/ddvm/client.sh in
 # an initramfs overlay, which the client's /init runs once its disks are there.
 #   client_image                     build the client image (cached) or fail
+#   client_initrd NAME SCRIPT        the client image's initramfs with SCRIPT as
+#                                    /etc/ddvm/client.sh -> $DDVM_RUNDIR/NAME.initrd
+#   client_kernel                    the client image's kernel
 #   client_vm_start NAME SOCK SCRIPT start a client VM whose one channel is the
 #                                    ivshmem server socket SOCK, running SCRIPT;
 #                                    console in $DDVM_RUNDIR/NAME.console,
@@ -19,17 +22,23 @@ client_image() {
 
 _client_conf() { sed -n "s/^$1 = \"\(.*\)\";/\1/p" "$CLIENT_IMG/image.conf"; }
 
-client_vm_start() {
-	local name=$1 sock=$2 script=$3 d=$DDVM_RUNDIR ov kernel initrd
+client_kernel() { echo "$CLIENT_IMG/$(_client_conf kernel)"; }
+
+client_initrd() {
+	local name=$1 script=$2 d=$DDVM_RUNDIR ov
 	ov=$d/$name.overlay
 	rm -rf "$ov"
 	mkdir -p "$ov/etc/ddvm"
 	install -m 0755 "$script" "$ov/etc/ddvm/client.sh"
-	kernel=$CLIENT_IMG/$(_client_conf kernel)
-	initrd=$CLIENT_IMG/$(_client_conf initramfs)
 	# The kernel unpacks both archives: the overlay's files join the image's root.
 	(cd "$ov" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$d/$name.overlay.cpio.gz"
-	cat "$initrd" "$d/$name.overlay.cpio.gz" >"$d/$name.initrd"
+	cat "$CLIENT_IMG/$(_client_conf initramfs)" "$d/$name.overlay.cpio.gz" >"$d/$name.initrd"
+}
+
+client_vm_start() {
+	local name=$1 sock=$2 script=$3 d=$DDVM_RUNDIR kernel
+	kernel=$(client_kernel)
+	client_initrd "$name" "$script"
 	: >"$d/$name.console"
 	# ivshmem-doorbell with the channel's 4 vectors (host/layout.h,
 	# LAYOUT_MIN_VECTORS): the client's response doorbell is vector 0.
