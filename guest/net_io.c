@@ -28,7 +28,7 @@
 #include <linux/virtio_net.h>
 #include <net/checksum.h>
 
-#include "ddvm/net_check.h"
+#include "ddvm/net_offload.h"
 #include "net.h"
 
 #define NET_WORK_ROUNDS	8	/* batches per work run before yielding */
@@ -154,28 +154,30 @@ static void netq_copy_frame(struct sk_buff *skb, u8 *dst, unsigned int hlen, uns
 
 /*
  * The offload metadata of a frame as an offload buffer would get it (flags
- * and arg0, CPU order), checked with the client's own rules.  Returns
- * false if the frame cannot go out with metadata (a GSO type the protocol
- * lacks, a partial checksum out of range): it is then segmented / its
- * checksum completed instead.
+ * and arg0, CPU order): the skb's fields as a virtio_net_hdr (as tun would
+ * write them), mapped and checked by the code the client uses
+ * (proto/net_offload.c).  Returns false if the frame cannot go out with
+ * metadata (a GSO type the protocol lacks, a partial checksum out of
+ * range): it is then segmented / its checksum completed instead.
  */
 static bool netq_rx_meta(const struct ddvm_netq *q, struct sk_buff *skb, unsigned int off,
 			 unsigned int flen, u16 *flags, u64 *arg0)
 {
 	struct skb_shared_info *sh = skb_shinfo(skb);
-	u16 f = 0, cs = 0, co = 0, gs = 0, hl = 0;
-	struct ddvm_net_meta m;
+	struct ddvm_net_hdr h = { 0 };
+	unsigned int cs = 0;
 	int start;
 
 	if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		start = skb_checksum_start_offset(skb);
 		if (start < 0 || off + start > U16_MAX || skb->csum_offset > U16_MAX)
 			return false;
-		f |= DDVM_F_NET_CSUM;
 		cs = off + start;
-		co = skb->csum_offset;
+		h.flags = DDVM_VNET_HDR_F_NEEDS_CSUM;
+		h.csum_start = ddvm_cpu_to_le16(cs);
+		h.csum_offset = ddvm_cpu_to_le16(skb->csum_offset);
 	} else if (skb->ip_summed == CHECKSUM_UNNECESSARY) {
-		f |= DDVM_F_NET_CSUM_VALID;
+		h.flags = DDVM_VNET_HDR_F_DATA_VALID;
 	}
 	if (skb_is_gso(skb)) {
 		unsigned int t = sh->gso_type;
@@ -186,25 +188,23 @@ static bool netq_rx_meta(const struct ddvm_netq *q, struct sk_buff *skb, unsigne
 			  SKB_GSO_TCP_FIXEDID))
 			return false;
 		if (t & SKB_GSO_TCPV4)
-			f |= DDVM_F_NET_GSO_TCPV4;
+			h.gso_type = DDVM_VNET_HDR_GSO_TCPV4;
 		else if (t & SKB_GSO_TCPV6)
-			f |= DDVM_F_NET_GSO_TCPV6;
+			h.gso_type = DDVM_VNET_HDR_GSO_TCPV6;
 		else
 			return false;
 		if (t & SKB_GSO_TCP_ECN)
-			f |= DDVM_F_NET_GSO_ECN;
-		if (!(f & DDVM_F_NET_CSUM) || sh->gso_size > U16_MAX)
+			h.gso_type |= DDVM_VNET_HDR_GSO_ECN;
+		if (!(h.flags & DDVM_VNET_HDR_F_NEEDS_CSUM) || sh->gso_size > U16_MAX)
 			return false;
 		th = skb_header_pointer(skb, skb_checksum_start_offset(skb), sizeof(_th), &_th);
 		if (!th || cs + th->doff * 4u > U16_MAX)
 			return false;
-		gs = sh->gso_size;
-		hl = cs + th->doff * 4;
+		h.gso_size = ddvm_cpu_to_le16(sh->gso_size);
+		h.hdr_len = ddvm_cpu_to_le16(cs + th->doff * 4);
 	}
-	*flags = f;
-	*arg0 = ddvm_net_arg0(cs, co, gs, hl);
-	return ddvm_net_meta_check(f, *arg0, flen, q->mtu, DDVM_NET_META_RX_ALL, DDVM_NET_META_RX,
-				   &m) == DDVM_NET_META_OK;
+	return ddvm_net_hdr_to_slot(&h, flen, q->mtu, DDVM_NET_META_RX_ALL, DDVM_NET_META_RX,
+				    flags, arg0) == DDVM_NET_META_OK;
 }
 
 /*
@@ -394,29 +394,26 @@ static struct sk_buff *netq_tx_alloc(struct net_device *dev, const u8 *src, u32 
 	return skb;
 }
 
-/* Apply validated offload metadata to skb, as tun does.  0 or -EINVAL. */
+/*
+ * Apply validated offload metadata to skb, as tun does: as a virtio_net_hdr
+ * (proto/net_offload.c, the mapping the client uses), little-endian, the
+ * layout of Linux's own.  0 or -EINVAL.
+ */
 static int netq_tx_meta(struct sk_buff *skb, const struct ddvm_net_meta *m)
 {
-	struct virtio_net_hdr h = { 0 };
+	struct ddvm_net_hdr d;
+	struct virtio_net_hdr h;
 
+	BUILD_BUG_ON(sizeof(d) != sizeof(h));
 	if (!(m->flags & (DDVM_F_NET_CSUM | DDVM_F_NET_GSO_MASK)))
 		return 0;
-	if (m->flags & DDVM_F_NET_CSUM) {
-		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		h.csum_start = cpu_to_le16(m->csum_start);
-		h.csum_offset = cpu_to_le16(m->csum_offset);
-	}
-	if (m->gso_type) {
-		h.gso_type = m->gso_type == DDVM_F_NET_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4
-								 : VIRTIO_NET_HDR_GSO_TCPV6;
-		if (m->flags & DDVM_F_NET_GSO_ECN)
-			h.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
-		h.gso_size = cpu_to_le16(m->gso_size);
-		h.hdr_len = cpu_to_le16(m->hdr_len);
-		/* The frame must be what its GSO type says (VLAN tags aside). */
-		if (!virtio_net_hdr_match_proto(vlan_get_protocol(skb), h.gso_type))
-			return -EINVAL;
-	}
+	ddvm_net_slot_to_hdr(m, &d);
+	h = (struct virtio_net_hdr){ .flags = d.flags, .gso_type = d.gso_type,
+				     .hdr_len = d.hdr_len, .gso_size = d.gso_size,
+				     .csum_start = d.csum_start, .csum_offset = d.csum_offset };
+	/* The frame must be what its GSO type says (VLAN tags aside). */
+	if (h.gso_type && !virtio_net_hdr_match_proto(vlan_get_protocol(skb), h.gso_type))
+		return -EINVAL;
 	return virtio_net_hdr_to_skb(skb, &h, true);
 }
 

@@ -351,9 +351,6 @@ static int netq_init(struct ddvm_chan *c, struct ddvm_net *net, unsigned int i,
 		dev_err(&c->pdev->dev, "net queue %u: cannot bind rings\n", i);
 		goto err;
 	}
-	/* A restarted driver VM continues where the indices are. */
-	ddvm_cons_resume(&q->req);
-	ddvm_prod_resume(&q->resp);
 	q->c = c;
 	q->net = net;
 	q->qidx = i;
@@ -369,6 +366,16 @@ static int netq_init(struct ddvm_chan *c, struct ddvm_net *net, unsigned int i,
 	q->t_start = q->t_logged = jiffies;
 	/* Whatever a previous instance published is stale. */
 	netq_publish(q, DDVM_QS_ABSENT, DDVM_QE_NONE);
+	/*
+	 * A restarted driver VM continues where the indices are, and says
+	 * where (resume_idx: the client forgets what the dead instance took,
+	 * no more); indices a broken instance left impossible become an empty
+	 * ring, so the client is served again.
+	 */
+	if (ddvm_cons_attach(&q->req, le32_to_cpu(READ_ONCE(c->hdr->generation))) |
+	    ddvm_prod_attach(&q->resp))
+		dev_warn(&c->pdev->dev, "net queue %u: a previous instance left impossible ring indices; starting from an empty ring\n",
+			 i);
 	*out = q;
 	return 0;
 err:

@@ -200,6 +200,11 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 		arg(a, "--stats");
 		fe_path(f, ".json", buf, sizeof(buf));
 		arg(a, buf);
+		ch = vm_export_chan(f->vm, f->ex);	/* as for the plugin, above */
+		if (ch && ddvm_layout_format(&ch->layout, lay, sizeof(lay)) == 0) {
+			arg(a, "--layout");
+			arg(a, lay);
+		}
 	}
 }
 

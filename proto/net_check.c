@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * NET descriptor validation, shared unchanged by the guest module, the TAP
- * front-end and the host tests.  Works on private copies only; rules in
- * net_check.h.
+ * NET descriptor validation, shared unchanged by the guest module, the
+ * client library and the host tests.  Works on private copies only; rules
+ * in net_check.h.
  */
 #include "ddvm/net_check.h"
 
@@ -30,6 +30,11 @@ static void meta_copy(struct ddvm_net_meta *dst, const struct ddvm_net_meta *src
 	dst->csum_offset = src->csum_offset;
 	dst->gso_size = src->gso_size;
 	dst->hdr_len = src->hdr_len;
+}
+
+static void meta_zero(struct ddvm_net_meta *m)
+{
+	m->flags = m->gso_type = m->csum_start = m->csum_offset = m->gso_size = m->hdr_len = 0;
 }
 
 uint32_t ddvm_net_meta_check(uint16_t flags, uint64_t arg0, uint32_t len, uint32_t mtu,
@@ -118,7 +123,7 @@ uint32_t ddvm_net_req_check(const struct ddvm_slot *req, const struct ddvm_net_l
 	uint64_t buf = ddvm_le64_to_cpu(req->buf_off);
 	struct ddvm_net_meta m;
 
-	m.flags = m.gso_type = m.csum_start = m.csum_offset = m.gso_size = m.hdr_len = 0;
+	meta_zero(&m);
 	if (op == DDVM_OP_NET_TX) {
 		if (n < DDVM_NET_ETH_MIN || n > lim->chunk)
 			return DDVM_S_INVAL;
@@ -138,4 +143,66 @@ uint32_t ddvm_net_req_check(const struct ddvm_slot *req, const struct ddvm_net_l
 	*len = n;
 	meta_copy(meta, &m);
 	return DDVM_S_OK;
+}
+
+uint32_t ddvm_net_resp_check(const struct ddvm_slot *s, const struct ddvm_net_pending *pend,
+			     uint32_t nslots, uint64_t data_off, uint64_t chunk, uint32_t mtu,
+			     struct ddvm_net_resp *out)
+{
+	uint64_t id = ddvm_le64_to_cpu(s->id), buf_off = ddvm_le64_to_cpu(s->buf_off);
+	uint32_t k = (uint32_t)id, seq = (uint32_t)(id >> 32);
+	uint32_t status = ddvm_le32_to_cpu(s->status), len = ddvm_le32_to_cpu(s->len);
+	const struct ddvm_net_pending *p;
+
+	out->chunk = 0xffffffffu;
+	out->op = 0;
+	out->status = DDVM_S_IOERR;
+	out->len = 0;
+	out->meta_why = DDVM_NET_META_OK;
+	meta_zero(&out->meta);
+	if (k >= nslots)
+		return DDVM_NET_RESP_BAD_ID;
+	p = &pend[k];
+	if (p->op == 0 || p->seq != seq)
+		return DDVM_NET_RESP_BAD_ID;
+	out->chunk = k;
+	out->op = p->op;
+	out->len = p->op == DDVM_OP_NET_TX ? p->len : 0;
+	if (ddvm_le16_to_cpu(s->op) != p->op)
+		return DDVM_NET_RESP_BAD_OP;
+	if (status != DDVM_S_OK && status != DDVM_S_IOERR && status != DDVM_S_INVAL)
+		return DDVM_NET_RESP_BAD_STATUS;
+	out->status = status;
+	/* The buffer is always the client's own record; a peer that echoes
+	 * buf_off must echo it right. */
+	if (buf_off != 0 && buf_off != data_off + (uint64_t)k * chunk)
+		return DDVM_NET_RESP_BAD_OFF;
+	if (p->op == DDVM_OP_NET_RX && status == DDVM_S_OK) {
+		if (len < DDVM_NET_ETH_MIN || len > p->len)
+			return DDVM_NET_RESP_BAD_LEN;
+		/* An echoed OFFLOAD (the request's flag) means nothing in a response. */
+		out->meta_why = ddvm_net_meta_check(ddvm_le16_to_cpu(s->flags) & ~DDVM_F_NET_OFFLOAD,
+						    ddvm_le64_to_cpu(s->arg0), len, mtu,
+						    (p->flags & DDVM_F_NET_OFFLOAD) ? DDVM_NET_META_RX_ALL
+										    : 0,
+						    DDVM_NET_META_RX, &out->meta);
+		if (out->meta_why != DDVM_NET_META_OK)
+			return DDVM_NET_RESP_BAD_META;
+		out->len = len;
+	}
+	return DDVM_NET_RESP_OK;
+}
+
+const char *ddvm_net_resp_str(uint32_t verdict)
+{
+	switch (verdict) {
+	case DDVM_NET_RESP_OK: return "ok";
+	case DDVM_NET_RESP_BAD_ID: return "bad_id";
+	case DDVM_NET_RESP_BAD_OP: return "bad_op";
+	case DDVM_NET_RESP_BAD_LEN: return "bad_len";
+	case DDVM_NET_RESP_BAD_STATUS: return "bad_status";
+	case DDVM_NET_RESP_BAD_OFF: return "bad_off";
+	case DDVM_NET_RESP_BAD_META: return "bad_meta";
+	default: return "?";
+	}
 }

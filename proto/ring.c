@@ -95,6 +95,33 @@ int ddvm_prod_attach(struct ddvm_ring *r)
 	return reset;
 }
 
+void ddvm_prod_restore(struct ddvm_ring *r)
+{
+	STORE_REL(&r->sh->prod, ddvm_cpu_to_le32(r->old));
+}
+
+void ddvm_cons_restore(struct ddvm_ring *r)
+{
+	STORE_REL(&r->sh->cons, ddvm_cpu_to_le32(r->old));
+}
+
+int ddvm_prod_taken(struct ddvm_ring *r, uint32_t gen, uint32_t guest_version, uint32_t *at)
+{
+	uint32_t v;
+
+	if (gen != 0 && (guest_version & 0xffff) >= 2) {
+		if (ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->resume_gen)) != gen)
+			return DDVM_RING_EAGAIN;
+		v = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->resume_idx));
+	} else {
+		v = ddvm_le32_to_cpu(LOAD_ACQ(&r->sh->cons));
+	}
+	if (r->idx - v > r->nslots)
+		return DDVM_RING_ECORRUPT;
+	*at = v;
+	return 0;
+}
+
 /* Read the consumer's index once and check 0 <= prod - cons <= nslots. */
 int ddvm_prod_space(struct ddvm_ring *r)
 {

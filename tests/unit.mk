@@ -49,6 +49,7 @@ unit: $(UNIT_BINS)
 # copies) -- the Linux kernel has them, a new OS provides them (docs/libddvm.md).
 FS_SRCS  := tests/freestanding/header-proto.c tests/freestanding/header-ring.c \
 	tests/freestanding/header-region.c tests/freestanding/header-libddvm.c $(UNIT_PROTO)
+FS_SRCS  += tests/freestanding/header-net-offload.c tests/freestanding/header-net-client.c
 FS_FLAGS := -std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror -pedantic \
 	-Iinclude
 FS_CCS   := gcc $(shell command -v clang >/dev/null 2>&1 && echo clang)
@@ -134,3 +135,6 @@ $(UNIT_DIR)/test-peer: lib/posix/peer.c
 
 # The block client tests share a fake transport and driver VM.
 $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/blkc_harness.h
+# ... (tests/lib/fake_chan.h), as do the net client's.
+$(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/fake_chan.h
+$(UNIT_DIR)/test-netc $(FUZZ_DIR)/fuzz-netc: tests/lib/netc_harness.h tests/lib/fake_chan.h

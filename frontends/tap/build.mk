@@ -7,8 +7,7 @@ TAP_BIN      := $(BUILD)/bin/ddvm-tap
 FAKE_NET_VM  := $(BUILD)/tools/ddvm-fake-net-vm
 TAP_LIBS     := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 
-TAP_SRCS := frontends/tap/tap_main.c frontends/tap/tap_queue.c frontends/tap/tap_loop.c \
-	frontends/tap/tap_stats.c frontends/tap/net_resp.c
+TAP_SRCS := frontends/tap/tap_main.c frontends/tap/tap_loop.c frontends/tap/tap_stats.c
 
 .PHONY: ddvm-tap fake-net-vm
 all: $(TAP_BIN) $(FAKE_NET_VM)
@@ -22,9 +21,3 @@ $(TAP_BIN): $(call objs,$(TAP_SRCS)) $(LIBDDVM)
 $(FAKE_NET_VM): $(call objs,tests/tools/fake-net-vm.c) $(LIBDDVM)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^
-
-# The fuzz target links the pure response validation.
-$(FUZZ_DIR)/fuzz-net-desc: tests/fuzz/fuzz-net-desc.c frontends/tap/net_resp.c \
-		frontends/tap/net_resp.h $(UNIT_DEPS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifrontends/tap -o $@ $< frontends/tap/net_resp.c $(UNIT_LIB)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * ddvm-tap: exports one NET queue of a driver VM as a TAP device on the
- * host.  It joins the VM's ivshmem server as an ordinary peer, adopts the
- * NIC's MAC and MTU, follows its carrier, and moves frames between the TAP
- * and the queue (notes: docs/protocol.md, the net wire conventions).
+ * host.  It joins the VM's ivshmem server as an ordinary peer (libddvm's
+ * POSIX transport), adopts the NIC's MAC and MTU, follows its carrier, and
+ * moves frames between the TAP and the queue through libddvm's net client
+ * (ddvm/net_client.h; the protocol: docs/protocol.md 7c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ddvm/posix/layout_arg.h"
 #include "ddvm/posix/log.h"
-#include "ddvm/posix/peer.h"
-#include "ddvm/posix/region_setup.h"
 #include "tap_app.h"
 
 #define DEFAULT_TIMEOUT_S	60	/* wait this long for the queue to become READY */
@@ -31,12 +31,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ddvm-tap --socket PATH --queue N [--tap NAME] [--stats FILE]\n"
-		"                [--timeout SECS] [--exit-on-corrupt] [--help]\n"
+		"                [--layout LAYOUT] [--timeout SECS] [--exit-on-corrupt] [--help]\n"
 		"Export NET queue N of the driver VM served at ivshmem socket PATH as a TAP.\n"
 		"The TAP takes the NIC's MAC and MTU and is left down: configure it and\n"
 		"bring it up like any interface (ip addr add ...; ip link set NAME up).\n"
 		"  --tap NAME         TAP name (default ddvm-<socket dir>-<N>)\n"
 		"  --stats FILE       write counters as JSON every second (atomically)\n"
+		"  --layout LAYOUT    the channel's layout, from whoever wrote the region (the\n"
+		"                     supervisor); without it, the region's own, checked\n"
 		"  --timeout SECS     wait at most SECS for the queue to be READY (default %d);\n"
 		"                     a driver VM publishing a MAC or MTU no NIC has is waited\n"
 		"                     out however long, for a healthy instance\n"
@@ -84,56 +86,61 @@ static void default_tap_name(const char *socket, uint32_t qi, char out[IFNAMSIZ]
 }
 
 /*
- * Wait for the queue to be READY; *s gets the state copy that made it so (the
- * MAC and MTU the TAP takes: never re-read, the driver VM may have changed
- * them since).  A queue that stays unpublished past the timeout is an error;
- * a driver VM publishing nonsense is not: it restarts the clock, so we wait
+ * Wait for the net client to be ready: the queue READY with a usable MAC and
+ * MTU (in a->c.st and a->c.mtu: the ones the TAP takes).  A queue that
+ * stays unpublished past the timeout is an error; a driver VM publishing
+ * nonsense is not (the client logs it): it restarts the clock, so we wait
  * for a healthy instance instead of exiting into the supervisor's restart
  * loop.
  */
-static int wait_ready(struct app *a, struct ddvm_queue_state_info *s)
+static int wait_ready(struct app *a)
 {
+	uint64_t bytes = ddvm_netc_mem_bytes(&a->c);
 	struct timespec start, now;
+	uint32_t seed;
+	int r;
 
+	a->cmem = calloc(1, bytes);
+	if (!a->cmem)
+		return -ENOMEM;
+	/* Ids of a previous client of this queue (still held by the driver VM) must not match ours. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint32_t)time(NULL) * 2654435761u;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		struct ddvm_guest_view g;
+		struct epoll_event ev;
+		uint64_t ticks;
 
-		app_state_check(a, s);
-		if (a->ready)
-			return 0;
+		r = ddvm_netc_ready(&a->c, a->cmem, bytes, seed, app_rx, a);
+		if (r != -DDVM_EAGAIN)
+			return r;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (app_queue_bogus(s))
+		if (a->c.st.state == DDVM_QS_ERROR && a->c.st.error == DDVM_QE_BOGUS)
 			start = now;
 		if (now.tv_sec - start.tv_sec >= (time_t)a->timeout_s) {
-			ddvm_guest_read(a->peer.shm, &g);
+			struct ddvm_guest_view g;
+
+			ddvm_guest_read(a->pt.t.base, &g);
 			fprintf(stderr, "ddvm-tap: queue %u of %s not ready after %us "
 				"(driver VM %s, queue state %u error %u, mtu %u)\n", a->qi, a->socket,
-				a->timeout_s, ddvm_guest_state_str(g.state), s->state, s->error, s->mtu);
+				a->timeout_s, ddvm_guest_state_str(g.state), a->c.st.state,
+				a->c.st.error, a->c.st.mtu);
 			return -ETIMEDOUT;
 		}
 		/* The driver VM rings us on queue state changes; re-check at least every 100 ms. */
-		{
-			struct epoll_event ev;
-
-			uint64_t ticks;
-
-			if (epoll_wait(a->epfd, &ev, 1, 100) > 0) {
-				if (ev.data.u32 == EV_RESP)
-					ddvm_peer_drain(a->resp_efd);
-				else if (ev.data.u32 == EV_TIMER && read(a->tfd, &ticks, sizeof(ticks)) < 0)
-					ticks = 0;
-				else if (ev.data.u32 == EV_SIGNAL) {
-					fprintf(stderr, "ddvm-tap: interrupted while waiting for queue %u\n",
-						a->qi);
-					return -EINTR;
-				}
-			}
-			if (ddvm_peer_process(&a->peer) < 0) {
-				fprintf(stderr, "ddvm-tap: %s\n", a->peer.err);
-				return -EPIPE;
+		if (epoll_wait(a->epfd, &ev, 1, 100) > 0) {
+			if (ev.data.u32 == EV_RESP)
+				ddvm_peer_drain(a->resp_efd);
+			else if (ev.data.u32 == EV_TIMER && read(a->tfd, &ticks, sizeof(ticks)) < 0)
+				ticks = 0;
+			else if (ev.data.u32 == EV_SIGNAL) {
+				fprintf(stderr, "ddvm-tap: interrupted while waiting for queue %u\n",
+					a->qi);
+				return -EINTR;
 			}
 		}
+		if (ddvm_posix_process(&a->pt) < 0)
+			return -EPIPE;
 	}
 }
 
@@ -147,41 +154,27 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 static int setup(struct app *a)
 {
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct ddvm_queue_state_info s;
+	const struct ddvm_queue_state_info *s = &a->c.st;
 	char tap_name[IFNAMSIZ], err[256];
-	uint32_t why, detail;
 	sigset_t sigs;
 	int r;
 
-	r = ddvm_peer_connect(&a->peer, a->socket, CONNECT_TIMEOUT_MS);
-	if (r < 0) {
-		fprintf(stderr, "ddvm-tap: %s\n", a->peer.err);
+	r = ddvm_posix_open(&a->pt, a->socket, CONNECT_TIMEOUT_MS, NULL, app_log);
+	if (r < 0)
 		return r;
-	}
-	why = ddvm_region_check(a->peer.shm, a->peer.shm_size, &a->l, &detail);
-	if (why != DDVM_REFUSE_NONE) {
-		fprintf(stderr, "ddvm-tap: the region served at %s is unusable: %s (%s)\n", a->socket,
-			ddvm_refusal_str(why),
-			why == DDVM_REFUSE_LAYOUT ? ddvm_layout_str(detail) : "see detail");
-		return -EPROTO;
-	}
-	if (a->qi >= a->l.nqueues || a->l.q[a->qi].kind != DDVM_QK_NET) {
-		fprintf(stderr, "ddvm-tap: queue %u of %s is not a network queue (%u queues)\n",
-			a->qi, a->socket, a->l.nqueues);
-		return -EINVAL;
-	}
-	a->resp_efd = ddvm_peer_eventfd(&a->peer, a->l.q[a->qi].resp_vector);
+	a->connected = 1;
+	r = ddvm_netc_open_layout(&a->c, &a->pt.t, a->has_layout ? &a->layout : NULL, (int)a->qi,
+				  0);
+	if (r < 0)
+		return r;
+	a->resp_efd = ddvm_posix_vector_fd(&a->pt, a->c.q.resp_vector);
 	if (a->resp_efd < 0) {
 		fprintf(stderr, "ddvm-tap: the ivshmem server gave us no eventfd for vector %u\n",
-			a->l.q[a->qi].resp_vector);
+			a->c.q.resp_vector);
 		return -EPROTO;
 	}
-	r = tapq_init(&a->q, a->peer.shm, &a->l, a->qi, &a->c);
-	if (r < 0) {
-		fprintf(stderr, "ddvm-tap: queue %u: data area too small for %u buffers\n", a->qi,
-			a->l.q[a->qi].nslots);
-		return r;
-	}
+	/* TX offloads once the TAP has them (app_follow). */
+	ddvm_netc_use(&a->c, DDVM_NET_F_RX_OFFLOAD);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -193,23 +186,17 @@ static int setup(struct app *a)
 	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (a->epfd < 0 || a->sfd < 0 || a->tfd < 0 || timerfd_settime(a->tfd, 0, &its, NULL) < 0 ||
 	    epoll_add(a->epfd, a->resp_efd, EV_RESP) < 0 ||
-	    epoll_add(a->epfd, a->peer.sock, EV_SERVER) < 0 ||
+	    epoll_add(a->epfd, ddvm_posix_server_fd(&a->pt), EV_SERVER) < 0 ||
 	    epoll_add(a->epfd, a->tfd, EV_TIMER) < 0 || epoll_add(a->epfd, a->sfd, EV_SIGNAL) < 0) {
 		fprintf(stderr, "ddvm-tap: event setup: %s\n", strerror(errno));
 		return -errno;
 	}
-	/* The generation we attach to is not a restart. */
-	{
-		struct ddvm_guest_view g;
-
-		ddvm_guest_read(a->peer.shm, &g);
-		a->generation = g.generation;
-	}
-	r = wait_ready(a, &s);
+	r = wait_ready(a);
 	if (r < 0)
 		return r;
+	a->mtu = a->c.mtu;
 	default_tap_name(a->socket, a->qi, tap_name);
-	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s.mac, 1, err,
+	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s->mac, 1, err,
 			 sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ddvm-tap: %s\n", err);
@@ -219,9 +206,9 @@ static int setup(struct app *a)
 		return -errno;
 	pr_info("TAP %s: queue %u of %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
 		"%u buffers of %llu bytes, driver VM features %#x", a->tap.name, a->qi, a->socket,
-		s.mac[0], s.mac[1], s.mac[2], s.mac[3], s.mac[4], s.mac[5], a->mtu, a->q.nchunks,
-		(unsigned long long)a->q.chunk, s.features);
-	app_state_check(a, &s);
+		s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5], a->mtu,
+		a->c.nslots, (unsigned long long)a->c.chunk, s->features);
+	app_follow(a);
 	app_stats_write(a);
 	return 0;
 }
@@ -230,7 +217,6 @@ static int run(struct app *a)
 {
 	for (;;) {
 		struct epoll_event evs[8];
-		struct ddvm_queue_state_info s;
 		int n, i;
 
 		n = epoll_wait(a->epfd, evs, 8, -1);
@@ -244,15 +230,13 @@ static int run(struct app *a)
 				break;
 			case EV_RESP:
 				ddvm_peer_drain(a->resp_efd);
-				a->c.doorbells_in++;
-				app_state_check(a, &s);
-				if (app_resp_poll(a) < 0)
+				a->doorbells_in++;
+				if (app_poll(a, 0) < 0)
 					return EXIT_CORRUPT;
 				break;
 			case EV_SERVER:
-				if (ddvm_peer_process(&a->peer) < 0) {
-					pr_err("ivshmem server at %s: %s; exiting", a->socket,
-					       a->peer.err);
+				if (ddvm_posix_process(&a->pt) < 0) {
+					pr_err("lost the ivshmem server at %s; exiting", a->socket);
 					app_set_carrier(a, 0);
 					return EXIT_SERVER;
 				}
@@ -269,14 +253,8 @@ static int run(struct app *a)
 					a->drop_mode = 1;
 					app_tap_pause(a, 0);
 				}
-				app_state_check(a, &s);
-				if (app_resp_poll(a) < 0)
+				if (app_poll(a, 1) < 0)
 					return EXIT_CORRUPT;
-				if (a->ready && !a->q.broken) {
-					tapq_rx_refill(&a->q, 1);
-					if (tapq_publish(&a->q))
-						app_ring_guest(a);
-				}
 				app_stats_write(a);
 				break;
 			}
@@ -302,24 +280,33 @@ int main(int argc, char **argv)
 		{ "tap", required_argument, NULL, 't' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "exit-on-corrupt", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct app a;
+	char err[160];
 	unsigned long v;
 	int o, qset = 0, ret;
 
 	a.timeout_s = DEFAULT_TIMEOUT_S;
 	a.tap.fd = a.epfd = a.tfd = a.sfd = a.resp_efd = -1;
 	a.mtu = 1500;
-	a.tap_features = UINT32_MAX;
+	a.tap_offered = UINT32_MAX;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': a.socket = optarg; break;
 		case 't': a.tap_name = optarg; break;
 		case 'S': a.stats = optarg; break;
 		case 'x': a.exit_on_corrupt = 1; break;
+		case 'L':
+			if (ddvm_layout_parse(optarg, &a.layout, err, sizeof(err)) < 0) {
+				fprintf(stderr, "ddvm-tap: --layout: %s\n", err);
+				return EXIT_USAGE;
+			}
+			a.has_layout = 1;
+			break;
 		case 'q':
 			if (parse_uint(optarg, DDVM_MAX_QUEUES - 1, &v) < 0) {
 				fprintf(stderr, "ddvm-tap: --queue %s: not a queue number (0..%u)\n",
@@ -350,8 +337,8 @@ int main(int argc, char **argv)
 	app_stats_write(&a);
 	app_set_carrier(&a, 0);
 	tap_dev_close(&a.tap);
-	tapq_free(&a.q);
-	if (a.peer.sock >= 0 || a.peer.shm)
-		ddvm_peer_close(&a.peer);
+	if (a.connected)
+		ddvm_posix_close(&a.pt);
+	free(a.cmem);
 	return ret;
 }

@@ -3,17 +3,18 @@
 #ifndef DDVM_TAP_STATS_H
 #define DDVM_TAP_STATS_H
 
-#include "tap_queue.h"
+#include "ddvm/net_client.h"
 
 struct tap_status {
 	const char *tap;		/* TAP name */
 	int link;			/* carrier we set */
 	const char *state;		/* "waiting", "ready", "corrupt" */
-	uint32_t generation;
 	uint32_t queue;
+	uint64_t doorbells_in;		/* response doorbells */
 };
 
-/* Write path atomically.  0 or -errno. */
-int tap_stats_write(const char *path, const struct tap_status *st, const struct tapq *q);
+/* Write path atomically: *st and the net client's counters.  0 or -errno. */
+int tap_stats_write(const char *path, const struct tap_status *st,
+		    const struct ddvm_netc_stats *n);
 
 #endif

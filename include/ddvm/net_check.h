@@ -176,4 +176,61 @@ const char *ddvm_net_meta_str(uint32_t why);
 uint32_t ddvm_net_req_check(const struct ddvm_slot *req, const struct ddvm_net_limits *lim,
 			    uint64_t *buf_off, uint32_t *len, struct ddvm_net_meta *meta);
 
+/*
+ * Client side.  Each data chunk carries at most one outstanding request; a
+ * request's id is ddvm_net_id(seq, chunk), seq from a counter the client
+ * advances on every request (from a random start, so ids of an earlier
+ * client of the queue do not match), so an answer to a request that was
+ * forgotten (driver-VM restart) or never made matches nothing.  The client
+ * keeps a ddvm_net_pending per chunk.
+ */
+struct ddvm_net_pending {
+	uint16_t op;		/* 0: nothing outstanding; DDVM_OP_NET_TX or _NET_RX */
+	uint16_t flags;		/* as posted (RX: DDVM_F_NET_OFFLOAD or 0) */
+	uint32_t seq;		/* in the request's id */
+	uint32_t len;		/* TX: frame length; RX: the buffer's capacity */
+};
+
+static inline uint64_t ddvm_net_id(uint32_t seq, uint32_t chunk)
+{
+	return (uint64_t)seq << 32 | chunk;
+}
+
+/* Verdicts of ddvm_net_resp_check. */
+#define DDVM_NET_RESP_OK		0u	/* use it */
+#define DDVM_NET_RESP_BAD_ID		1u	/* matches no outstanding request: nothing to reclaim */
+#define DDVM_NET_RESP_BAD_OP		2u	/* op differs from the request's */
+#define DDVM_NET_RESP_BAD_LEN		3u	/* RX length outside [14, posted capacity] */
+#define DDVM_NET_RESP_BAD_STATUS	4u	/* not a status the net protocol defines */
+#define DDVM_NET_RESP_BAD_OFF		5u	/* buf_off neither 0 nor the request's buffer */
+#define DDVM_NET_RESP_BAD_META		6u	/* RX offload metadata refused: see meta_why */
+#define DDVM_NET_RESP_NVERDICTS		7u
+
+/* A checked response, CPU byte order. */
+struct ddvm_net_resp {
+	uint32_t chunk;		/* the request it ends (every verdict but BAD_ID) */
+	uint16_t op;		/* the request's op (from the client's record) */
+	uint32_t status;	/* DDVM_S_OK, _IOERR or _INVAL */
+	uint32_t len;		/* RX OK: the frame's length; TX: the request's */
+	struct ddvm_net_meta meta;	/* RX OK: the frame's offload metadata */
+	uint32_t meta_why;	/* BAD_META: DDVM_NET_META_* */
+};
+
+/*
+ * Check response *s (a private copy) against the outstanding requests
+ * pend[0..nslots).  Chunk k's buffer is at data_off + k * chunk; mtu is the
+ * NIC's (0: unknown).  An RX frame's offload metadata must pass
+ * ddvm_net_meta_check with every RX offload allowed if the buffer was
+ * posted with DDVM_F_NET_OFFLOAD and none otherwise (an echoed OFFLOAD flag
+ * is ignored).  Returns a DDVM_NET_RESP_* verdict and fills *out; for every
+ * verdict but BAD_ID, out->chunk names the outstanding request this
+ * response ends (the client reclaims the chunk whatever the verdict).
+ */
+uint32_t ddvm_net_resp_check(const struct ddvm_slot *s, const struct ddvm_net_pending *pend,
+			     uint32_t nslots, uint64_t data_off, uint64_t chunk, uint32_t mtu,
+			     struct ddvm_net_resp *out);
+
+/* Short name of a verdict for logs and stats keys ("bad_id", ...). */
+const char *ddvm_net_resp_str(uint32_t verdict);
+
 #endif /* DDVM_NET_CHECK_H */

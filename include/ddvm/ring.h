@@ -18,6 +18,7 @@
 #define DDVM_RING_EEMPTY	(-2)	/* nothing to consume */
 #define DDVM_RING_ECORRUPT	(-3)	/* the peer's index is impossible */
 #define DDVM_RING_EINVAL	(-4)	/* bad arguments (layout) */
+#define DDVM_RING_EAGAIN	(-5)	/* not known yet: look again later */
 
 struct ddvm_ring {
 	volatile struct ddvm_ring_shared *sh;	/* ring header in the region */
@@ -59,6 +60,30 @@ void ddvm_cons_resume(struct ddvm_ring *r);
  */
 int ddvm_cons_attach(struct ddvm_ring *r, uint32_t gen);
 int ddvm_prod_attach(struct ddvm_ring *r);
+
+/*
+ * Client (producer of a request ring) whose driver VM died: where do the
+ * requests the dead instance(s) took end?  Everything pushed before that
+ * index was taken (and, unanswered, is lost with the instance); what
+ * follows, up to our prod, the successor serves.  With no successor yet
+ * (gen 0), at the live cons.  With successor generation gen: at the cons it
+ * resumed from (resume_idx, published with resume_gen == gen before its
+ * queue is READY) if it speaks minor >= 2 (guest_version, major << 16 |
+ * minor, from the header), else at the live cons (an older driver VM; it
+ * may have taken more since).  0 with *at, DDVM_RING_EAGAIN if the successor
+ * has not published it yet, DDVM_RING_ECORRUPT if the index is impossible.
+ */
+int ddvm_prod_taken(struct ddvm_ring *r, uint32_t gen, uint32_t guest_version, uint32_t *at);
+
+/*
+ * Put our own index back into shared memory, where whoever broke the ring
+ * may have scribbled over it (published entries only: pushed ones stay
+ * unpublished).  A peer attaching then finds its side impossible against
+ * ours and resets it (ddvm_cons_attach / ddvm_prod_attach), so the ring
+ * heals.  Event indices are re-armed by the next want_* call.
+ */
+void ddvm_prod_restore(struct ddvm_ring *r);
+void ddvm_cons_restore(struct ddvm_ring *r);
 
 /* Producer: free slots now (>= 0), or DDVM_RING_ECORRUPT. */
 int ddvm_prod_space(struct ddvm_ring *r);

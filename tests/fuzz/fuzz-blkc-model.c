@@ -97,7 +97,7 @@ static uint32_t exec_checked(const struct ddvm_slot *rq)
 	if (op == DDVM_OP_READ) {
 		MUST(buf >= H.c.q.data_off && len <= MAXT && off + len <= CAP);
 		for (i = 0; i < len; i++)
-			H.mem[buf + i] = disk_byte(off + i);
+			H.ch.mem[buf + i] = disk_byte(off + i);
 	}
 	return DDVM_S_OK;
 }
@@ -122,7 +122,7 @@ static void poll_checked(void)
 
 	ddvm_blkc_poll(&H.c);
 	for (k = 0; k < NSLOTS; k++)
-		MUST(!S[k].active || S[k].deadline > H.now);
+		MUST(!S[k].active || S[k].deadline > H.ch.now);
 	check_free_list();
 }
 
@@ -148,7 +148,7 @@ static void submit(struct input *in)
 		MUST(0);	/* everything generated here is valid */
 	}
 	S[k] = (struct sub){ .active = 1, .held = 1, .seq = H.c.slots[k].seq, .op = op,
-			     .off = off, .len = len, .deadline = H.now + 1000000000ull };
+			     .off = off, .len = len, .deadline = H.ch.now + 1000000000ull };
 	check_free_list();
 }
 
@@ -180,7 +180,7 @@ static void release(struct input *in)
 
 static void take(void)
 {
-	if (H.present && !broken_inst && ntaken < MAX_TAKEN && h_take(&H, &taken[ntaken]) == 0)
+	if (H.ch.present && !broken_inst && ntaken < MAX_TAKEN && h_take(&H, &taken[ntaken]) == 0)
 		ntaken++;
 }
 
@@ -232,7 +232,7 @@ static void answer(struct input *in, int evil)
 
 static void duplicate(void)
 {
-	if (have_last && H.present && !broken_inst)
+	if (have_last && H.ch.present && !broken_inst)
 		h_answer(&H, &last_answer, ddvm_le32_to_cpu(last_answer.status));
 }
 
@@ -240,18 +240,18 @@ static void hostile_index(struct input *in)
 {
 	uint8_t a = in8(in);
 
-	if (!H.present)
+	if (!H.ch.present)
 		return;
 	broken_inst = 1;
 	if (a & 1)
-		H.dresp.sh->prod = ddvm_cpu_to_le32(H.dresp.idx + NSLOTS + 1 + (a >> 1));
+		H.ch.dresp.sh->prod = ddvm_cpu_to_le32(H.ch.dresp.idx + NSLOTS + 1 + (a >> 1));
 	else
-		H.dreq.sh->cons = ddvm_cpu_to_le32(H.dreq.idx + 0x10000u + a);
+		H.ch.dreq.sh->cons = ddvm_cpu_to_le32(H.ch.dreq.idx + 0x10000u + a);
 }
 
 static void kill_vm(void)
 {
-	if (!H.present)
+	if (!H.ch.present)
 		return;
 	h_kill(&H);
 	ntaken = 0;		/* what it took dies with it */
@@ -260,7 +260,7 @@ static void kill_vm(void)
 
 static void boot_vm(void)
 {
-	if (H.present)
+	if (H.ch.present)
 		return;
 	h_boot(&H);
 	broken_inst = 0;
@@ -277,14 +277,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ntaken = have_last = 0;
 	broken_inst = 0;
 	MUST(h_init(&H, NSLOTS, 4096, MAXT, LBS, CAP, 1, !(in8(&in) & 1)) == 0);
-	H.quiet = !trace;
+	H.ch.quiet = !trace;
 	H.on_done = on_done;
 	while (in.pos < in.n && steps++ < 400) {
 		uint8_t opc = in8(&in) % 12;
 
 		if (trace)	/* FUZZ_TRACE=1 fuzz-blkc-model CRASH: what happened */
 			fprintf(stderr, "step %d: action %u at %zu (present %d, gen %u, ntaken %u)\n",
-				steps, opc, in.pos - 1, H.present,
+				steps, opc, in.pos - 1, H.ch.present,
 				ddvm_le32_to_cpu(h_hdr(&H)->generation), ntaken);
 		switch (opc) {
 		case 0: case 1: submit(&in); break;
@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3: answer(&in, 0); break;
 		case 4: answer(&in, 1); break;
 		case 5: duplicate(); break;
-		case 6: H.now += (uint64_t)in8(&in) * 20000000ull; poll_checked(); break;
+		case 6: H.ch.now += (uint64_t)in8(&in) * 20000000ull; poll_checked(); break;
 		case 7: poll_checked(); break;
 		case 8: kill_vm(); break;
 		case 9: boot_vm(); break;
@@ -307,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The end: every request completes by its deadline, whatever happened. */
 	poll_checked();
-	H.now += 2000000000ull;
+	H.ch.now += 2000000000ull;
 	poll_checked();
 	for (k = 0; k < NSLOTS; k++)
 		MUST(!S[k].active);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz-net-desc: the TAP front-end's validation of net responses
- * (frontends/tap/net_resp.c) against a hostile driver VM.  The fuzzer's bytes
- * are a program: the client submits TX frames and posts RX buffers into free
- * chunks (as tap_queue.c does), and the "driver VM" answers with responses
- * that are either arbitrary bytes or a real outstanding request's id with
- * fields mutated.  The client reclaims what net_resp_check says a response
- * ends.
+ * fuzz-net-desc: the net client's validation of responses
+ * (ddvm_net_resp_check, proto/net_check.c, used by lib/net_client.c) against
+ * a hostile driver VM.  The fuzzer's bytes are a program: the client submits
+ * TX frames and posts RX buffers into free chunks (as lib/net_client.c
+ * does), and the "driver VM" answers with responses that are either
+ * arbitrary bytes or a real outstanding request's id with fields mutated.
+ * The client reclaims what ddvm_net_resp_check says a response ends.
+ * (fuzz-netc drives the whole client, shared memory and all.)
  *
  * RX buffers are posted with or without DDVM_F_NET_OFFLOAD; responses may
  * carry offload metadata (flags, arg0), honest or mutated.
@@ -24,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net_resp.h"
+#include "ddvm/net_check.h"
 
 #include "must.h"
 
@@ -71,7 +72,7 @@ static void take_bytes(struct input *in, void *dst, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct net_req reqs[NCHUNKS];
+	struct ddvm_net_pending reqs[NCHUNKS];
 	struct input in = { data, size };
 	uint32_t seq = take32(&in);
 	unsigned int steps = 0;
@@ -81,9 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t what = take8(&in);
 		uint32_t k = take8(&in) % NCHUNKS;
 		struct ddvm_slot s;
-		struct net_req before;
-		struct net_resp r;
-		enum net_verdict v;
+		struct ddvm_net_pending before;
+		struct ddvm_net_resp r;
+		uint32_t v;
 		int honest = 0;
 
 		switch (what % 4) {
@@ -106,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 								    : reqs[k].len;
 
 			memset(&s, 0, sizeof(s));
-			s.id = ddvm_cpu_to_le64(net_id_make(k, reqs[k].seq));
+			s.id = ddvm_cpu_to_le64(ddvm_net_id(reqs[k].seq, k));
 			s.op = ddvm_cpu_to_le16(reqs[k].op);
 			s.status = ddvm_cpu_to_le32(take8(&in) % 3);
 			s.len = ddvm_cpu_to_le32(len);
@@ -138,21 +139,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		}
-		v = net_resp_check(reqs, NCHUNKS, DATA_OFF, CHUNK, MTU, &s, &r);
-		MUST(v >= NET_RESP_OK && v < NET_RESP_NVERDICTS);
-		MUST(v != NET_RESP_BAD_META || (r.meta_why > 0 && r.meta_why < DDVM_NET_META_NREASONS));
-		MUST(net_verdict_str(v)[0] != '?');
+		v = ddvm_net_resp_check(&s, reqs, NCHUNKS, DATA_OFF, CHUNK, MTU, &r);
+		MUST(v < DDVM_NET_RESP_NVERDICTS);
+		MUST(v != DDVM_NET_RESP_BAD_META || (r.meta_why > 0 && r.meta_why < DDVM_NET_META_NREASONS));
+		MUST(ddvm_net_resp_str(v)[0] != '?');
 		if (honest)
-			MUST(v == NET_RESP_OK);
-		if (v == NET_RESP_BAD_ID)
+			MUST(v == DDVM_NET_RESP_OK);
+		if (v == DDVM_NET_RESP_BAD_ID)
 			continue;
 		/* It names a request outstanding right now: id, seq and all. */
 		MUST(r.chunk < NCHUNKS);
 		before = reqs[r.chunk];
 		MUST(before.op != 0);
-		MUST(ddvm_le64_to_cpu(s.id) == net_id_make(r.chunk, before.seq));
+		MUST(ddvm_le64_to_cpu(s.id) == ddvm_net_id(before.seq, r.chunk));
 		MUST(r.op == before.op);
-		if (v == NET_RESP_OK) {
+		if (v == DDVM_NET_RESP_OK) {
 			uint64_t off = ddvm_le64_to_cpu(s.buf_off);
 
 			MUST(ddvm_le16_to_cpu(s.op) == before.op);
@@ -164,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				uint16_t fl = ddvm_le16_to_cpu(s.flags) & ~DDVM_F_NET_OFFLOAD;
 				struct ddvm_net_meta m2;
 
-				MUST(r.len >= NET_ETH_MIN && r.len <= before.len && r.len <= CHUNK);
+				MUST(r.len >= DDVM_NET_ETH_MIN && r.len <= before.len && r.len <= CHUNK);
 				MUST(r.meta.flags == fl);
 				if (!(before.flags & DDVM_F_NET_OFFLOAD))
 					MUST(fl == 0);
@@ -184,8 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				MUST(r.len == before.len);
 		}
 		reqs[r.chunk].op = 0;		/* ended: a second answer must be BAD_ID */
-		v = net_resp_check(reqs, NCHUNKS, DATA_OFF, CHUNK, MTU, &s, &r);
-		MUST(v == NET_RESP_BAD_ID);
+		v = ddvm_net_resp_check(&s, reqs, NCHUNKS, DATA_OFF, CHUNK, MTU, &r);
+		MUST(v == DDVM_NET_RESP_BAD_ID);
 	}
 	return 0;
 }

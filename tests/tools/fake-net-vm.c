@@ -8,8 +8,9 @@
  * written into it are answered to posted NET_RX buffers.
  *
  *   SIGUSR1  toggle link_up (and ring the client)
- *   SIGUSR2  simulate a restart: generation + 1, posted RX buffers forgotten;
- *            the new instance publishes the good --mac / --mtu
+ *   SIGUSR2  simulate a restart: generation + 1, posted RX buffers forgotten,
+ *            the rings resumed (resume_idx / resume_gen published); the new
+ *            instance publishes the good --mac / --mtu
  *   SIGHUP   the same instance switches between the --first-mac / --first-mtu
  *            and the good ones (corrects its state, or breaks it again)
  *   --first-mac MAC, --first-mtu N  what the first instance publishes instead
@@ -339,6 +340,9 @@ static void on_signal(struct fake *f, uint32_t sig)
 	} else if (sig == SIGUSR2) {
 		f->generation++;
 		f->rx_count = 0;
+		/* As a real successor: resume the rings, saying where (resume_idx), before READY. */
+		ddvm_cons_attach(&f->req, f->generation);
+		ddvm_prod_attach(&f->resp);
 		f->publish_first = 0;	/* the successor is healthy */
 		publish_qstate(f);
 		fprintf(stderr, "fake-net-vm: restart, generation %u\n", f->generation);

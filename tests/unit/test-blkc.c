@@ -33,7 +33,7 @@ static void test_sync_io(void)
 	uint64_t i;
 
 	CHECK_EQ(h_init(&h, 8, 65536, 65536, 512, 4 * MiB, 0, 1), 0);
-	h.serve_in_wait = 1;
+	h.ch.serve_in_wait = 1;
 	for (i = 0; i < MiB; i++)
 		w[i] = (uint8_t)(i * 7 + i / 4096);
 	CHECK_EQ(ddvm_blkc_io(&h.c, DDVM_OP_WRITE, 0, 512 * 3, MiB, w), 0);
@@ -87,14 +87,14 @@ static void test_bad_responses(void)
 	int k[4], i;
 
 	CHECK_EQ(h_init(&h, 4, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	memset(h.disk, 0x5a, 4096);
 	for (i = 0; i < 4; i++) {
 		k[i] = claim_submit(&h, DDVM_OP_READ, 0, 4096, (void *)(long)(i + 1));
 		CHECK(k[i] >= 0);
 		CHECK_EQ(h_take(&h, &rq[i]), 0);
 	}
-	CHECK(h.rings > 0);
+	CHECK(h.ch.rings > 0);
 	bad = rq[0];
 	bad.id ^= ddvm_cpu_to_le64(1ull << 20);	/* another sequence: stale */
 	h_answer(&h, &bad, DDVM_S_OK);
@@ -130,14 +130,14 @@ static void test_deadline(void)
 	int k;
 
 	CHECK_EQ(h_init(&h, 2, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	k = claim_submit(&h, DDVM_OP_WRITE, 4096, 4096, NULL);
 	CHECK_EQ(h_take(&h, &rq), 0);
-	CHECK_EQ(ddvm_blkc_next_deadline(&h.c), h.now + 1000000000ull);
-	h.now += 999999999ull;
+	CHECK_EQ(ddvm_blkc_next_deadline(&h.c), h.ch.now + 1000000000ull);
+	h.ch.now += 999999999ull;
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(h.ndone[k], 0);
-	h.now += 1;
+	h.ch.now += 1;
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(h.ndone[k], 1);
 	CHECK_EQ(h.result[k], -DDVM_EIO);
@@ -163,7 +163,7 @@ static void run_death(int peer_present)
 	int k[4], i;
 
 	CHECK_EQ(h_init(&h, 8, 4096, 4096, 512, MiB, 1, peer_present), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	for (i = 0; i < 3; i++)
 		k[i] = claim_submit(&h, DDVM_OP_READ, (uint64_t)i * 4096, 4096, NULL);
 	CHECK_EQ(h_take(&h, &a), 0);
@@ -215,7 +215,7 @@ static void test_successor_first(void)
 	int k1, k2;
 
 	CHECK_EQ(h_init(&h, 8, 4096, 4096, 512, MiB, 1, 0), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	k1 = claim_submit(&h, DDVM_OP_READ, 0, 4096, NULL);
 	k2 = claim_submit(&h, DDVM_OP_READ, 4096, 4096, NULL);
 	CHECK_EQ(h_take(&h, &a), 0);			/* the first instance takes k1 */
@@ -247,7 +247,7 @@ static void test_poison_pill(void)
 	int kp, ko;
 
 	CHECK_EQ(h_init(&h, 8, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	kp = claim_submit(&h, DDVM_OP_WRITE, 0, 4096, NULL);
 	ko = claim_submit(&h, DDVM_OP_WRITE, 4096, 4096, NULL);
 	CHECK_EQ(h_take(&h, &pill), 0);
@@ -282,14 +282,14 @@ static void test_broken_rings_heal(void)
 	int k1, k2;
 
 	CHECK_EQ(h_init(&h, 4, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	k1 = claim_submit(&h, DDVM_OP_READ, 0, 4096, NULL);
 	CHECK_EQ(h_take(&h, &rq), 0);
-	h.dresp.sh->prod = ddvm_cpu_to_le32(h.dresp.idx + 1000);	/* hostile */
+	h.ch.dresp.sh->prod = ddvm_cpu_to_le32(h.ch.dresp.idx + 1000);	/* hostile */
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(h.c.broken, 1);
 	CHECK_EQ(h.result[k1], -DDVM_EIO);
-	CHECK(strstr(h.last_log, "waiting for a restarted driver VM") != NULL);
+	CHECK(strstr(h.ch.last_log, "waiting for a restarted driver VM") != NULL);
 	ddvm_blkc_release(&h.c, (uint32_t)k1);
 	k2 = claim_submit(&h, DDVM_OP_READ, 4096, 4096, NULL);		/* held, not failed */
 	ddvm_blkc_poll(&h.c);
@@ -316,17 +316,17 @@ static void test_broken_rings_deadline(void)
 	int k;
 
 	CHECK_EQ(h_init(&h, 4, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
-	h.dresp.sh->prod = ddvm_cpu_to_le32(77777);			/* hostile */
+	h.ch.quiet = 1;
+	h.ch.dresp.sh->prod = ddvm_cpu_to_le32(77777);			/* hostile */
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(h.c.broken, 1);
 	k = claim_submit(&h, DDVM_OP_READ, 0, 4096, NULL);
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(ddvm_blkc_state(&h.c, (uint32_t)k), 1);
-	h.now += 2000000000ull;
+	h.ch.now += 2000000000ull;
 	ddvm_blkc_poll(&h.c);
 	CHECK_EQ(h.result[k], -DDVM_EIO);
-	CHECK(strstr(h.last_log, "no healthy driver VM") != NULL);
+	CHECK(strstr(h.ch.last_log, "no healthy driver VM") != NULL);
 	h_fini(&h);
 }
 
@@ -339,24 +339,24 @@ static void test_bogus_parameters(void)
 	unsigned int n;
 
 	CHECK_EQ(h_init(&h, 4, 4096, 4096, 512, MiB, 1, 1), 0);
-	h.quiet = 1;
+	h.ch.quiet = 1;
 	h_publish(&h, 1000);				/* not a multiple of 512 */
-	CHECK_EQ(ddvm_blkc_open(&c, &h.t, -1, 0), 0);
+	CHECK_EQ(ddvm_blkc_open(&c, &h.ch.t, -1, 0), 0);
 	mem = aligned_alloc(8, (ddvm_blkc_mem_bytes(&c) + 7) / 8 * 8);
 	CHECK_EQ(ddvm_blkc_ready(&c, mem, ddvm_blkc_mem_bytes(&c), 1000, 1, NULL, NULL), -DDVM_EAGAIN);
-	n = h.nlog;
-	CHECK(strstr(h.last_log, "impossible parameters") != NULL);
+	n = h.ch.nlog;
+	CHECK(strstr(h.ch.last_log, "impossible parameters") != NULL);
 	CHECK_EQ(ddvm_blkc_ready(&c, mem, ddvm_blkc_mem_bytes(&c), 1000, 1, NULL, NULL), -DDVM_EAGAIN);
-	CHECK_EQ(h.nlog, n);				/* once per generation */
+	CHECK_EQ(h.ch.nlog, n);				/* once per generation */
 	h_kill(&h);
 	h_boot(&h);					/* publishes good ones */
 	CHECK_EQ(ddvm_blkc_ready(&c, mem, ddvm_blkc_mem_bytes(&c), 1000, 1, NULL, NULL), 0);
 	CHECK_EQ(c.st.max_transfer, 4096);
 	/* the region is not a ddvm region at all */
 	h_hdr(&h)->magic = 0;
-	CHECK_EQ(ddvm_blkc_open(&c, &h.t, -1, 0), -DDVM_EPROTO);
+	CHECK_EQ(ddvm_blkc_open(&c, &h.ch.t, -1, 0), -DDVM_EPROTO);
 	h_hdr(&h)->magic = ddvm_cpu_to_le32(DDVM_MAGIC);
-	CHECK_EQ(ddvm_blkc_open(&c, &h.t, -1, 1), -DDVM_ENOENT);
+	CHECK_EQ(ddvm_blkc_open(&c, &h.ch.t, -1, 1), -DDVM_ENOENT);
 	free(mem);
 	h_fini(&h);
 }
