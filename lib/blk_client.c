@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* libddvm block client.  See include/ddvm/blk_client.h.  Freestanding. */
 #include "ddvm/blk_client.h"
+#include "ddvm/channel.h"
 
 #define NONE		0xffffffffu
 #define NO_DEADLINE	0xffffffffffffffffull
@@ -164,16 +165,16 @@ static void slot_request(const struct ddvm_blkc *c, uint32_t k, struct ddvm_slot
  */
 /*
  * Put our own indices back where we know they are (request prod, response
- * cons): whoever scribbled over them, a successor attaching then finds
- * its side impossible against ours and resets it (ddvm_cons_attach), so the
- * rings heal.  Event indices are re-armed by the next want_* call.
+ * cons; everything taken published first): whoever scribbled over them, a
+ * successor attaching then finds its side impossible against ours and
+ * resets it, so the rings heal.
  */
 static void restore_own_indices(struct ddvm_blkc *c)
 {
-	__atomic_store_n(&c->req.sh->prod, ddvm_cpu_to_le32(c->req.idx), __ATOMIC_RELEASE);
-	__atomic_store_n(&c->resp.sh->cons, ddvm_cpu_to_le32(c->resp.idx), __ATOMIC_RELEASE);
-	c->req.old = c->req.idx;
-	c->resp.old = c->resp.idx;
+	(void)ddvm_prod_publish(&c->req);
+	(void)ddvm_cons_publish(&c->resp);
+	ddvm_prod_restore(&c->req);
+	ddvm_cons_restore(&c->resp);
 }
 
 static void break_rings(struct ddvm_blkc *c, const char *which)
@@ -358,33 +359,18 @@ static void reap(struct ddvm_blkc *c)
 }
 
 /*
- * Where do the requests the dead instance(s) took end?  If no successor has
- * attached yet (the header's generation is the one we tracked), at the
- * shared request cons: the dead instance took everything before it.  If one
- * has, at the cons it resumed from (resume_idx, published for its
- * generation before its queue goes READY; minor 2): reading the live cons
- * then would count what the successor already took as lost.  0 with *at,
- * -DDVM_EAGAIN if the successor has not published it yet, -DDVM_EPROTO if
- * the index is impossible.
+ * Where do the requests the dead instance(s) took end (ddvm_prod_taken)?
+ * With no successor attached yet (the header's generation is the one we
+ * tracked), at the live cons; else at the cons the successor resumed from.
+ * 0 with *at, -DDVM_EAGAIN (the successor has not said yet) or -DDVM_EPROTO.
  */
 static int taken_boundary(struct ddvm_blkc *c, uint32_t gen, uint32_t *at)
 {
 	const volatile struct ddvm_region_hdr *h = c->t->base;
-	uint32_t minor = ddvm_le32_to_cpu(__atomic_load_n(&h->guest_version, __ATOMIC_ACQUIRE)) &
-			 0xffff;
-	uint32_t v;
+	uint32_t ver = ddvm_le32_to_cpu(__atomic_load_n(&h->guest_version, __ATOMIC_ACQUIRE));
+	int r = ddvm_prod_taken(&c->req, gen != c->gen ? gen : 0, ver, at);
 
-	if (gen != c->gen && minor >= 2) {
-		if (ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->resume_gen, __ATOMIC_ACQUIRE)) != gen)
-			return -DDVM_EAGAIN;
-		v = ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->resume_idx, __ATOMIC_ACQUIRE));
-	} else {
-		v = ddvm_le32_to_cpu(__atomic_load_n(&c->req.sh->cons, __ATOMIC_ACQUIRE));
-	}
-	if (c->req.idx - v > c->nslots)
-		return -DDVM_EPROTO;
-	*at = v;
-	return 0;
+	return r == 0 ? 0 : r == DDVM_RING_EAGAIN ? -DDVM_EAGAIN : -DDVM_EPROTO;
 }
 
 /* Did the dead instance take slot s's request (pushed before index `at`) and not answer it? */
@@ -711,43 +697,16 @@ int ddvm_blkc_open(struct ddvm_blkc *c, struct ddvm_transport *t, int queue, int
 int ddvm_blkc_open_layout(struct ddvm_blkc *c, struct ddvm_transport *t,
 			  const struct ddvm_layout *lay, int queue, int disk)
 {
-	uint32_t refusal, detail, i, nth = 0;
-	int found = -1;
+	int qi;
 
 	*c = (struct ddvm_blkc){ 0 };
 	c->t = t;
 	c->next_deadline = NO_DEADLINE;
-	if (lay) {		/* the supervisor's: never read back from shared memory */
-		detail = ddvm_layout_validate(lay);
-		if (detail != DDVM_LAYOUT_OK || lay->region_size > t->size) {
-			ddvm_logf(t, DDVM_LOG_ERR, "the layout given does not fit the region: %s",
-				  detail != DDVM_LAYOUT_OK ? ddvm_layout_str(detail)
-							   : "larger than the mapping");
-			return -DDVM_EINVAL;
-		}
-		c->lay = *lay;
-	} else {
-		refusal = ddvm_region_check(t->base, t->size, &c->lay, &detail);
-		if (refusal != DDVM_REFUSE_NONE) {
-			ddvm_logf(t, DDVM_LOG_ERR, "the region is not usable: %s (detail %u)",
-				  ddvm_refusal_str(refusal), detail);
-			return -DDVM_EPROTO;
-		}
-	}
-	for (i = 0; i < c->lay.nqueues; i++) {
-		if (queue >= 0 ? (int)i == queue :
-		    (c->lay.q[i].kind == DDVM_QK_BLOCK && (int)nth++ == disk)) {
-			found = (int)i;
-			break;
-		}
-	}
-	if (found < 0 || c->lay.q[found].kind != DDVM_QK_BLOCK) {
-		ddvm_logf(t, DDVM_LOG_ERR, "the channel has no block queue %s=%d (%u queues)",
-			  queue >= 0 ? "queue" : "disk", queue >= 0 ? queue : disk, c->lay.nqueues);
-		return -DDVM_ENOENT;
-	}
-	c->qi = (uint32_t)found;
-	c->q = c->lay.q[found];
+	qi = ddvm_channel_queue(t, lay, DDVM_QK_BLOCK, queue, disk, &c->lay);
+	if (qi < 0)
+		return qi;
+	c->qi = (uint32_t)qi;
+	c->q = c->lay.q[qi];
 	c->nslots = c->q.nslots;
 	c->chunk = ddvm_blk_chunk(c->q.data_size, c->nslots);
 	return 0;

@@ -22,50 +22,38 @@ ME=$(id -u)
 NOBODY=$(id -u nobody)
 STRANGER=65533		# in no allow list, no passwd entry needed
 
-# expect_error DESC PATTERN CMD... : CMD fails (not by a signal), stderr matches PATTERN
-expect_error() {
-	local desc=$1 pat=$2 rc; shift 2
-	set +e
-	"$@" >"$d/out" 2>"$d/err"
-	rc=$?
-	set -e
-	[ $rc -ne 0 ] || fail "$desc: succeeded, expected an error"
-	[ $rc -lt 128 ] || fail "$desc: died with signal $((rc - 128))"
-	grep -Fq -- "$pat" "$d/err" || fail "$desc: error '$(cat "$d/err")' does not contain '$pat'"
-	note "$desc -> $(grep -F -- "$pat" "$d/err" | head -n 1)"
-}
 
 printf 'allow_users = [ "nobody" ];\nvms = ( { name = "p"; boot_timeout = %d; } );\n' \
 	"$BOOT_SECS" >"$d/p.conf"
 
 # 0. allow_users names users that exist.
 printf 'allow_users = [ "nobody", "no-such-user-ddvm" ];\nvms = ( { name = "p"; } );\n' >"$d/bad.conf"
-expect_error "unknown user in allow_users" "bad.conf: allow_users[1]: no such user 'no-such-user-ddvm'" \
+expect_error_fixed "unknown user in allow_users" "bad.conf: allow_users[1]: no such user 'no-such-user-ddvm'" \
 	ddvm up "$d/bad.conf"
 printf 'allow_users = "nobody";\nvms = ( { name = "p"; } );\n' >"$d/bad.conf"
-expect_error "allow_users not a list" "allow_users must be a list of user names" ddvm up "$d/bad.conf"
+expect_error_fixed "allow_users not a list" "allow_users must be a list of user names" ddvm up "$d/bad.conf"
 
 # 1. Run folders that are not private are refused before anything starts
 # (bounded: a ddvm that accepted one would run a supervisor in the foreground).
 mkdir -m 0700 "$d/target"
 ln -s "$d/target" "$d/link"
-expect_error "run folder is a symlink" "run folder $d/link is a symlink: refusing it" \
+expect_error_fixed "run folder is a symlink" "run folder $d/link is a symlink: refusing it" \
 	timeout -k 5 60 env DDVM_RUNDIR="$d/link" "$DDVM_BIN" up "$d/p.conf"
 mkdir -m 0700 "$d/theirs"
 chown "$NOBODY:$NOBODY" "$d/theirs"
-expect_error "run folder owned by another user" \
+expect_error_fixed "run folder owned by another user" \
 	"run folder $d/theirs is owned by uid $NOBODY, not $ME: refusing it" \
 	timeout -k 5 60 env DDVM_RUNDIR="$d/theirs" "$DDVM_BIN" up "$d/p.conf"
 mkdir -m 0755 "$d/open"
-expect_error "run folder open to others" "run folder $d/open has mode 0755, which lets group or others in" \
+expect_error_fixed "run folder open to others" "run folder $d/open has mode 0755, which lets group or others in" \
 	timeout -k 5 60 env DDVM_RUNDIR="$d/open" "$DDVM_BIN" up "$d/p.conf"
 # The same for a driver VM's subfolder (checked when the supervisor starts).
 mkdir -m 0700 "$d/r1" "$d/r2" "$d/r2/p"
 ln -s "$d/target" "$d/r1/p"
-expect_error "VM folder is a symlink" "vm 'p': run folder $d/r1/p is a symlink: refusing it" \
+expect_error_fixed "VM folder is a symlink" "vm 'p': run folder $d/r1/p is a symlink: refusing it" \
 	timeout -k 5 60 env DDVM_RUNDIR="$d/r1" "$DDVM_BIN" up "$d/p.conf"
 chown "$NOBODY:$NOBODY" "$d/r2/p"
-expect_error "VM folder owned by another user" \
+expect_error_fixed "VM folder owned by another user" \
 	"vm 'p': run folder $d/r2/p is owned by uid $NOBODY, not $ME: refusing it" \
 	timeout -k 5 60 env DDVM_RUNDIR="$d/r2" "$DDVM_BIN" up "$d/p.conf"
 [ -z "$(ls -A "$d/target")" ] || fail "files were created through the symlink: $(ls -A "$d/target")"

@@ -5,18 +5,6 @@
 new_rundir
 d=$DDVM_RUNDIR
 
-# expect_error DESC PATTERN CMD... : CMD fails (not by a signal) and stderr matches PATTERN
-expect_error() {
-	local desc=$1 pat=$2 rc; shift 2
-	set +e
-	"$@" >"$d/out" 2>"$d/err"
-	rc=$?
-	set -e
-	[ $rc -ne 0 ] || fail "$desc: succeeded, expected an error"
-	[ $rc -lt 128 ] || fail "$desc: died with signal $((rc - 128))"
-	grep -Eq -- "$pat" "$d/err" || fail "$desc: error '$(cat "$d/err")' does not match /$pat/"
-	note "$desc -> $(head -n 1 "$d/err")"
-}
 
 conf() { printf '%s\n' "$2" >"$d/$1.conf"; echo "$d/$1.conf"; }
 

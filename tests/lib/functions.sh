@@ -81,3 +81,21 @@ demo_config() {
 	grep -q "tap = \"ddvt-" "$out" || fail "could not rename demo.conf's TAP"
 	echo "$out"
 }
+
+# expect_error DESC PATTERN CMD... : CMD fails (not by a signal) and its stderr
+# matches the extended regex PATTERN (expect_error_fixed: contains the string).
+_expect_error() {
+	local how=$1 desc=$2 pat=$3 rc out=$DDVM_RUNDIR/expect.out err=$DDVM_RUNDIR/expect.err
+	shift 3
+	set +e
+	"$@" >"$out" 2>"$err"
+	rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "$desc: succeeded, expected an error"
+	[ $rc -lt 128 ] || fail "$desc: died with signal $((rc - 128))"
+	grep "$how" -q -- "$pat" "$err" || fail "$desc: error '$(cat "$err")' does not match '$pat'"
+	note "$desc -> $(head -n 1 "$err")"
+}
+expect_error() { _expect_error -E "$@"; }
+expect_error_fixed() { _expect_error -F "$@"; }
+
