@@ -223,7 +223,7 @@ static void front_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id front_ids[] = {
-	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ PCI_DEVICE(DDVM_IVSHMEM_VENDOR, DDVM_IVSHMEM_DEVICE) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, front_ids);

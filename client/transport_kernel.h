@@ -13,12 +13,6 @@
 
 #include "ddvm/transport.h"
 
-/* ivshmem BAR0 registers (docs/protocol.md, section 3). */
-#define DDVM_IVSHMEM_INTRMASK	0
-#define DDVM_IVSHMEM_INTRSTATUS	4
-#define DDVM_IVSHMEM_IVPOSITION	8
-#define DDVM_IVSHMEM_DOORBELL	12
-
 struct ddvm_ktransport {
 	struct ddvm_transport t;	/* what libddvm gets: t.priv points back here */
 	struct device *dev;		/* log lines go out as dev_*(dev, ...) */

@@ -92,7 +92,8 @@ struct ddvm_blkq {
 	/* Device, once found and opened (only the work and stop touch these). */
 	struct block_device *bdev;
 	fmode_t mode;
-	u64 capacity;
+	u64 capacity;			/* of what the queue serves: the disk or its slice */
+	sector_t base;			/* the slice's first sector on the disk (0: whole disk) */
 	u32 lbs, pbs, max_transfer, features;
 	char dev_name[16];
 

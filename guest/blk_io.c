@@ -270,7 +270,7 @@ static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool writ
 	}
 	nvec = DIV_ROUND_UP(offset_in_page(r->zc ? off : 0) + len, PAGE_SIZE);
 	bio = bio_alloc(q->bdev, min_t(unsigned int, nvec, BIO_MAX_VECS), opf, GFP_NOIO);
-	bio->bi_iter.bi_sector = le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT;
+	bio->bi_iter.bi_sector = q->base + (le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT);
 	rc = r->zc ? blkq_add_region(q, bio, off, len) : blkq_add_bounce(r, bio, len);
 	if (rc) {
 		bio_put(bio);
@@ -283,7 +283,7 @@ static void blkq_start_rw(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool writ
 /* Discard / write-zeroes: chained bios, the last one completes the request. */
 static void blkq_start_range(struct ddvm_blkq *q, struct ddvm_blk_req *r, bool zero)
 {
-	sector_t sector = le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT;
+	sector_t sector = q->base + (le64_to_cpu(r->slot.offset) >> SECTOR_SHIFT);
 	sector_t nr = le32_to_cpu(r->slot.len) >> SECTOR_SHIFT;
 	struct bio *bio = NULL;
 	int rc;

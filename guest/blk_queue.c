@@ -100,8 +100,16 @@ static void blkq_release(struct ddvm_blkq *q)
 	q->bdev = NULL;
 }
 
-/* Open devt exclusively and size everything from its limits. */
-static int blkq_open(struct ddvm_blkq *q, dev_t devt)
+/*
+ * Every queue opens its disk exclusively with this one holder: so no one
+ * else in the driver VM writes it, while the slices of one disk (each a
+ * queue of its own, for another client) can all be open.  The supervisor
+ * checks that no two writers' slices overlap.
+ */
+static char ddvm_blk_holder;
+
+/* Open devt exclusively and size everything from its limits; t's slice, if any. */
+static int blkq_open(struct ddvm_blkq *q, dev_t devt, const struct ddvm_target *t)
 {
 	struct block_device *bdev;
 	char name[BDEVNAME_SIZE];
@@ -110,10 +118,10 @@ static int blkq_open(struct ddvm_blkq *q, dev_t devt)
 	int rc;
 
 	q->mode = FMODE_READ | FMODE_WRITE | FMODE_EXCL;
-	bdev = blkdev_get_by_dev(devt, q->mode, q);
+	bdev = blkdev_get_by_dev(devt, q->mode, &ddvm_blk_holder);
 	if (IS_ERR(bdev) && (PTR_ERR(bdev) == -EROFS || PTR_ERR(bdev) == -EACCES)) {
 		q->mode = FMODE_READ | FMODE_EXCL;
-		bdev = blkdev_get_by_dev(devt, q->mode, q);
+		bdev = blkdev_get_by_dev(devt, q->mode, &ddvm_blk_holder);
 	}
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);
@@ -121,6 +129,16 @@ static int blkq_open(struct ddvm_blkq *q, dev_t devt)
 	q->lbs = bdev_logical_block_size(bdev);
 	q->pbs = max(bdev_physical_block_size(bdev), q->lbs);
 	q->capacity = (u64)bdev_nr_bytes(bdev) & ~(u64)(q->lbs - 1);
+	q->base = 0;
+	if (t->len) {		/* a slice: block-aligned and inside the disk */
+		if (t->off % q->lbs || t->len % q->lbs || t->off > q->capacity ||
+		    t->len > q->capacity - t->off) {
+			rc = -ERANGE;
+			goto err;
+		}
+		q->base = (sector_t)(t->off >> SECTOR_SHIFT);
+		q->capacity = t->len;
+	}
 
 	nreq = min(q->nslots, DDVM_BLK_MAX_INFLIGHT);
 	mt = (u64)queue_max_hw_sectors(bdev_get_queue(bdev)) << SECTOR_SHIFT;
@@ -182,7 +200,7 @@ void ddvm_blkq_attach(struct ddvm_blkq *q)
 	ddvm_queue_target_read(q->c->region, q->qidx, target);
 	if (ddvm_target_parse(target, &t)) {
 		if (!q->target_logged)
-			dev_err(dev, "block queue %u: malformed target '%s' (want \"pci=DDDD:BB:DD.F[ n=N]\")\n",
+			dev_err(dev, "block queue %u: malformed target '%s' (want \"pci=DDDD:BB:DD.F[ n=N][ off=B len=B]\")\n",
 				q->qidx, target);
 		q->target_logged = true;
 		ddvm_blkq_set_state(q, DDVM_QS_ERROR, DDVM_QE_TARGET);
@@ -201,20 +219,21 @@ void ddvm_blkq_attach(struct ddvm_blkq *q)
 		ddvm_blkq_set_state(q, DDVM_QS_ERROR, DDVM_QE_NODEV);
 		return;
 	}
-	rc = blkq_open(q, devt);
+	rc = blkq_open(q, devt, &t);
 	if (rc) {
 		if (!q->open_logged)
 			dev_err(dev, "block queue %u: cannot open disk %u:%u for target '%s': %d (will retry)\n",
 				q->qidx, MAJOR(devt), MINOR(devt), target, rc);
 		q->open_logged = true;
 		ddvm_blkq_set_state(q, DDVM_QS_ERROR,
-				    rc == -ENOBUFS || rc == -ENOMEM ? DDVM_QE_BUFFERS : DDVM_QE_OPEN);
+				    rc == -ENOBUFS || rc == -ENOMEM ? DDVM_QE_BUFFERS :
+				    rc == -ERANGE ? DDVM_QE_TARGET : DDVM_QE_OPEN);
 		return;
 	}
 	ddvm_blkq_set_state(q, DDVM_QS_READY, DDVM_QE_NONE);
-	dev_info(dev, "block queue %u: serving %s (%llu bytes, block %u/%u, max transfer %u, features %#x, depth %u)\n",
-		 q->qidx, q->dev_name, q->capacity, q->lbs, q->pbs, q->max_transfer,
-		 q->features, q->nreq);
+	dev_info(dev, "block queue %u: serving %s (%llu bytes from byte %llu, block %u/%u, max transfer %u, features %#x, depth %u)\n",
+		 q->qidx, q->dev_name, q->capacity, (u64)q->base << SECTOR_SHIFT, q->lbs, q->pbs,
+		 q->max_transfer, q->features, q->nreq);
 }
 
 static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out)

@@ -22,14 +22,7 @@
 #define DDVM_CHAN_NAME		"ddvm_chan"
 
 /* ivshmem BAR0 registers */
-#define DDVM_REG_INTRMASK	0
-#define DDVM_REG_INTRSTATUS	4
-#define DDVM_REG_IVPOSITION	8
-#define DDVM_REG_DOORBELL	12
 
-/* Doorbell vectors of the host (supervisor) peer. */
-#define DDVM_HOST_VEC_CTRL_RESP	0	/* control responses available */
-#define DDVM_HOST_VEC_STATE	1	/* guest_state changed */
 
 #define DDVM_CHAN_MAX_VECTORS	64
 #define DDVM_HB_DEFAULT_MS	1000
@@ -65,6 +58,7 @@ struct ddvm_target {
 	u16 domain;
 	u8 bus, devfn;
 	u32 n;
+	u64 off, len;		/* block: a slice of the disk (len 0: the whole disk) */
 };
 
 /* One control queue: we consume requests and produce responses. */

@@ -19,13 +19,13 @@
 void ddvm_chan_ring(struct ddvm_chan *c, u16 vector)
 {
 	/* writel orders our earlier stores to the region before the doorbell. */
-	writel(((u32)c->layout.host_peer_id << 16) | vector, c->regs + DDVM_REG_DOORBELL);
+	writel(((u32)c->layout.host_peer_id << 16) | vector, c->regs + DDVM_IVSHMEM_DOORBELL);
 }
 
 /* Ring another peer (a client named in a queue's ring header). */
 void ddvm_chan_ring_peer(struct ddvm_chan *c, u16 peer, u16 vector)
 {
-	writel(((u32)peer << 16) | vector, c->regs + DDVM_REG_DOORBELL);
+	writel(((u32)peer << 16) | vector, c->regs + DDVM_IVSHMEM_DOORBELL);
 }
 
 void ddvm_chan_set_state(struct ddvm_chan *c, u32 state)
@@ -34,18 +34,6 @@ void ddvm_chan_set_state(struct ddvm_chan *c, u32 state)
 	ddvm_chan_ring(c, DDVM_HOST_VEC_STATE);
 }
 
-static const char *layout_str(u32 why)
-{
-	switch (why) {
-	case DDVM_LAYOUT_SIZE:		return "region size disagrees with the BAR";
-	case DDVM_LAYOUT_QTABLE:	return "queue table out of bounds";
-	case DDVM_LAYOUT_PCI:		return "PCI table out of bounds";
-	case DDVM_LAYOUT_RING:		return "a ring is out of bounds, misaligned or not 2^n slots";
-	case DDVM_LAYOUT_DATA:		return "a data area is out of bounds";
-	case DDVM_LAYOUT_OVERLAP:	return "two areas overlap";
-	case DDVM_LAYOUT_KIND:		return "unknown queue kind";
-	default:			return "unknown layout error";
-	}
 }
 
 /* Say why we refuse, in the header and in one console line. */
@@ -67,7 +55,7 @@ static void chan_refuse(struct ddvm_chan *c, u32 why, u32 detail)
 		dev_err(dev, "refusing region: host is not serving it (host_state %u)\n", detail);
 		break;
 	default:
-		dev_err(dev, "refusing region: invalid layout: %s\n", layout_str(detail));
+		dev_err(dev, "refusing region: invalid layout: %s\n", ddvm_layout_str(detail));
 		break;
 	}
 	if (c->region_size < sizeof(*h))
@@ -288,7 +276,7 @@ static int chan_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = chan_map(c);
 	if (rc)
 		goto err_free;
-	c->peer_id = (u16)readl(c->regs + DDVM_REG_IVPOSITION);
+	c->peer_id = (u16)readl(c->regs + DDVM_IVSHMEM_IVPOSITION);
 
 	why = ddvm_region_check(c->region, c->region_size, &c->layout, &detail);
 	if (why != DDVM_REFUSE_NONE) {
@@ -365,7 +353,7 @@ static void chan_shutdown(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id chan_ids[] = {
-	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ PCI_DEVICE(DDVM_IVSHMEM_VENDOR, DDVM_IVSHMEM_DEVICE) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, chan_ids);

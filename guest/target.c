@@ -2,7 +2,9 @@
 /*
  * A queue's target string (struct ddvm_queue_target), parsed for the
  * translation modules: "pci=DDDD:BB:DD.F" (hex, exactly 4:2:2.1 digits,
- * device <= 1f, function <= 7), optionally " n=N" (decimal, <= 255).
+ * device <= 1f, function <= 7), optionally " n=N" (decimal, <= 255), then
+ * optionally " off=BYTES len=BYTES" (decimal, len > 0: a slice of a disk,
+ * which the block translation checks against the disk).
  * Which device of that PCI function it names is the kind's business
  * (blk_target.c: the Nth disk; net_queue.c: the Nth netdev).
  */
@@ -30,10 +32,31 @@ static int parse_hex(const char **s, unsigned int n, u32 *out)
 	return 0;
 }
 
+/* " KEY=DECIMAL" at *s (at most 20 digits, no overflow); advances *s. */
+static int parse_dec(const char **s, const char *key, u64 *out)
+{
+	size_t k = strlen(key);
+	unsigned int digits = 0;
+	u64 v = 0;
+
+	if ((*s)[0] != ' ' || strncmp(*s + 1, key, k) || (*s)[1 + k] != '=')
+		return -EINVAL;
+	for (*s += 2 + k; **s >= '0' && **s <= '9'; (*s)++, digits++) {
+		if (v > (U64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (u64)(**s - '0');
+	}
+	if (!digits)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int ddvm_target_parse(const char *s, struct ddvm_target *t)
 {
 	u32 dom, bus, dev, fn, n = 0;
 	unsigned int digits = 0;
+	u64 off = 0, len = 0;
 
 	if (strncmp(s, "pci=", 4))
 		return -EINVAL;
@@ -43,20 +66,24 @@ int ddvm_target_parse(const char *s, struct ddvm_target *t)
 		return -EINVAL;
 	if (dev > 0x1f || fn > 7)
 		return -EINVAL;
-	if (*s) {
-		if (strncmp(s, " n=", 3))
-			return -EINVAL;
+	if (!strncmp(s, " n=", 3)) {
 		for (s += 3; *s >= '0' && *s <= '9'; s++, digits++) {
 			n = n * 10 + (u32)(*s - '0');
 			if (n > TARGET_MAX_N)
 				return -EINVAL;
 		}
-		if (!digits || *s)
+		if (!digits)
 			return -EINVAL;
 	}
+	if (*s && (parse_dec(&s, "off", &off) || parse_dec(&s, "len", &len) || !len))
+		return -EINVAL;
+	if (*s)
+		return -EINVAL;
 	t->domain = (u16)dom;
 	t->bus = (u8)bus;
 	t->devfn = (u8)PCI_DEVFN(dev, fn);
 	t->n = n;
+	t->off = off;
+	t->len = len;
 	return 0;
 }

@@ -55,6 +55,7 @@ struct cfg_attach {
 	unsigned int dev;		/* the device (0-based) */
 	unsigned int client;		/* index in ddvm_config.clients */
 	char client_name[CFG_NAME_MAX];
+	uint64_t off, len;		/* its slice of the disk (len 0: the whole disk) */
 };
 
 struct vm_config {
@@ -76,6 +77,7 @@ struct vm_config {
 /* A disk a client VM uses: vm's device dev, its disk number num. */
 struct client_disk {
 	unsigned int vm, dev, num;
+	uint64_t off, len;		/* a slice (len 0: the whole disk) */
 };
 
 /* A client VM (config `clients`): another VM using driver VMs' disks. */

@@ -5,11 +5,13 @@
  *   clients = ( { name = "c1"; memory = 256; disks = [ "demo/disk0" ];
  *                 start = true; kernel = "..."; initrd = "..."; append = "..."; } );
  *
- * Each disk a client names ("VM/diskN": the driver VM's Nth disk) gets a
+ * Each disk a client names ("VM/diskN": the driver VM's Nth disk, or a
+ * slice of it: { disk = "VM/diskN"; offset = "1G"; size = "512M"; }) gets a
  * channel of its own in that driver VM, which the client VM reaches through
- * an ivshmem-doorbell device.  A disk has one writer: a client VM, or the
- * host's NBD export (export = true, the default), not both, and not two
- * clients.
+ * an ivshmem-doorbell device; the driver VM confines the client to its
+ * slice.  Every byte has one writer: a client VM, or the host's NBD export
+ * (export = true, the default) of the whole disk, and slices of one disk
+ * that two clients use do not overlap.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,15 @@ static int resolve_disk(struct ctx *c, const struct ddvm_config *cfg, const char
 			k, ref, cfg->vms[v].name, num, n);
 }
 
-/* One writer per disk: not the host's NBD export and a client, not two clients. */
+/* Do [a, a + al) and [b, b + bl) overlap?  A length of 0 is the whole disk. */
+static int overlap(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
+{
+	if (!al || !bl)
+		return 1;
+	return a < b + bl && b < a + al;
+}
+
+/* One writer per byte: not the host's NBD export and a client, not two overlapping slices. */
 static int check_writer(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
 			const struct client_disk *cd, const char *ref)
 {
@@ -66,17 +76,48 @@ static int check_writer(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
 		return cfg_fail(c, "client '%s': disk '%s' is also exported to the host over NBD: "
 				"two writers on one disk; set export = false on that device",
 				cfg->clients[ci].name, ref);
-	for (a = 0; a < vm->nattach; a++)
-		if (vm->attach[a].dev == cd->dev)
-			return cfg_fail(c, "clients '%s' and '%s' both use disk '%s': one writer per "
-					"disk", vm->attach[a].client_name, cfg->clients[ci].name,
+	for (a = 0; a < vm->nattach; a++) {
+		const struct cfg_attach *o = &vm->attach[a];
+
+		if (o->dev != cd->dev)
+			continue;
+		if (o->client == ci)
+			return cfg_fail(c, "client '%s' uses disk '%s' twice", cfg->clients[ci].name,
 					ref);
+		if (overlap(o->off, o->len, cd->off, cd->len))
+			return cfg_fail(c, "clients '%s' and '%s' both use %s of disk '%s': one "
+					"writer per slice", o->client_name, cfg->clients[ci].name,
+					o->len && cd->len ? "overlapping slices" : "all", ref);
+	}
 	if (vm->nattach == CFG_MAX_ATTACH)
 		return cfg_fail(c, "vm '%s': more than %u disks used by client VMs", vm->name,
 				CFG_MAX_ATTACH);
-	vm->attach[vm->nattach] = (struct cfg_attach){ .dev = cd->dev, .client = ci };
+	vm->attach[vm->nattach] = (struct cfg_attach){ .dev = cd->dev, .client = ci,
+						       .off = cd->off, .len = cd->len };
 	snprintf(vm->attach[vm->nattach].client_name, CFG_NAME_MAX, "%s", cfg->clients[ci].name);
 	vm->nattach++;
+	return 0;
+}
+
+static const char *const slice_keys[] = { "disk", "offset", "size", NULL };
+
+/* { disk; offset; size; }: a slice, 4 KiB-aligned (any disk's block size divides that). */
+static int parse_slice(struct ctx *c, const struct client_config *cl, unsigned int i,
+		       const config_setting_t *e, struct client_disk *cd)
+{
+	int r;
+
+	if (cfg_check_keys(c, e, slice_keys, "a client disk") < 0 ||
+	    cfg_get_size(c, e, "offset", &cd->off) < 0 || (r = cfg_get_size(c, e, "size", &cd->len)) < 0)
+		return -1;
+	if (!r || !cd->len)
+		return cfg_fail(c, "client '%s': disks[%u]: a slice needs size = \"...\" (> 0)",
+				cl->name, i);
+	if (cd->off % 4096 || cd->len % 4096)
+		return cfg_fail(c, "client '%s': disks[%u]: offset and size must be multiples of 4K",
+				cl->name, i);
+	if (cd->off > (1ull << 50) || cd->len > (1ull << 50))
+		return cfg_fail(c, "client '%s': disks[%u]: slice beyond 1 PiB", cl->name, i);
 	return 0;
 }
 
@@ -143,12 +184,21 @@ static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_set
 	if (n > CFG_MAX_ATTACH)
 		return cfg_fail(c, "client '%s': more than %u disks", cl->name, CFG_MAX_ATTACH);
 	for (i = 0; i < n; i++) {
-		const char *ref = config_setting_get_string(config_setting_get_elem(disks, i));
+		const config_setting_t *e = config_setting_get_elem(disks, i);
+		struct client_disk *cd = &cl->disks[cl->ndisks];
+		const char *ref = config_setting_get_string(e);
 
+		if (!ref && config_setting_type(e) == CONFIG_TYPE_GROUP &&
+		    cfg_get_string(c, e, "disk", &ref) < 0)
+			return -1;
 		if (!ref)
-			return cfg_fail(c, "client '%s': disks[%u] is not a string", cl->name, i);
-		if (resolve_disk(c, cfg, cl->name, i, ref, &cl->disks[cl->ndisks]) < 0 ||
-		    check_writer(c, cfg, ci, &cl->disks[cl->ndisks], ref) < 0)
+			return cfg_fail(c, "client '%s': disks[%u] must be \"VM/diskN\" or { disk = "
+					"\"VM/diskN\"; offset = \"...\"; size = \"...\"; }", cl->name, i);
+		if (resolve_disk(c, cfg, cl->name, i, ref, cd) < 0)
+			return -1;
+		if (config_setting_type(e) == CONFIG_TYPE_GROUP && parse_slice(c, cl, i, e, cd) < 0)
+			return -1;
+		if (check_writer(c, cfg, ci, cd, ref) < 0)
 			return -1;
 		cl->ndisks++;
 	}

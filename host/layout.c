@@ -139,6 +139,13 @@ static int add_attach(struct vm_layout *l, const struct vm_config *vm, const str
 		       (vm->devs[i].type == DEV_VFIO && vm->devs[i].vfio_as == DEV_NVME);
 	add_export(l, DDVM_QK_BLOCK, a->dev, num, vm);
 	l->ex[l->nexports - 1].client = (int)a->client;
+	if (a->len) {	/* the driver VM confines the client to its slice */
+		struct ddvm_queue_spec *q = &l->chan[l->nchan - 1].spec.q[0];
+		size_t n = strlen(q->target);
+
+		snprintf(q->target + n, sizeof(q->target) - n, " off=%llu len=%llu",
+			 (unsigned long long)a->off, (unsigned long long)a->len);
+	}
 	snprintf(l->chan[l->nchan - 1].name, sizeof(l->chan[0].name), "disk%u-%s", num,
 		 a->client_name);
 	return 0;

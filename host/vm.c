@@ -451,7 +451,7 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': %s", cfg->name, err);
 		return -1;
 	}
-	spec->q[0].resp_vector = VM_VEC_CTRL;
+	spec->q[0].resp_vector = DDVM_HOST_VEC_CTRL_RESP;
 	for (c = 0; c < vm->plan.nchan; c++)
 		vm->plan.chan[c].spec.host_peer_id = IVS_SELF_ID;
 	vm->size = vm->plan.chan[0].size;
@@ -525,7 +525,7 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	vm->timer = timer_new();
 	if (vm->timer < 0 || vm_ping_setup(vm) < 0 ||
 	    loop_add(&vm->ivs_w, ivs_server_pollfd(&vm->ivs), EPOLLIN, on_ivs) < 0 ||
-	    loop_add(&vm->bell_w[1], ivs_server_self_eventfd(&vm->ivs, VM_VEC_STATE), EPOLLIN, on_state_bell) < 0 ||
+	    loop_add(&vm->bell_w[1], ivs_server_self_eventfd(&vm->ivs, DDVM_HOST_VEC_STATE), EPOLLIN, on_state_bell) < 0 ||
 	    loop_add(&vm->timer_w, vm->timer, EPOLLIN, on_timer) < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': event setup failed: %m", cfg->name);
 		return -1;

@@ -24,9 +24,6 @@
 struct supervisor;
 struct ctl_conn;
 
-/* Our (host peer 0) doorbell vectors, rung by the driver VM. */
-#define VM_VEC_CTRL	0	/* CTRL responses available */
-#define VM_VEC_STATE	1	/* guest state changed */
 
 enum vm_state { VM_STARTING, VM_READY, VM_RESTARTING, VM_FAILED, VM_STOPPED };
 

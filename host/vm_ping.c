@@ -172,7 +172,7 @@ int vm_ping_setup(struct vm *vm)
 {
 	vm->ping.timer = timer_new();
 	if (vm->ping.timer < 0 ||
-	    loop_add(&vm->bell_w[0], ivs_server_self_eventfd(&vm->ivs, VM_VEC_CTRL), EPOLLIN, on_ctrl_bell) < 0 ||
+	    loop_add(&vm->bell_w[0], ivs_server_self_eventfd(&vm->ivs, DDVM_HOST_VEC_CTRL_RESP), EPOLLIN, on_ctrl_bell) < 0 ||
 	    loop_add(&vm->ping.timer_w, vm->ping.timer, EPOLLIN, on_ping_timer) < 0)
 		return -1;
 	return 0;

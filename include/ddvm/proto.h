@@ -71,6 +71,22 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 #define DDVM_MAX_RING_SLOTS	4096u
 #define DDVM_ALIGN		64u	/* rings, slots, tables: cache-line aligned */
 
+/*
+ * The channel's PCI function: QEMU's ivshmem-doorbell (docs/protocol.md,
+ * section 3).  BAR0 holds these 32-bit registers, BAR2 the region; a peer
+ * rings vector V of peer P by writing P << 16 | V to DOORBELL.
+ */
+#define DDVM_IVSHMEM_VENDOR	0x1af4u
+#define DDVM_IVSHMEM_DEVICE	0x1110u
+#define DDVM_IVSHMEM_INTRMASK	0
+#define DDVM_IVSHMEM_INTRSTATUS	4
+#define DDVM_IVSHMEM_IVPOSITION	8
+#define DDVM_IVSHMEM_DOORBELL	12
+
+/* Doorbell vectors of the host (supervisor, host_peer_id) on every channel. */
+#define DDVM_HOST_VEC_CTRL_RESP	0u	/* control responses available */
+#define DDVM_HOST_VEC_STATE	1u	/* the driver VM's guest_state changed */
+
 /* hdr.guest_state: what the driver VM's channel module is doing. */
 #define DDVM_GUEST_ABSENT	0u	/* never attached since the host set up the region */
 #define DDVM_GUEST_ATTACHING	1u	/* region accepted, driver VM still coming up */

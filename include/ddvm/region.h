@@ -110,4 +110,9 @@ void ddvm_queue_target_read(const volatile void *base, uint32_t i, char out[65])
 /* Copy a fixed-size, possibly unterminated string; non-printables -> '?'. */
 void ddvm_copy_str(char *dst, const volatile char *src, uint32_t n);
 
+/* Text for a DDVM_REFUSE_*, DDVM_LAYOUT_*, DDVM_GUEST_* code (proto/strings.c). */
+const char *ddvm_refusal_str(uint32_t refusal);
+const char *ddvm_layout_str(uint32_t why);
+const char *ddvm_guest_state_str(uint32_t state);
+
 #endif /* DDVM_REGION_H */

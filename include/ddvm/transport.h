@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #endif
 #include "proto.h"
+#include "region.h"	/* ddvm_refusal_str and friends */
 
 /*
  * Error codes, returned negated.  They have the values of Linux's errno
@@ -91,9 +92,6 @@ void ddvm_logf(struct ddvm_transport *t, int level, const char *fmt, ...)
 const char *ddvm_status_str(uint32_t status);
 const char *ddvm_op_str(uint16_t op);
 const char *ddvm_err_str(int err);
-/* Text for a DDVM_REFUSE_*, DDVM_LAYOUT_*, DDVM_GUEST_* code. */
-const char *ddvm_refusal_str(uint32_t refusal);
-const char *ddvm_layout_str(uint32_t why);
-const char *ddvm_guest_state_str(uint32_t state);
+/* (Text for DDVM_REFUSE_*, DDVM_LAYOUT_*, DDVM_GUEST_* codes: region.h.) */
 
 #endif /* DDVM_TRANSPORT_H */

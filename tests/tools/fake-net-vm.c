@@ -47,7 +47,6 @@
 #define NET_QUEUE	1
 #define NET_SLOTS	256
 #define NET_CHUNK	2048
-#define VEC_CTRL	0
 #define VEC_NET		1
 #define BATCH		64
 
@@ -311,7 +310,7 @@ static int region_create(struct fake *f)
 	spec.pci_table_max = 8;
 	spec.nqueues = 2;
 	spec.q[0] = (struct ddvm_queue_spec){ .kind = DDVM_QK_CTRL, .nslots = 8, .data_size = 4096,
-					      .req_vector = VEC_CTRL, .resp_vector = VEC_CTRL };
+					      .req_vector = 0, .resp_vector = DDVM_HOST_VEC_CTRL_RESP };
 	spec.q[1] = (struct ddvm_queue_spec){ .kind = DDVM_QK_NET, .nslots = NET_SLOTS,
 					      .data_size = NET_SLOTS * NET_CHUNK,
 					      .req_vector = VEC_NET, .resp_vector = VEC_NET,
