@@ -3,14 +3,19 @@
 # (`ddvm image build --client`); a test adds its own /etc/ddvm/client.sh in
 # an initramfs overlay, which the client's /init runs once its disks are there.
 #   client_image                     build the client image (cached) or fail
-#   client_vm_start NAME SOCK SCRIPT start a client VM whose one channel is the
-#                                    ivshmem server socket SOCK, running SCRIPT;
+#   client_vm_start NAME SOCK SCRIPT [EXTRA]
+#                                    start a client VM whose one channel is the
+#                                    ivshmem server socket SOCK, running SCRIPT,
+#                                    with the files under EXTRA added to its root
+#                                    (e.g. copy_closure EXTRA /usr/bin/fio);
 #                                    console in $DDVM_RUNDIR/NAME.console,
-#                                    QEMU's pid in CLIENT_PID
+#                                    QEMU's pid in CLIENT_PID; CLIENT_MEM MiB of
+#                                    memory (default 256; the root holds EXTRA)
 #   client_vm_wait NAME SECS         wait until that VM powered itself off
 #   client_console NAME              its console so far
 CLIENT_IMG=${DDVM_CLIENT_IMAGE_DIR:-$TOP/build/client-image}
 CLIENT_PID=""
+. "$TOP/image/copy-closure.sh"
 
 client_image() {
 	"$TOP/image/build.sh" --client --out "$CLIENT_IMG" >"$DDVM_RUNDIR/client-image.log" 2>&1 ||
@@ -20,10 +25,11 @@ client_image() {
 _client_conf() { sed -n "s/^$1 = \"\(.*\)\";/\1/p" "$CLIENT_IMG/image.conf"; }
 
 client_vm_start() {
-	local name=$1 sock=$2 script=$3 d=$DDVM_RUNDIR ov kernel initrd
+	local name=$1 sock=$2 script=$3 extra=${4:-} d=$DDVM_RUNDIR ov kernel initrd
 	ov=$d/$name.overlay
 	rm -rf "$ov"
 	mkdir -p "$ov/etc/ddvm"
+	[ -z "$extra" ] || cp -a "$extra/." "$ov/"
 	install -m 0755 "$script" "$ov/etc/ddvm/client.sh"
 	kernel=$CLIENT_IMG/$(_client_conf kernel)
 	initrd=$CLIENT_IMG/$(_client_conf initramfs)
@@ -33,7 +39,7 @@ client_vm_start() {
 	: >"$d/$name.console"
 	# ivshmem-doorbell with the channel's 4 vectors (host/layout.h,
 	# LAYOUT_MIN_VECTORS): the client's response doorbell is vector 0.
-	qemu-system-x86_64 -name "ddvm-client-$name" -machine q35 -accel tcg -m 256 -smp 1 \
+	qemu-system-x86_64 -name "ddvm-client-$name" -machine q35 -accel tcg -m "${CLIENT_MEM:-256}" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kernel" -initrd "$d/$name.initrd" \
 		-append "$(_client_conf cmdline) ddvm.wait=120" \
