@@ -1,16 +1,17 @@
 #!/bin/bash
 # A Linux client VM uses a driver VM's disk through ddvm_front.ko over the
-# disk's own channel (the paper's configuration): mkfs.ext4 on /dev/ddvm0,
-# files written, checksums printed, the client VM booted a second time,
-# e2fsck clean and the same checksums read back; the data is in the driver
-# VM's backing file.
+# disk's own channel (the paper's configuration): the disk's limits are the
+# export's, write zeroes and discard work, mkfs.ext4 on /dev/ddvm0, files
+# written, checksums printed, flushes reached the disk; the client VM booted
+# a second time, e2fsck clean and the same checksums read back; the data is
+# in the driver VM's backing file.
 #
 # The channel has room for one client: its NBD front-end is kept out by
 # naming a plugin that does not exist (the export is "unavailable", its
 # channel served all the same; test-supervisor-starts-frontends).
 . "$(dirname "$0")/../lib/functions.sh"
 . "$TOP/tests/lib/client_vm.sh"
-requires jq qemu-system-x86_64 cpio gzip grep
+requires jq qemu-system-x86_64 cpio gzip grep blkdiscard
 new_rundir
 d=$DDVM_RUNDIR
 client_image
@@ -30,10 +31,24 @@ sock=$(ex_field .channel.socket)
 [ -S "$sock" ] || fail "no channel socket '$sock'"
 note "driver VM ready; disk channel $sock, $(ex_field .channel.size) bytes"
 
-# Console lines: "SUM <sha256>  <file>", then "RESULT ok" or "RESULT fail: why".
+bd=$(command -v blkdiscard)	# util-linux's (-z), added at its host path below
+# Console lines: "QUEUE <limit> <value>", "SUM <sha256>  <file>", "STAT
+# <flushes done>", then "RESULT ok" or "RESULT fail: why".
 cat >"$d/write.sh" <<SCRIPT
 #!/bin/sh
 die() { echo "RESULT fail: \$*"; dmesg | tail -n 30; poweroff -f; }
+q=/sys/block/ddvm0/queue
+for f in logical_block_size physical_block_size max_hw_sectors_kb write_cache fua \
+	discard_max_bytes write_zeroes_max_bytes rotational; do
+	echo "QUEUE \$f \$(cat \$q/\$f)"
+done
+echo "QUEUE nr_tags \$(cat /sys/block/ddvm0/mq/0/nr_tags)"
+# Write zeroes (util-linux blkdiscard -z: BLKZEROOUT) over random data, then discard.
+dd if=/dev/urandom of=/dev/ddvm0 bs=64k count=16 2>/dev/null || die "write 1 MiB"
+$bd -z -o 0 -l 1048576 /dev/ddvm0 || die "write zeroes"
+cmp -n 1048576 /dev/ddvm0 /dev/zero || die "write zeroes left data"
+$bd -o 1048576 -l 4194304 /dev/ddvm0 || die "discard"
+echo "ZEROES-DISCARD ok"
 mkfs.ext4 -q -F /dev/ddvm0 || die "mkfs.ext4"
 mount -t ext4 /dev/ddvm0 /mnt || die "mount"
 dd if=/dev/urandom of=/mnt/big bs=64k count=128 2>/dev/null || die "write big"
@@ -47,6 +62,8 @@ echo "$marker" >/mnt/dir/marker
 sync
 (cd /mnt && sha256sum big dir/marker dir/sub/* | sed 's/^/SUM /')
 umount /mnt || die "umount"
+# /sys/block/X/stat field 16: flush requests completed (ext4's journal commits).
+echo "STAT flushes \$(awk '{ print \$16 }' /sys/block/ddvm0/stat)"
 dmesg | grep -E 'ddvm|I/O error|EXT4-fs' | sed 's/^/DMESG /'
 echo "RESULT ok"
 poweroff -f
@@ -64,10 +81,13 @@ echo "RESULT ok"
 poweroff -f
 SCRIPT
 
+mkdir -p "$d/extra"
+copy_closure "$d/extra" "$bd"
+
 # run_client NAME SCRIPT: boot a client VM with SCRIPT, wait for it to power off.
 run_client() {
 	local name=$1 start=$SECONDS
-	client_vm_start "$name" "$sock" "$2"
+	client_vm_start "$name" "$sock" "$2" "$d/extra"
 	client_vm_wait "$name" 300
 	grep -q '^ddvm-client: ready (1 disks: ddvm0)' "$d/$name.console" ||
 		fail "$name: /dev/ddvm0 did not appear: $(tail -n 20 "$d/$name.console")"
@@ -82,6 +102,19 @@ grep '^SUM ' "$d/write.console" >"$d/sums.write"
 [ "$(wc -l <"$d/sums.write")" = 52 ] || fail "expected 52 checksums, got: $(cat "$d/sums.write")"
 grep -q 'DMESG.*ddvm0: [0-9]* bytes, 512/512' "$d/write.console" ||
 	fail "no disk line from ddvm_front: $(grep DMESG "$d/write.console")"
+# The export's parameters (nvme in the driver VM: 512-byte blocks, 128 KiB
+# transfers, a volatile cache with FUA, discard and write zeroes; 32 slots).
+lim() { sed -n "s/^QUEUE $1 //p" "$d/write.console" | tr -d '\r'; }
+for kv in logical_block_size=512 max_hw_sectors_kb=128 "write_cache=write back" fua=1 \
+	nr_tags=32 rotational=0; do
+	[ "$(lim "${kv%%=*}")" = "${kv#*=}" ] || fail "queue ${kv%%=*} is '$(lim "${kv%%=*}")', expected '${kv#*=}'"
+done
+[ "$(lim discard_max_bytes)" -gt 0 ] && [ "$(lim write_zeroes_max_bytes)" -gt 0 ] ||
+	fail "no discard / write zeroes: $(grep '^QUEUE' "$d/write.console" | tr '\n' ' ')"
+grep -q '^ZEROES-DISCARD ok' "$d/write.console" || fail "write zeroes / discard failed"
+flushes=$(sed -n 's/^STAT flushes //p' "$d/write.console" | tr -d '\r')
+[ "${flushes:-0}" -gt 0 ] || fail "no flush reached the disk (STAT flushes '$flushes')"
+note "limits: $(grep '^QUEUE' "$d/write.console" | cut -d' ' -f2- | tr -d '\r' | tr '\n' ',' | sed 's/,$//'); $flushes flushes; write zeroes and discard ok"
 
 run_client read "$d/read.sh"
 grep -q '^FSCK clean' "$d/read.console" || fail "e2fsck did not run"
