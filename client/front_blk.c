@@ -20,7 +20,8 @@
  * driver-VM restart is noticed without a doorbell (by the generation in the
  * header).  libddvm then resubmits what the dead instance held to its
  * successor, so a restart reaches the file system as latency, not as an
- * I/O error.
+ * I/O error.  Its counters are in /sys/block/ddvmN/ddvm/ (restarts,
+ * resubmitted, timeouts, ...).
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -291,6 +292,52 @@ static const struct block_device_operations fb_fops = {
 	.owner = THIS_MODULE,
 };
 
+/* --- counters: /sys/block/ddvmN/ddvm/ -------------------------------------------- */
+
+static void fb_stats(struct device *dev, struct ddvm_blkc_stats *s)
+{
+	struct front_blk *b = dev_to_disk(dev)->private_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	ddvm_blkc_stats(&b->c, s);
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+#define FB_STAT(field)								\
+static ssize_t fb_show_##field(struct device *dev, struct device_attribute *attr,	\
+			       char *buf)					\
+{										\
+	struct ddvm_blkc_stats s;						\
+										\
+	fb_stats(dev, &s);							\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)s.field);		\
+}										\
+static struct device_attribute fb_attr_##field = __ATTR(field, 0444, fb_show_##field, NULL)
+
+FB_STAT(generation);	/* the driver VM's, as last seen */
+FB_STAT(in_flight);
+FB_STAT(restarts);	/* driver-VM restarts noticed */
+FB_STAT(resubmitted);	/* requests handed to a successor */
+FB_STAT(poisoned);	/* requests that crashed two driver VMs: failed */
+FB_STAT(timeouts);
+FB_STAT(stale);		/* responses dropped: unknown id */
+FB_STAT(bad);		/* responses that failed their request */
+FB_STAT(broken);	/* 1: the rings are impossible until a new driver VM */
+
+static struct attribute *fb_attrs[] = {
+	&fb_attr_generation.attr, &fb_attr_in_flight.attr, &fb_attr_restarts.attr,
+	&fb_attr_resubmitted.attr, &fb_attr_poisoned.attr, &fb_attr_timeouts.attr,
+	&fb_attr_stale.attr, &fb_attr_bad.attr, &fb_attr_broken.attr, NULL,
+};
+
+static const struct attribute_group fb_attr_group = {
+	.name = "ddvm",
+	.attrs = fb_attrs,
+};
+
+static const struct attribute_group *fb_attr_groups[] = { &fb_attr_group, NULL };
+
 /* --- the disk ------------------------------------------------------------------ */
 
 /* The disk's limits, from the queue state the driver VM published (validated by libddvm). */
@@ -349,7 +396,7 @@ static int fb_add_disk(struct front_blk *b)
 	strscpy(disk->disk_name, b->ch->name, DISK_NAME_LEN);
 	set_capacity(disk, st->capacity >> SECTOR_SHIFT);
 	set_disk_ro(disk, st->features & DDVM_BLK_F_RO);
-	rc = device_add_disk(fb_dev(b), disk, NULL);
+	rc = device_add_disk(fb_dev(b), disk, fb_attr_groups);
 	if (rc) {
 		put_disk(disk);		/* never added: this also exits the queue */
 		blk_mq_free_tag_set(&b->set);

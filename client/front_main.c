@@ -18,11 +18,11 @@
 
 unsigned int ddvm_front_io_timeout_s = 60;
 module_param_named(io_timeout, ddvm_front_io_timeout_s, uint, 0444);
-MODULE_PARM_DESC(io_timeout, "seconds a request may wait for the driver VM before it fails with EIO (default 60; a driver-VM restart takes a few)");
+MODULE_PARM_DESC(io_timeout, "seconds before an unanswered request fails with EIO (default 60)");
 
 unsigned int ddvm_front_poll_ms = 250;
 module_param_named(poll_ms, ddvm_front_poll_ms, uint, 0444);
-MODULE_PARM_DESC(poll_ms, "while requests are out, look at the queue this often without a doorbell (default 250)");
+MODULE_PARM_DESC(poll_ms, "while requests are out, poll the queue this often (default 250)");
 
 static DEFINE_IDA(front_ida);
 

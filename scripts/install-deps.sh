@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there.
 set -eu
 PKGS="gcc make pkg-config libc6-dev libjson-c-dev libconfig-dev
-qemu-system-x86 qemu-utils busybox-static cpio xz-utils gzip kmod
+qemu-system-x86 qemu-utils busybox-static cpio xz-utils gzip kmod e2fsprogs
 clang libclang-rt-14-dev iproute2 procps jq iputils-ping python3 bc
 nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev fio"
 missing=""

@@ -138,3 +138,6 @@ $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/blkc_harness.h
 # ... (tests/lib/fake_chan.h), as do the net client's.
 $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/fake_chan.h
 $(UNIT_DIR)/test-netc $(FUZZ_DIR)/fuzz-netc: tests/lib/netc_harness.h tests/lib/fake_chan.h
+
+# The layout argument parser, included by its unit test and fuzz target.
+$(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c

@@ -3,17 +3,25 @@
 # (`ddvm image build --client`); a test adds its own /etc/ddvm/client.sh in
 # an initramfs overlay, which the client's /init runs once its disks are there.
 #   client_image                     build the client image (cached) or fail
-#   client_initrd NAME SCRIPT        the client image's initramfs with SCRIPT as
-#                                    /etc/ddvm/client.sh -> $DDVM_RUNDIR/NAME.initrd
 #   client_kernel                    the client image's kernel
-#   client_vm_start NAME SOCK SCRIPT start a client VM whose one channel is the
-#                                    ivshmem server socket SOCK, running SCRIPT;
-#                                    console in $DDVM_RUNDIR/NAME.console,
-#                                    QEMU's pid in CLIENT_PID
+#   client_initrd NAME SCRIPT [EXTRA]
+#                                    the client image's initramfs with SCRIPT as
+#                                    /etc/ddvm/client.sh and the files under
+#                                    EXTRA added to its root (e.g. copy_closure
+#                                    EXTRA /usr/bin/fio) -> $DDVM_RUNDIR/NAME.initrd
+#                                    (for a config's clients: kernel, initrd)
+#   client_vm_start NAME SOCK SCRIPT [EXTRA]
+#                                    start a client VM by hand whose one channel
+#                                    is the ivshmem server socket SOCK, running
+#                                    SCRIPT (and EXTRA, as above); console in
+#                                    $DDVM_RUNDIR/NAME.console, QEMU's pid in
+#                                    CLIENT_PID; CLIENT_MEM MiB of memory
+#                                    (default 256; the root holds EXTRA)
 #   client_vm_wait NAME SECS         wait until that VM powered itself off
 #   client_console NAME              its console so far
 CLIENT_IMG=${DDVM_CLIENT_IMAGE_DIR:-$TOP/build/client-image}
 CLIENT_PID=""
+. "$TOP/image/copy-closure.sh"
 
 client_image() {
 	"$TOP/image/build.sh" --client --out "$CLIENT_IMG" >"$DDVM_RUNDIR/client-image.log" 2>&1 ||
@@ -25,10 +33,11 @@ _client_conf() { sed -n "s/^$1 = \"\(.*\)\";/\1/p" "$CLIENT_IMG/image.conf"; }
 client_kernel() { echo "$CLIENT_IMG/$(_client_conf kernel)"; }
 
 client_initrd() {
-	local name=$1 script=$2 d=$DDVM_RUNDIR ov
+	local name=$1 script=$2 extra=${3:-} d=$DDVM_RUNDIR ov
 	ov=$d/$name.overlay
 	rm -rf "$ov"
 	mkdir -p "$ov/etc/ddvm"
+	[ -z "$extra" ] || cp -a "$extra/." "$ov/"
 	install -m 0755 "$script" "$ov/etc/ddvm/client.sh"
 	# The kernel unpacks both archives: the overlay's files join the image's root.
 	(cd "$ov" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$d/$name.overlay.cpio.gz"
@@ -36,15 +45,14 @@ client_initrd() {
 }
 
 client_vm_start() {
-	local name=$1 sock=$2 script=$3 d=$DDVM_RUNDIR kernel
-	kernel=$(client_kernel)
-	client_initrd "$name" "$script"
+	local name=$1 sock=$2 script=$3 extra=${4:-} d=$DDVM_RUNDIR
+	client_initrd "$name" "$script" "$extra"
 	: >"$d/$name.console"
 	# ivshmem-doorbell with the channel's 4 vectors (host/layout.h,
 	# LAYOUT_MIN_VECTORS): the client's response doorbell is vector 0.
-	qemu-system-x86_64 -name "ddvm-client-$name" -machine q35 -accel tcg -m 256 -smp 1 \
+	qemu-system-x86_64 -name "ddvm-client-$name" -machine q35 -accel tcg -m "${CLIENT_MEM:-256}" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-kernel "$kernel" -initrd "$d/$name.initrd" \
+		-kernel "$(client_kernel)" -initrd "$d/$name.initrd" \
 		-append "$(_client_conf cmdline) ddvm.wait=120" \
 		-serial "file:$d/$name.console" \
 		-chardev "socket,id=c0,path=$sock" \
