@@ -3,8 +3,8 @@
 # driver VM serving its disk is killed (SIGKILL of its QEMU) twice, each time
 # holding requests: fio succeeds, the requests the dead instances held are
 # resubmitted to their successors, and no I/O error reaches the client's
-# kernel log.  (The disk's NBD front-end is kept out, as in
-# test-client-vm-disk: the channel has room for one client.)
+# kernel log.  The client VM is one the user starts (start = false): its QEMU
+# attaches to the channel `ddvm qemu-args` names.
 . "$(dirname "$0")/../lib/functions.sh"
 . "$TOP/tests/lib/client_vm.sh"
 requires jq qemu-system-x86_64 cpio gzip python3 fio
@@ -14,15 +14,17 @@ client_image
 
 cat >"$d/cr.conf" <<CONF
 vms = ( { name = "cr"; max_restarts = 5;
-  devices = ( { type = "nvme"; file = "$d/nvme.img"; size = "64M"; create = true; } ); } );
+  devices = ( { type = "nvme"; file = "$d/nvme.img"; size = "64M"; create = true;
+                export = false; } ); } );
+clients = ( { name = "c1"; start = false; disks = [ "cr/disk0" ]; } );
 CONF
-DDVM_NBDKIT_PLUGIN=$d/no/nbdkit-ddvm-plugin.so ddvm up -d "$d/cr.conf" 2>"$d/up.err" ||
-	fail "ddvm up -d failed: $(cat "$d/up.err")"
-ex_field() { vm_json cr | jq -r ".exports[0]$1"; }
-queue_ready() { [ "$(ex_field .queue_state)" = ready ]; }
-wait_for "the disk's queue to be ready in the driver VM" 90 queue_ready
-sock=$(ex_field .channel.socket)
-queue=$(ex_field .queue)
+ddvm up -d "$d/cr.conf" 2>"$d/up.err" || fail "ddvm up -d failed: $(cat "$d/up.err")"
+cd_field() { status_json | jq -r ".clients[0].disks[0]$1"; }
+queue_ready() { [ "$(cd_field .queue_state)" = ready ]; }
+wait_for "the client's disk to be ready in the driver VM" 90 queue_ready
+sock=$(cd_field .channel.socket)
+ddvm qemu-args c1 | grep -qF "path=$sock'" || fail "qemu-args does not name $sock: $(ddvm qemu-args c1)"
+queue=0
 
 # Passes of random writes (4k..128k, 16 in flight) each verified by crc32c,
 # until the client has seen two driver-VM restarts.  Console lines:
@@ -64,7 +66,7 @@ kill_driver_vm() {
 	pid=$(vm_field cr .pid) gen=$(vm_field cr .generation) sup=$(status_json | jq -r .supervisor_pid)
 	! grep -q '^RESULT' "$con" || fail "client ended early: $(tail -n 30 "$con")"
 	t0=$SECONDS
-	python3 "$TOP/tests/lib/blk_kill_holding.py" "$sup" cr-disk0 "$queue" "$pid" 60 "$total_held" >"$d/held$n" ||
+	python3 "$TOP/tests/lib/blk_kill_holding.py" "$sup" cr-disk0-c1 "$queue" "$pid" 60 "$total_held" >"$d/held$n" ||
 		fail "the driver VM never held a request of the client (kill $n): $(tail -n 5 "$con")"
 	held=$(cut -d' ' -f2 "$d/held$n")
 	total_held=$((total_held + held))
