@@ -34,8 +34,6 @@ void ddvm_chan_set_state(struct ddvm_chan *c, u32 state)
 	ddvm_chan_ring(c, DDVM_HOST_VEC_STATE);
 }
 
-}
-
 /* Say why we refuse, in the header and in one console line. */
 static void chan_refuse(struct ddvm_chan *c, u32 why, u32 detail)
 {

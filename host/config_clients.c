@@ -101,6 +101,31 @@ static int check_writer(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
 
 static const char *const slice_keys[] = { "disk", "offset", "size", NULL };
 
+/* offset = "1G" (or 0, the default): a size that may be 0. */
+static int get_offset(struct ctx *c, const struct client_config *cl, unsigned int i,
+		      const config_setting_t *e, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(e, "offset");
+	long long v;
+
+	*out = 0;
+	if (!s)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
+		v = config_setting_type(s) == CONFIG_TYPE_INT ? config_setting_get_int(s)
+							     : config_setting_get_int64(s);
+		if (v >= 0) {
+			*out = (uint64_t)v;
+			return 0;
+		}
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+		   config_parse_size(config_setting_get_string(s), out) == 0) {
+		return 0;
+	}
+	return cfg_fail(c, "client '%s': disks[%u]: offset: expected a size like \"1G\" or 0",
+			cl->name, i);
+}
+
 /* { disk; offset; size; }: a slice, 4 KiB-aligned (any disk's block size divides that). */
 static int parse_slice(struct ctx *c, const struct client_config *cl, unsigned int i,
 		       const config_setting_t *e, struct client_disk *cd)
@@ -108,7 +133,7 @@ static int parse_slice(struct ctx *c, const struct client_config *cl, unsigned i
 	int r;
 
 	if (cfg_check_keys(c, e, slice_keys, "a client disk") < 0 ||
-	    cfg_get_size(c, e, "offset", &cd->off) < 0 || (r = cfg_get_size(c, e, "size", &cd->len)) < 0)
+	    get_offset(c, cl, i, e, &cd->off) < 0 || (r = cfg_get_size(c, e, "size", &cd->len)) < 0)
 		return -1;
 	if (!r || !cd->len)
 		return cfg_fail(c, "client '%s': disks[%u]: a slice needs size = \"...\" (> 0)",

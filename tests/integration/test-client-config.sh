@@ -25,7 +25,7 @@ expect_error "not VM/diskN" "must be \"VM/diskN\"" \
 expect_error "NBD export and a client" "two writers on one disk; set export = false" \
 	ddvm up "$(conf e "vms = ( { name = \"v\"; devices = ( $(disk e '') ); } );
 	  clients = ( { name = \"c1\"; disks = [ \"v/disk0\" ]; } );")"
-expect_error "two clients" "clients 'c1' and 'c2' both use disk 'v/disk0': one writer per disk" \
+expect_error "two clients" "clients 'c1' and 'c2' both use all of disk 'v/disk0': one writer per slice" \
 	ddvm up "$(conf f "vms = ( { name = \"v\"; devices = ( $(disk f 'export = false;') ); } );
 	  clients = ( { name = \"c1\"; start = false; disks = [ \"v/disk0\" ]; },
 	              { name = \"c2\"; start = false; disks = [ \"v/disk0\" ]; } );")"

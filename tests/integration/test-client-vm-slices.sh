@@ -55,7 +55,7 @@ for c in a b; do
 	done_() { grep -q '^RESULT done' "$d/$1/console.log" 2>/dev/null; }
 	wait_for "client $c to finish (console $d/$c/console.log)" 300 done_ "$c"
 	con=$d/$c/console.log
-	grep -q "^SIZE $((MB << 20))\$" "$con" || fail "client $c: its disk is not its slice: $(grep '^SIZE' "$con")"
+	grep -qE "^SIZE $((MB << 20))\s*$" "$con" || fail "client $c: its disk is not its slice: $(grep '^SIZE' "$con")"
 	grep -q '^FILLED' "$con" || fail "client $c could not fill its slice: $(tail -n 20 "$con")"
 	grep -q '^PASTEND refused' "$con" || fail "client $c wrote past its slice"
 	note "client $c: $(grep -o 'ddvm0: [0-9]* bytes[^(]*' "$con" | head -n 1), a write past it refused"
