@@ -212,20 +212,34 @@ static void add_channels(struct args *a, const struct qemu_params *p)
 	}
 }
 
-void qemu_describe(const struct qemu_params *p, char *out, size_t len)
+/*
+ * The arguments as one line a shell reads back: each in '...' (a ' inside as
+ * '\''), always, or only where the shell would split or expand it.
+ */
+static void join_quoted(const struct args *a, int always, char *out, size_t len)
 {
-	struct args a = { 0 };
 	size_t o = 0;
 	int i;
 
-	build(&a, p);
 	out[0] = '\0';
-	for (i = 0; i < a.n && o < len; i++) {
-		int quote = strpbrk(a.v[i], " \"'$") != NULL;
+	for (i = 0; i < a->n && o + 8 < len; i++) {
+		int q = always || strpbrk(a->v[i], " \t\"'$\\`*?[]{}();&|<>~#!") != NULL;
+		const char *c;
 
-		o += (size_t)snprintf(out + o, len - o, "%s%s%s%s", i ? " " : "",
-				      quote ? "'" : "", a.v[i], quote ? "'" : "");
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? " " : "", q ? "'" : "");
+		for (c = a->v[i]; *c && o + 6 < len; c++)
+			o += (size_t)snprintf(out + o, len - o, q && *c == '\'' ? "'\\''" : "%c", *c);
+		if (q)
+			o += (size_t)snprintf(out + o, len - o, "'");
 	}
+}
+
+void qemu_describe(const struct qemu_params *p, char *out, size_t len)
+{
+	struct args a = { 0 };
+
+	build(&a, p);
+	join_quoted(&a, 0, out, len);
 	args_free(&a);
 }
 
@@ -341,18 +355,8 @@ pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t er
 void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size_t len)
 {
 	struct args a = { 0 };
-	size_t o = 0;
-	int i;
 
 	add_client_channels(&a, p);
-	out[0] = '\0';
-	for (i = 0; i < a.n && o + 8 < len; i++) {	/* 'arg', a ' in it as '\'' */
-		const char *c;
-
-		o += (size_t)snprintf(out + o, len - o, "%s'", i ? " " : "");
-		for (c = a.v[i]; *c && o + 6 < len; c++)
-			o += (size_t)snprintf(out + o, len - o, *c == '\'' ? "'\\''" : "%c", *c);
-		o += (size_t)snprintf(out + o, len - o, "'");
-	}
+	join_quoted(&a, 1, out, len);
 	args_free(&a);
 }
