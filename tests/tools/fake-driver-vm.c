@@ -11,6 +11,7 @@
  *       [--nslots 32] [--chunk 65536] [--max-transfer N] [--features LIST]
  *       [--evil MODE] [--every 3] [--ready-delay-ms N] [--ready-file PATH]
  *       [--linger-us N]  (wait N us before each batch, so the client fills the ring)
+ *       [--guest-version M.N]  (publish another protocol version as the driver VM's)
  *
  * MODE: wrong-id dup-id bad-len bad-status bad-op corrupt-index stall.
  * SIGUSR1 restarts the driver VM: it leaves the channel and joins again as a
@@ -45,6 +46,7 @@
 #define BLK_RESP_VEC	2	/* the client's vector for block responses */
 
 static volatile sig_atomic_t stop, restart;
+static uint32_t guest_version = (uint32_t)DDVM_PROTO_MAJOR << 16 | DDVM_PROTO_MINOR;
 static struct ivs_server srv;
 static int srv_stop_efd = -1;
 
@@ -135,7 +137,7 @@ static void guest_attach(volatile struct ddvm_region_hdr *h, uint16_t id)
 	for (i = 0; i < sizeof(rel); i++)
 		h->kernel_release[i] = rel[i];
 	h->guest_peer_id = ddvm_cpu_to_le16(id);
-	h->guest_version = ddvm_cpu_to_le32(DDVM_PROTO_MAJOR << 16 | DDVM_PROTO_MINOR);
+	h->guest_version = ddvm_cpu_to_le32(guest_version);	/* --guest-version: another driver VM */
 	h->generation = ddvm_cpu_to_le32(ddvm_le32_to_cpu(h->generation) + 1);
 	__atomic_store_n(&h->guest_state, ddvm_cpu_to_le32(DDVM_GUEST_READY), __ATOMIC_RELEASE);
 }
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 		{ "max-transfer", 1, NULL, 'm' }, { "features", 1, NULL, 'f' },
 		{ "evil", 1, NULL, 'e' }, { "every", 1, NULL, 'E' },
 		{ "ready-delay-ms", 1, NULL, 'd' }, { "linger-us", 1, NULL, 'L' }, { "ready-file", 1, NULL, 'r' },
+		{ "guest-version", 1, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *backing = NULL, *ready_file = NULL;
@@ -206,6 +209,14 @@ int main(int argc, char **argv)
 		case 'd': delay_ms = num(optarg); break;
 		case 'L': b.linger_us = (unsigned int)num(optarg); break;
 		case 'r': ready_file = optarg; break;
+		case 'V': {
+			unsigned int maj, min;
+
+			if (sscanf(optarg, "%u.%u", &maj, &min) != 2 || maj > 0xffff || min > 0xffff)
+				die("--guest-version wants MAJOR.MINOR, not '%s'", optarg);
+			guest_version = maj << 16 | min;
+			break;
+		}
 		default: die("usage: see the comment at the top of %s", __FILE__);
 		}
 	}
