@@ -70,6 +70,7 @@ static void *completion_thread(void *arg)
 {
 	struct blkc *c = arg;
 	int efd = ddvm_posix_vector_fd(&c->pt, c->core.q.resp_vector);
+	uint64_t dl = UINT64_MAX;	/* nothing submitted yet; the 500 ms net still holds */
 
 	for (;;) {
 		struct pollfd pf[3] = {
@@ -78,12 +79,9 @@ static void *completion_thread(void *arg)
 			{ .fd = ddvm_posix_server_fd(&c->pt), .events = POLLIN },
 		};
 		struct timespec now;
-		uint64_t t, dl;
+		uint64_t t;
 		int ms = 500, kick;	/* 500 ms: a safety net against a lost doorbell */
 
-		pthread_mutex_lock(&c->lock);
-		dl = ddvm_blkc_next_deadline(&c->core);
-		pthread_mutex_unlock(&c->lock);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		if (dl <= t)
@@ -101,6 +99,7 @@ static void *completion_thread(void *arg)
 		ddvm_blkc_poll(&c->core);
 		wake_claimers(c);
 		kick = ddvm_blkc_take_kick(&c->core);
+		dl = ddvm_blkc_next_deadline(&c->core);	/* for the next sleep */
 		pthread_mutex_unlock(&c->lock);
 		if (kick)
 			ddvm_blkc_ring(&c->core);

@@ -120,6 +120,25 @@ static void slot_free(struct ddvm_blkc *c, uint32_t k)
 	c->free_stack[c->nfree++] = k;
 }
 
+/*
+ * A quarantined request (LOST: the caller was told at its deadline) will not
+ * be answered any more, or just was: its chunk is free again.  Freed now if
+ * the caller released it (ORPHAN), else at the caller's release (DONE).
+ * Returns 1 if k was such a slot.
+ */
+static int lost_over(struct ddvm_blkc *c, uint32_t k)
+{
+	struct ddvm_blkc_slot *s = &c->slots[k];
+
+	if (s->state == S_ORPHAN)
+		slot_free(c, k);
+	else if (s->state == S_LOST)
+		s->state = S_DONE;
+	else
+		return 0;
+	return 1;
+}
+
 static void wait_unlink(struct ddvm_blkc *c, uint32_t k)
 {
 	struct ddvm_blkc_slot *s = &c->slots[k];
@@ -303,13 +322,9 @@ static void handle_response(struct ddvm_blkc *c, const struct ddvm_slot *r)
 		return;
 	}
 	s = &c->slots[k];
-	if (s->state == S_LOST || s->state == S_ORPHAN) {	/* answered after its deadline */
+	if (lost_over(c, k)) {	/* answered after its deadline */
 		ddvm_logf(c->t, DDVM_LOG_WARN, "queue %u: late response for id 0x%016llx; slot %u "
 			  "usable again", c->qi, (unsigned long long)id, k);
-		if (s->state == S_ORPHAN)
-			slot_free(c, k);
-		else
-			s->state = S_DONE;
 		return;
 	}
 	if (verdict == DDVM_BLK_RESP_BAD) {
@@ -399,11 +414,7 @@ static void resubmit_taken(struct ddvm_blkc *c, uint16_t gone, uint32_t at)
 
 		if (!held_by_dead(c, s, at))
 			continue;		/* not taken: the successor serves it */
-		if (s->state == S_LOST || s->state == S_ORPHAN) {
-			if (s->state == S_ORPHAN)
-				slot_free(c, k);
-			else
-				s->state = S_DONE;
+		if (lost_over(c, k)) {
 			freed++;
 			continue;
 		}
@@ -452,17 +463,9 @@ static int unbreak(struct ddvm_blkc *c, uint32_t gen)
 		c->unbreak_gen = gen + 1;
 		return -1;
 	}
-	for (k = 0; k < c->nslots; k++) {
-		struct ddvm_blkc_slot *s = &c->slots[k];
-
-		if (!held_by_dead(c, s, at))
-			continue;
-		if (s->state == S_ORPHAN)
-			slot_free(c, k);
-		else
-			s->state = S_DONE;	/* LOST: the caller's release frees it */
-		freed++;
-	}
+	for (k = 0; k < c->nslots; k++)		/* all it held was quarantined */
+		if (held_by_dead(c, &c->slots[k], at))
+			freed += (uint32_t)lost_over(c, k);
 	c->broken = 0;
 	c->dead_pending = 0;
 	ddvm_logf(c->t, DDVM_LOG_INFO, "queue %u: driver VM generation %u serves the queue again "
@@ -492,7 +495,9 @@ static void check_instance(struct ddvm_blkc *c)
 		c->gone = c->gpeer;
 		c->dead_pending = 1;
 	}
-	if (present && g != c->t->self_id && g != 0) {	/* 0: the supervisor's id */
+	/* The header's peer, unless it is the one just found present. */
+	if (present && g != c->t->self_id && g != 0 &&	/* 0: the supervisor's id */
+	    !(c->gpeer_valid && g == c->gpeer)) {
 		r = present(c->t, g);
 		if (r == 1) {
 			c->gpeer = g;

@@ -37,14 +37,21 @@ def find_memfd(pid, vm):
     sys.exit("no channel memfd %s in %s" % (vm, d))
 
 
-def main():
-    pid, vm, q = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    with open(find_memfd(pid, vm), "rb") as f:
+def map_block_queue(pid, chan, q):
+    """Map channel CHAN's memfd (through the supervisor PID) read-only; block
+    queue Q's (mapping, nslots, request ring offset, response ring offset)."""
+    with open(find_memfd(pid, chan), "rb") as f:
         m = mmap.mmap(f.fileno(), 0, mmap.MAP_SHARED, mmap.PROT_READ)
     kind, _idx, nslots, req_off, resp_off = struct.unpack_from(
         "<HHIQQ", m, QUEUE_TABLE_OFF + q * QUEUE_DESC_SIZE)
     if kind != 2 or nslots == 0 or req_off >= len(m) or resp_off >= len(m):
         sys.exit("queue %d is not a block queue (kind %d)" % (q, kind))
+    return m, nslots, req_off, resp_off
+
+
+def main():
+    pid, vm, q = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    m, nslots, req_off, resp_off = map_block_queue(pid, vm, q)
     print("mapped queue %d nslots %d" % (q, nslots), flush=True)
     stop = []
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))

@@ -14,7 +14,6 @@ instances held: each was taken from the request ring and never answered
 (the client resubmits it as a new ring entry), so it leaves req.cons ahead
 of resp.prod for good.  Pass the sum of the earlier runs' N.
 """
-import mmap
 import os
 import signal
 import struct
@@ -22,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blk_inflight import QUEUE_DESC_SIZE, QUEUE_TABLE_OFF, RING_CONS_OFF, find_memfd  # noqa: E402
+from blk_inflight import RING_CONS_OFF, map_block_queue  # noqa: E402
 
 
 def gone(pid):
@@ -37,12 +36,7 @@ def main():
     sup, chan, q = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     qemu, secs = int(sys.argv[4]), float(sys.argv[5])
     lost = int(sys.argv[6]) if len(sys.argv) > 6 else 0
-    with open(find_memfd(sup, chan), "rb") as f:
-        m = mmap.mmap(f.fileno(), 0, mmap.MAP_SHARED, mmap.PROT_READ)
-    kind, _idx, nslots, req_off, resp_off = struct.unpack_from(
-        "<HHIQQ", m, QUEUE_TABLE_OFF + q * QUEUE_DESC_SIZE)
-    if kind != 2 or nslots == 0 or req_off >= len(m) or resp_off >= len(m):
-        sys.exit("queue %d is not a block queue (kind %d)" % (q, kind))
+    m, nslots, req_off, resp_off = map_block_queue(sup, chan, q)
     u32 = struct.Struct("<I")
 
     def held():
