@@ -206,10 +206,23 @@ static void print_export(json_object *e)
 		printf("    %s\n", jstr(e, "error"));
 }
 
-/* Client VMs: state, pid, console, and each disk's channel and queue. */
+/* A client VM's disk or NIC: its queue, channel (and MAC). */
+static void print_client_dev(json_object *d, const char *kind)
+{
+	json_object *ch;
+
+	printf("  %-4s %-12s queue %-8s", kind, jstr(d, kind), jstr(d, "queue_state"));
+	if (!strcmp(kind, "nic") && jstr(d, "mac")[0])
+		printf(" mac %s link %s", jstr(d, "mac"), jbool(d, "link") ? "up" : "down");
+	if (json_object_object_get_ex(d, "channel", &ch))
+		printf(" channel %s", jstr(ch, "socket"));
+	printf("\n");
+}
+
+/* Client VMs: state, pid, console, and each disk's and NIC's channel and queue. */
 static void print_clients(json_object *r)
 {
-	json_object *cls, *cl, *disks, *d;
+	json_object *cls, *cl, *disks, *nics;
 	size_t i, j;
 
 	if (!json_object_object_get_ex(r, "clients", &cls) || !json_object_array_length(cls))
@@ -222,17 +235,12 @@ static void print_clients(json_object *r)
 		       jstr(cl, "console_log"));
 		if (jstr(cl, "error")[0])
 			printf("  error: %s\n", jstr(cl, "error"));
-		if (!json_object_object_get_ex(cl, "disks", &disks))
-			continue;
-		for (j = 0; j < json_object_array_length(disks); j++) {
-			json_object *ch;
-
-			d = json_object_array_get_idx(disks, j);
-			printf("  disk %-12s queue %-8s", jstr(d, "disk"), jstr(d, "queue_state"));
-			if (json_object_object_get_ex(d, "channel", &ch))
-				printf(" channel %s", jstr(ch, "socket"));
-			printf("\n");
-		}
+		if (json_object_object_get_ex(cl, "disks", &disks))
+			for (j = 0; j < json_object_array_length(disks); j++)
+				print_client_dev(json_object_array_get_idx(disks, j), "disk");
+		if (json_object_object_get_ex(cl, "nics", &nics))
+			for (j = 0; j < json_object_array_length(nics); j++)
+				print_client_dev(json_object_array_get_idx(nics, j), "nic");
 	}
 }
 

@@ -40,32 +40,49 @@ int cvm_qemu_params(const struct ddvm_config *cfg, unsigned int c, const char *r
 		       char *err, size_t errlen)
 {
 	const struct client_config *cl = &cfg->clients[c];
-	unsigned int d, e;
+	unsigned int v, e;
 
 	memset(p, 0, sizeof(*p));
 	p->cl = cl;
 	p->kernel = cl->kernel[0] ? cl->kernel : img ? img->kernel : "";
 	p->initrd = cl->kernel[0] ? cl->initrd : img ? img->initramfs : "";
 	p->cmdline = cl->kernel[0] ? "console=ttyS0" : img ? img->cmdline : "";
-	for (d = 0; d < cl->ndisks; d++) {
-		const struct client_disk *cd = &cl->disks[d];
-		const struct vm_config *vm = &cfg->vms[cd->vm];
+	/* Each driver VM's plan once; the client's channels in its config order there. */
+	for (v = 0; v < cfg->nvms; v++) {
+		const struct vm_config *vm = &cfg->vms[v];
 		struct vm_layout lay;
 		char sock[80];
 
+		if (!cvm_uses_vm(cl, v))
+			continue;
 		if (layout_plan(vm, &lay, err, errlen) < 0)
 			return -1;
-		for (e = lay.nfront; e < lay.nexports; e++)
-			if (lay.ex[e].client == (int)c && lay.ex[e].dev == cd->dev)
-				break;
-		if (e == lay.nexports) {
-			snprintf(err, errlen, "client '%s': no channel for disk %u of vm '%s'",
-				 cl->name, cd->num, vm->name);
-			return -1;
+		for (e = lay.nfront; e < lay.nexports; e++) {
+			if (lay.ex[e].client != (int)c)
+				continue;
+			if (p->nchan == QEMU_CLIENT_MAX_CHAN) {
+				snprintf(err, errlen, "client '%s': more than %u channels", cl->name,
+					 QEMU_CLIENT_MAX_CHAN);
+				return -1;
+			}
+			layout_chan_sock(&lay, lay.ex[e].chan, sock, sizeof(sock));
+			snprintf(p->chan_sock[p->nchan++], PATH_MAX, "%s/%s/%s", rundir, vm->name,
+				 sock);
 		}
-		layout_chan_sock(&lay, lay.ex[e].chan, sock, sizeof(sock));
-		snprintf(p->chan_sock[p->nchan++], PATH_MAX, "%s/%s/%s", rundir, vm->name, sock);
 	}
+	return 0;
+}
+
+int cvm_uses_vm(const struct client_config *cl, unsigned int v)
+{
+	unsigned int d;
+
+	for (d = 0; d < cl->ndisks; d++)
+		if (cl->disks[d].vm == v)
+			return 1;
+	for (d = 0; d < cl->nnics; d++)
+		if (cl->nics[d].vm == v)
+			return 1;
 	return 0;
 }
 
@@ -77,10 +94,10 @@ static void set_state(struct client_vm *cl, enum client_state s)
 /* Every driver VM the client uses is ready? */
 static int drivers_ready(const struct client_vm *cl)
 {
-	unsigned int d;
+	unsigned int v;
 
-	for (d = 0; d < cl->cfg->ndisks; d++)
-		if (cl->sv->vms[cl->cfg->disks[d].vm].state != VM_READY)
+	for (v = 0; v < cl->sv->nvms; v++)
+		if (cvm_uses_vm(cl->cfg, v) && cl->sv->vms[v].state != VM_READY)
 			return 0;
 	return 1;
 }
@@ -238,9 +255,34 @@ void cvm_destroy(struct client_vm *cl)
 	cl->pidfd = cl->timer = -1;
 }
 
+/* One disk or NIC of the client: its name, channel, queue state and counters. */
+static json_object *attach_json(const struct client_vm *cl, unsigned int v, unsigned int dev,
+				const char *kind, unsigned int num)
+{
+	struct vm *vm = &cl->sv->vms[v];
+	json_object *j = json_object_new_object();
+	char name[CFG_NAME_MAX + 16];
+	unsigned int e;
+
+	strfmt(name, sizeof(name), "%s/%s%u", vm->cfg->name, !strcmp(kind, "nic") ? "net" : "disk",
+	       num);
+	json_object_object_add(j, kind, json_object_new_string(name));
+	for (e = vm->plan.nfront; e < vm->plan.nexports; e++) {
+		const struct layout_export *ex = &vm->plan.ex[e];
+
+		if (ex->client != (int)cl->index || ex->dev != dev)
+			continue;
+		if (vm_export_chan(vm, ex))
+			json_object_object_add(j, "channel", vm_chan_json(vm_export_chan(vm, ex)));
+		vm_queue_state_json(j, vm, ex);
+	}
+	return j;
+}
+
 json_object *cvm_status_json(const struct client_vm *cl)
 {
 	json_object *o = json_object_new_object(), *disks = json_object_new_array();
+	json_object *nics = json_object_new_array();
 	char path[PATH_MAX + 16];
 	unsigned int d;
 
@@ -252,24 +294,16 @@ json_object *cvm_status_json(const struct client_vm *cl)
 	json_object_object_add(o, "memory_mb", json_object_new_int((int)cl->cfg->memory_mb));
 	for (d = 0; d < cl->cfg->ndisks; d++) {
 		const struct client_disk *cd = &cl->cfg->disks[d];
-		struct vm *vm = &cl->sv->vms[cd->vm];
-		json_object *dj = json_object_new_object();
-		unsigned int e;
 
-		strfmt(path, sizeof(path), "%s/disk%u", vm->cfg->name, cd->num);
-		json_object_object_add(dj, "disk", json_object_new_string(path));
-		for (e = vm->plan.nfront; e < vm->plan.nexports; e++) {
-			const struct layout_export *ex = &vm->plan.ex[e];
-
-			if (ex->client != (int)cl->index || ex->dev != cd->dev)
-				continue;
-			if (vm_export_chan(vm, ex))
-				json_object_object_add(dj, "channel", vm_chan_json(vm_export_chan(vm, ex)));
-			vm_queue_state_json(dj, vm, ex);
-		}
-		json_object_array_add(disks, dj);
+		json_object_array_add(disks, attach_json(cl, cd->vm, cd->dev, "disk", cd->num));
 	}
 	json_object_object_add(o, "disks", disks);
+	for (d = 0; d < cl->cfg->nnics; d++) {
+		const struct client_nic *cn = &cl->cfg->nics[d];
+
+		json_object_array_add(nics, attach_json(cl, cn->vm, cn->dev, "nic", cn->num));
+	}
+	json_object_object_add(o, "nics", nics);
 	strfmt(path, sizeof(path), "%s/console.log", cl->dir);
 	json_object_object_add(o, "console_log", json_object_new_string(path));
 	json_object_object_add(o, "error", cl->error[0] ? json_object_new_string(cl->error) : NULL);

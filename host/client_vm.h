@@ -55,6 +55,9 @@ json_object *cvm_status_json(const struct client_vm *cl);
  * supervisor).  kernel/initrd/cmdline point into img (the client image) unless
  * the client names its own.  0, or -1 with err.
  */
+/* Does client cl use a disk or NIC of driver VM v? */
+int cvm_uses_vm(const struct client_config *cl, unsigned int v);
+
 int cvm_qemu_params(const struct ddvm_config *cfg, unsigned int c, const char *rundir,
 		       const struct image_info *img, struct qemu_client_params *p,
 		       char *err, size_t errlen);

@@ -70,14 +70,41 @@ int dev_is_nic(enum dev_type t)
 	return t == DEV_E1000 || t == DEV_E1000E || t == DEV_RTL8139 || t == DEV_VIRTIO_NET;
 }
 
+int dev_has_disk(const struct dev_config *d)
+{
+	return dev_is_disk(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_NVME);
+}
+
+int dev_has_nic(const struct dev_config *d)
+{
+	return dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000);
+}
+
+void config_port_mac(const char *vm, unsigned int nic, const char *client, uint8_t out[6])
+{
+	char key[3 * CFG_NAME_MAX + 16];
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s/net%u/%s", vm, nic, client);
+	for (p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	out[0] = 0x02;			/* locally administered, unicast */
+	out[1] = 0xdd;
+	out[2] = (uint8_t)(h >> 24);
+	out[3] = (uint8_t)(h >> 16);
+	out[4] = (uint8_t)(h >> 8);
+	out[5] = (uint8_t)h;
+}
+
 int dev_exports_disk(const struct dev_config *d)
 {
-	return d->exported && (dev_is_disk(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_NVME));
+	return d->exported && dev_has_disk(d);
 }
 
 int dev_exports_nic(const struct dev_config *d)
 {
-	return d->exported && (dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000));
+	return d->exported && dev_has_nic(d);
 }
 
 int config_parse_size(const char *s, uint64_t *out)

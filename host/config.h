@@ -17,7 +17,7 @@
 #define CFG_NAME_MAX	32
 #define CFG_MAX_ALLOW	16	/* = DDVM_ALLOW_MAX */
 #define CFG_MAX_CLIENTS	16
-#define CFG_MAX_ATTACH	8	/* client disks per driver VM */
+#define CFG_MAX_ATTACH	8	/* client disks / NICs per driver VM, and per client */
 
 enum dev_type {
 	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK,
@@ -50,12 +50,14 @@ struct dev_config {
 	uid_t allow_uids[CFG_MAX_ALLOW];
 };
 
-/* A disk of this driver VM that a client VM uses (config `clients`). */
+/* A disk or NIC of this driver VM that a client VM uses (config `clients`). */
 struct cfg_attach {
 	unsigned int dev;		/* the device (0-based) */
+	int nic;			/* a NIC (else a disk) */
 	unsigned int client;		/* index in ddvm_config.clients */
 	char client_name[CFG_NAME_MAX];
 	uint64_t off, len;		/* its slice of the disk (len 0: the whole disk) */
+	uint8_t mac[6];			/* NIC: the client's MAC on a shared NIC */
 };
 
 struct vm_config {
@@ -70,7 +72,7 @@ struct vm_config {
 	char modules[CFG_MAX_MODULES][56];
 	unsigned int ndevs;
 	struct dev_config devs[CFG_MAX_DEVS];
-	unsigned int nattach;		/* its disks client VMs use, each by a channel of its own */
+	unsigned int nattach;		/* its disks and NICs client VMs use, each by a channel of its own */
 	struct cfg_attach attach[CFG_MAX_ATTACH];
 };
 
@@ -80,7 +82,14 @@ struct client_disk {
 	uint64_t off, len;		/* a slice (len 0: the whole disk) */
 };
 
-/* A client VM (config `clients`): another VM using driver VMs' disks. */
+/* A NIC a client uses: vm's device dev, its NIC number num. */
+struct client_nic {
+	unsigned int vm, dev, num;
+	int mac_set;			/* mac given in the config */
+	uint8_t mac[6];			/* the client's MAC on a shared NIC (given or derived) */
+};
+
+/* A client VM (config `clients`): another VM using driver VMs' disks and NICs. */
 struct client_config {
 	char name[CFG_NAME_MAX];
 	unsigned int memory_mb;
@@ -91,6 +100,8 @@ struct client_config {
 	char append[512];		/* extra kernel command line */
 	unsigned int ndisks;
 	struct client_disk disks[CFG_MAX_ATTACH];
+	unsigned int nnics;
+	struct client_nic nics[CFG_MAX_ATTACH];
 };
 
 struct ddvm_config {
@@ -121,6 +132,15 @@ int dev_is_nic(enum dev_type t);
 /* Exported as a disk / as a NIC (emulated, or vfio by its PCI class)? */
 int dev_exports_disk(const struct dev_config *d);
 int dev_exports_nic(const struct dev_config *d);
+/*
+ * The MAC of client (a client VM's name, or "host" for the TAP front-end)
+ * on a NIC shared through the driver VM's bridge, unless the config gives
+ * one: locally administered, unicast, from a hash of "VM/netN/CLIENT".
+ */
+void config_port_mac(const char *vm, unsigned int nic, const char *client, uint8_t out[6]);
+/* A disk / a NIC in the driver VM: an emulated one, or a VFIO one that is one. */
+int dev_has_disk(const struct dev_config *d);
+int dev_has_nic(const struct dev_config *d);
 
 /* Guest modules vm needs, comma-separated, deduplicated ("" if none). */
 void config_vm_modules(const struct vm_config *vm, char *buf, size_t len);

@@ -3,7 +3,8 @@
  * The config's client VMs:
  *
  *   clients = ( { name = "c1"; memory = 256; disks = [ "demo/disk0" ];
- *                 start = true; kernel = "..."; initrd = "..."; append = "..."; } );
+ *                 nics = [ "demo/net0" ]; start = true; kernel = "..."; initrd = "...";
+ *                 append = "..."; } );
  *
  * Each disk a client names ("VM/diskN": the driver VM's Nth disk, or a
  * slice of it: { disk = "VM/diskN"; offset = "1G"; size = "512M"; }) gets a
@@ -12,6 +13,11 @@
  * slice.  Every byte has one writer: a client VM, or the host's NBD export
  * (export = true, the default) of the whole disk, and slices of one disk
  * that two clients use do not overlap.
+ *
+ * Each NIC a client names ("VM/netN", or { nic = "VM/netN"; mac = "..."; })
+ * gets a channel of its own too.  A NIC with several users (the host's TAP,
+ * client VMs) is switched by a bridge in the driver VM; each user has a MAC
+ * of its own there (given, or derived from the names: config_port_mac).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,38 +28,48 @@
 static const char *const client_keys[] = { "name", "memory", "max_restarts", "start", "kernel",
 					    "initrd", "append", "disks", "nics", NULL };
 
-/* "VM/diskN" -> the driver VM and its device.  0 or -1 (error set). */
-static int resolve_disk(struct ctx *c, const struct ddvm_config *cfg, const char *who,
-			unsigned int k, const char *ref, struct client_disk *out)
+/*
+ * "VM/diskN" or "VM/netN" (what = "disk" / "net") -> the driver VM, its
+ * device and its number among that VM's disks / NICs.  0 or -1 (error set).
+ */
+static int resolve_dev(struct ctx *c, const struct ddvm_config *cfg, const char *who,
+		       const char *list, unsigned int k, const char *ref, const char *what,
+		       unsigned int *vm, unsigned int *dev, unsigned int *num)
 {
 	const char *slash = strchr(ref, '/');
-	unsigned int v, i, num, n = 0;
+	size_t wl = strlen(what);
+	unsigned int v, i, want, n = 0;
 	char *end;
 
-	if (!slash || strncmp(slash + 1, "disk", 4) != 0 || slash[5] < '0' || slash[5] > '9')
-		return cfg_fail(c, "client '%s': disks[%u] '%s' must be \"VM/diskN\"", who, k, ref);
-	num = (unsigned int)strtoul(slash + 5, &end, 10);
+	if (!slash || strncmp(slash + 1, what, wl) != 0 || slash[1 + wl] < '0' ||
+	    slash[1 + wl] > '9')
+		return cfg_fail(c, "client '%s': %s[%u] '%s' must be \"VM/%sN\"", who, list, k, ref,
+				what);
+	want = (unsigned int)strtoul(slash + 1 + wl, &end, 10);
 	if (*end)
-		return cfg_fail(c, "client '%s': disks[%u] '%s' must be \"VM/diskN\"", who, k, ref);
+		return cfg_fail(c, "client '%s': %s[%u] '%s' must be \"VM/%sN\"", who, list, k, ref,
+				what);
 	for (v = 0; v < cfg->nvms; v++)
 		if (strlen(cfg->vms[v].name) == (size_t)(slash - ref) &&
 		    !strncmp(cfg->vms[v].name, ref, (size_t)(slash - ref)))
 			break;
 	if (v == cfg->nvms)
-		return cfg_fail(c, "client '%s': disks[%u] '%s': no driver VM '%.*s'", who, k, ref,
+		return cfg_fail(c, "client '%s': %s[%u] '%s': no driver VM '%.*s'", who, list, k, ref,
 				(int)(slash - ref), ref);
 	for (i = 0; i < cfg->vms[v].ndevs; i++) {
 		const struct dev_config *d = &cfg->vms[v].devs[i];
 
-		if (!dev_is_disk(d->type) && !(d->type == DEV_VFIO && d->vfio_as == DEV_NVME))
+		if (!(wl == 4 ? dev_has_disk(d) : dev_has_nic(d)))
 			continue;
-		if (n++ == num) {
-			*out = (struct client_disk){ .vm = v, .dev = i, .num = num };
+		if (n++ == want) {
+			*vm = v;
+			*dev = i;
+			*num = want;
 			return 0;
 		}
 	}
-	return cfg_fail(c, "client '%s': disks[%u] '%s': vm '%s' has no disk %u (it has %u)", who,
-			k, ref, cfg->vms[v].name, num, n);
+	return cfg_fail(c, "client '%s': %s[%u] '%s': vm '%s' has no %s %u (it has %u)", who, list,
+			k, ref, cfg->vms[v].name, wl == 4 ? "disk" : "NIC", want, n);
 }
 
 /* Do [a, a + al) and [b, b + bl) overlap?  A length of 0 is the whole disk. */
@@ -146,6 +162,94 @@ static int parse_slice(struct ctx *c, const struct client_config *cl, unsigned i
 	return 0;
 }
 
+/*
+ * A client's NIC: its MAC (given, or derived from the names) must be unicast
+ * and unlike every other MAC on that NIC; one channel per client and NIC.
+ */
+static int add_nic(struct ctx *c, struct ddvm_config *cfg, unsigned int ci, struct client_nic *cn,
+		   const char *ref)
+{
+	struct vm_config *vm = &cfg->vms[cn->vm];
+	const struct dev_config *d = &vm->devs[cn->dev];
+	const char *who = cfg->clients[ci].name;
+	uint8_t own[6];
+	unsigned int a;
+
+	if (!cn->mac_set)
+		config_port_mac(vm->name, cn->num, who, cn->mac);
+	if (cn->mac[0] & 1)
+		return cfg_fail(c, "client '%s': nic '%s': mac %02x:%02x:%02x:%02x:%02x:%02x is a "
+				"multicast address", who, ref, cn->mac[0], cn->mac[1], cn->mac[2],
+				cn->mac[3], cn->mac[4], cn->mac[5]);
+	if (d->mac[0] && cfg_mac_parse(d->mac, own) == 0 && !memcmp(own, cn->mac, 6))
+		return cfg_fail(c, "client '%s': nic '%s': mac %s is the NIC's own; a client on it "
+				"needs a MAC of its own", who, ref, d->mac);
+	for (a = 0; a < vm->nattach; a++) {
+		const struct cfg_attach *o = &vm->attach[a];
+
+		if (!o->nic || o->dev != cn->dev)
+			continue;
+		if (o->client == ci)
+			return cfg_fail(c, "client '%s' uses nic '%s' twice", who, ref);
+		if (!memcmp(o->mac, cn->mac, 6))
+			return cfg_fail(c, "clients '%s' and '%s' have the same mac on nic '%s'",
+					o->client_name, who, ref);
+	}
+	if (vm->nattach == CFG_MAX_ATTACH)
+		return cfg_fail(c, "vm '%s': more than %u disks and NICs used by client VMs", vm->name,
+				CFG_MAX_ATTACH);
+	vm->attach[vm->nattach] = (struct cfg_attach){ .dev = cn->dev, .nic = 1, .client = ci };
+	memcpy(vm->attach[vm->nattach].mac, cn->mac, 6);
+	snprintf(vm->attach[vm->nattach].client_name, CFG_NAME_MAX, "%s", who);
+	vm->nattach++;
+	return 0;
+}
+
+static const char *const nic_ref_keys[] = { "nic", "mac", NULL };
+
+/* nics = [ "VM/netN", { nic = "VM/netN"; mac = "..."; } ]. */
+static int parse_nics(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
+		      const config_setting_t *nics)
+{
+	struct client_config *cl = &cfg->clients[ci];
+	unsigned int i, n;
+
+	if (config_setting_type(nics) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(nics) != CONFIG_TYPE_LIST)
+		return cfg_fail(c, "client '%s': nics must be a list, e.g. [ \"demo/net0\" ]",
+				cl->name);
+	n = (unsigned int)config_setting_length(nics);
+	if (n > CFG_MAX_ATTACH)
+		return cfg_fail(c, "client '%s': more than %u nics", cl->name, CFG_MAX_ATTACH);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(nics, i);
+		struct client_nic *cn = &cl->nics[cl->nnics];
+		const char *ref = config_setting_get_string(e), *mac = NULL;
+
+		memset(cn, 0, sizeof(*cn));
+		if (!ref && config_setting_type(e) == CONFIG_TYPE_GROUP) {
+			if (cfg_check_keys(c, e, nic_ref_keys, "a client nic") < 0 ||
+			    cfg_get_string(c, e, "nic", &ref) < 0 ||
+			    cfg_get_string(c, e, "mac", &mac) < 0)
+				return -1;
+		}
+		if (!ref)
+			return cfg_fail(c, "client '%s': nics[%u] must be \"VM/netN\" or { nic = "
+					"\"VM/netN\"; mac = \"...\"; }", cl->name, i);
+		if (resolve_dev(c, cfg, cl->name, "nics", i, ref, "net", &cn->vm, &cn->dev,
+				&cn->num) < 0)
+			return -1;
+		if (mac && cfg_mac_parse(mac, cn->mac) < 0)
+			return cfg_fail(c, "client '%s': nics[%u]: mac '%s' is not of the form "
+					"02:00:00:12:34:56", cl->name, i, mac);
+		cn->mac_set = mac != NULL;
+		if (add_nic(c, cfg, ci, cn, ref) < 0)
+			return -1;
+		cl->nnics++;
+	}
+	return 0;
+}
+
 static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *g,
 			unsigned int ci)
 {
@@ -195,9 +299,8 @@ static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_set
 	if (r)
 		snprintf(cl->append, sizeof(cl->append), "%s", s);
 	nics = config_setting_get_member(g, "nics");
-	if (nics && config_setting_length(nics) > 0)
-		return cfg_fail(c, "client '%s': nics: client VMs get disks only so far (a NIC "
-				"reaches another VM through its TAP export and a bridge)", cl->name);
+	if (nics && parse_nics(c, cfg, ci, nics) < 0)
+		return -1;
 	disks = config_setting_get_member(g, "disks");
 	if (!disks)
 		return 0;
@@ -219,7 +322,8 @@ static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_set
 		if (!ref)
 			return cfg_fail(c, "client '%s': disks[%u] must be \"VM/diskN\" or { disk = "
 					"\"VM/diskN\"; offset = \"...\"; size = \"...\"; }", cl->name, i);
-		if (resolve_disk(c, cfg, cl->name, i, ref, cd) < 0)
+		if (resolve_dev(c, cfg, cl->name, "disks", i, ref, "disk", &cd->vm, &cd->dev,
+				&cd->num) < 0)
 			return -1;
 		if (config_setting_type(e) == CONFIG_TYPE_GROUP && parse_slice(c, cl, i, e, cd) < 0)
 			return -1;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,16 +62,18 @@ static int parse_export(struct ctx *c, const config_setting_t *g, struct dev_con
 	return 0;
 }
 
-static int mac_ok(const char *m)
+int cfg_mac_parse(const char *m, uint8_t out[6])
 {
 	unsigned int i;
 
 	if (strlen(m) != 17)
-		return 0;
+		return -1;
 	for (i = 0; i < 17; i++)
 		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
-			return 0;
-	return 1;
+			return -1;
+	for (i = 0; i < 6; i++)
+		out[i] = (uint8_t)strtoul(m + 3 * i, NULL, 16);
+	return 0;
 }
 
 /* "BB:DD.F" or "DDDD:BB:DD.F" -> canonical lower-case "dddd:bb:dd.f". */
@@ -154,7 +157,9 @@ static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config
 	if ((r = cfg_get_string(c, g, "mac", &s)) < 0)
 		return -1;
 	if (r) {
-		if (!mac_ok(s))
+		uint8_t mac[6];
+
+		if (cfg_mac_parse(s, mac) < 0)
 			return cfg_fail(c, "mac '%s' is not of the form 52:54:00:12:34:56", s);
 		snprintf(d->mac, sizeof(d->mac), "%s", s);
 	}

@@ -37,6 +37,8 @@ int cfg_get_size(struct ctx *c, const config_setting_t *g, const char *key, uint
 void cfg_resolve_path(const struct ddvm_config *cfg, const char *p, char *out, size_t len);
 /* 1 if s is 1..max-1 chars of letters, digits and chars in extra. */
 int cfg_name_ok(const char *s, size_t max, const char *extra);
+/* "52:54:00:12:34:56" -> 6 bytes.  0 or -1 (not of that form). */
+int cfg_mac_parse(const char *s, uint8_t out[6]);
 /* Vm v's host-side names (TAP interfaces, TCP ports) clash with none before them? */
 int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v);
 /* The top-level clients list (after every vm): into cfg->clients and the

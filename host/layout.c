@@ -123,22 +123,32 @@ static void add_export(struct vm_layout *l, uint16_t kind, unsigned int dev, uns
 	e->client = -1;
 }
 
-/* A disk a client VM uses: an export of its own, named after the client. */
-static int add_attach(struct vm_layout *l, const struct vm_config *vm, const struct cfg_attach *a,
-		      char *err, size_t errlen)
+/* Device dev's number among the VM's disks (nic = 0) or NICs (nic = 1). */
+static unsigned int dev_num(const struct vm_config *vm, unsigned int dev, int nic)
 {
 	unsigned int i, num = 0;
 
+	for (i = 0; i < dev; i++)
+		num += nic ? dev_has_nic(&vm->devs[i]) : dev_has_disk(&vm->devs[i]);
+	return num;
+}
+
+/* A disk or NIC a client VM uses: an export of its own, named after the client. */
+static int add_attach(struct vm_layout *l, const struct vm_config *vm, const struct cfg_attach *a,
+		      char *err, size_t errlen)
+{
+	unsigned int num = dev_num(vm, a->dev, a->nic);
+	struct layout_export *e;
+
 	if (l->nexports == LAYOUT_MAX_EXPORTS) {
-		snprintf(err, errlen, "too many exported disks and NICs and client disks (at most %u)",
-			 LAYOUT_MAX_EXPORTS);
+		snprintf(err, errlen, "too many exported disks and NICs and client disks and NICs "
+			 "(at most %u)", LAYOUT_MAX_EXPORTS);
 		return -1;
 	}
-	for (i = 0; i < a->dev; i++)
-		num += dev_is_disk(vm->devs[i].type) ||
-		       (vm->devs[i].type == DEV_VFIO && vm->devs[i].vfio_as == DEV_NVME);
-	add_export(l, DDVM_QK_BLOCK, a->dev, num, vm);
-	l->ex[l->nexports - 1].client = (int)a->client;
+	add_export(l, a->nic ? DDVM_QK_NET : DDVM_QK_BLOCK, a->dev, num, vm);
+	e = &l->ex[l->nexports - 1];
+	e->client = (int)a->client;
+	memcpy(e->mac, a->mac, sizeof(e->mac));
 	if (a->len) {	/* the driver VM confines the client to its slice */
 		struct ddvm_queue_spec *q = &l->chan[l->nchan - 1].spec.q[0];
 		size_t n = strlen(q->target);
@@ -146,9 +156,52 @@ static int add_attach(struct vm_layout *l, const struct vm_config *vm, const str
 		snprintf(q->target + n, sizeof(q->target) - n, " off=%llu len=%llu",
 			 (unsigned long long)a->off, (unsigned long long)a->len);
 	}
-	snprintf(l->chan[l->nchan - 1].name, sizeof(l->chan[0].name), "disk%u-%s", num,
-		 a->client_name);
+	snprintf(l->chan[l->nchan - 1].name, sizeof(l->chan[0].name), "%s%u-%s",
+		 a->nic ? "net" : "disk", num, a->client_name);
 	return 0;
+}
+
+/*
+ * A NIC with more than one user (the host's TAP, client VMs) is shared
+ * through a bridge in the driver VM: every queue on it becomes a port of
+ * bridge ddvmbrN (N: the NIC's number), with its user's MAC.
+ */
+static void plan_bridges(struct vm_layout *l, const struct vm_config *vm)
+{
+	unsigned int e, f, users;
+
+	for (e = 0; e < l->nexports; e++) {
+		struct layout_export *x = &l->ex[e];
+		struct ddvm_queue_spec *q = &l->chan[x->chan].spec.q[x->queue];
+		size_t n = strlen(q->target);
+
+		if (x->kind != DDVM_QK_NET)
+			continue;
+		for (f = users = 0; f < l->nexports; f++)
+			users += l->ex[f].kind == DDVM_QK_NET && l->ex[f].dev == x->dev;
+		if (users < 2)
+			continue;
+		if (x->client < 0)
+			config_port_mac(vm->name, x->num, "host", x->mac);
+		x->bridged = 1;
+		snprintf(q->target + n, sizeof(q->target) - n,
+			 " br=ddvmbr%u mac=%02x:%02x:%02x:%02x:%02x:%02x", x->num, x->mac[0],
+			 x->mac[1], x->mac[2], x->mac[3], x->mac[4], x->mac[5]);
+		if (!(l->bridges & (1u << x->num)))
+			l->nbridges++;
+		l->bridges |= 1u << x->num;
+	}
+}
+
+void layout_bridges_arg(const struct vm_layout *l, char *out, size_t len)
+{
+	unsigned int b, n = 0;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (b = 0; b < 32 && used < len; b++)
+		if (l->bridges & (1u << b))
+			used += (size_t)snprintf(out + used, len - used, "%sddvmbr%u", n++ ? "," : "", b);
 }
 
 int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size_t errlen)
@@ -169,8 +222,8 @@ int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size
 		int disk = dev_exports_disk(d), nic = dev_exports_nic(d);
 
 		if (!disk && !nic) {
-			disks += dev_is_disk(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_NVME);
-			nics += dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000);
+			disks += dev_has_disk(d);
+			nics += dev_has_nic(d);
 			continue;
 		}
 		if (l->nexports == LAYOUT_MAX_EXPORTS) {
@@ -191,6 +244,7 @@ int layout_plan(const struct vm_config *vm, struct vm_layout *l, char *err, size
 	for (k = 0; k < vm->nattach; k++)
 		if (add_attach(l, vm, &vm->attach[k], err, errlen) < 0)
 			return -1;
+	plan_bridges(l, vm);
 	if (size_chan(ctl, 0, err, errlen) < 0)
 		return -1;
 	for (c = 1; c < l->nchan; c++)

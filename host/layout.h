@@ -3,8 +3,10 @@
  * A driver VM's channels and guest PCI addresses, derived from its config.
  * One channel per client: channel 0 is the supervisor's (the CTRL queue and
  * the PCI table), then one channel per exported disk and per exported NIC,
- * in config order, each holding that export's one queue and nothing else,
- * so a client can reach nothing but its own queue.  Each queue's target
+ * in config order, then one per disk and NIC a client VM uses, each holding
+ * that export's one queue and nothing else, so a client can reach nothing
+ * but its own queue.  A NIC with several users is a bridge in the driver VM
+ * and each user's queue a port of it (target " br=ddvmbrN mac=...").  Each queue's target
  * names the PCI function (pinned on the QEMU command line) that serves it.
  */
 #ifndef DDVM_HOST_LAYOUT_H
@@ -30,6 +32,8 @@ struct layout_export {
 	unsigned int chan;	/* its channel (1..) */
 	unsigned int queue;	/* index in that channel's queue table (0) */
 	int client;		/* -1: the host's front-end; else the client VM (config index) */
+	int bridged;		/* a NIC with several users: a port of the driver VM's bridge */
+	uint8_t mac[6];		/* bridged: its user's MAC there */
 };
 
 /* One channel: a region of its own, an ivshmem server, an ivshmem device. */
@@ -48,6 +52,8 @@ struct vm_layout {
 	struct layout_export ex[LAYOUT_MAX_EXPORTS];
 	unsigned int ndisks, nnics;	/* exported ones */
 	unsigned int nfront;		/* exports with a host front-end (the first ones) */
+	uint32_t bridges;		/* NICs shared through a bridge (bit N: ddvmbrN) */
+	unsigned int nbridges;
 };
 
 /*
@@ -68,6 +74,9 @@ void layout_target(const struct vm_config *vm, unsigned int k, char *out, size_t
 /* The ivshmem server socket of channel c, in the VM's run folder: "ivshmem.sock"
  * for the supervisor's, "chan-disk0.sock" for a client's. */
 void layout_chan_sock(const struct vm_layout *l, unsigned int c, char *out, size_t len);
+
+/* The driver VM's kernel argument: "ddvmbr0,ddvmbr2", or "" if no NIC is shared. */
+void layout_bridges_arg(const struct vm_layout *l, char *out, size_t len);
 
 /* "4M", "512K", "1G" or bytes, for messages. */
 void layout_size_str(uint64_t v, char *out, size_t len);

@@ -160,7 +160,7 @@ static void add_console(struct args *a, const char *dir)
 static void build(struct args *a, const struct qemu_params *p)
 {
 	const struct vm_config *vm = p->vm;
-	char mods[1024];
+	char mods[1024], bridges[CFG_MAX_DEVS * 12];
 
 	add_machine(a, vm->name, p->accel, vm->memory_mb);
 	add(a, "-kernel");
@@ -171,7 +171,9 @@ static void build(struct args *a, const struct qemu_params *p)
 	}
 	config_vm_modules(vm, mods, sizeof(mods));
 	add(a, "-append");
-	add(a, "%s%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
+	layout_bridges_arg(p->plan, bridges, sizeof(bridges));
+	add(a, "%s%s%s%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
+	    bridges[0] ? " ddvm.bridges=" : "", bridges,
 	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "",
 	    vm->zero_copy ? "" : " ddvm_chan.zero_copy=0");
 	add_console(a, p->dir);

@@ -36,7 +36,8 @@ pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen);
 /* The command line as one shell-readable string (for the log). */
 void qemu_describe(const struct qemu_params *p, char *out, size_t len);
 
-/* A client VM: another VM using driver VMs' disks over channels of its own. */
+/* A client VM: another VM using driver VMs' disks and NICs over channels of its own. */
+#define QEMU_CLIENT_MAX_CHAN	(2 * CFG_MAX_ATTACH)
 struct qemu_client_params {
 	const struct client_config *cl;
 	enum accel accel;
@@ -44,7 +45,7 @@ struct qemu_client_params {
 	const char *kernel, *initrd;	/* initrd may be "" */
 	const char *cmdline;		/* the image's (or "") */
 	unsigned int nchan;
-	char chan_sock[CFG_MAX_ATTACH][PATH_MAX];	/* the channels' sockets, in disk order */
+	char chan_sock[QEMU_CLIENT_MAX_CHAN][PATH_MAX];	/* the channels' sockets */
 	int fresh_logs;
 };
 

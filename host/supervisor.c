@@ -218,12 +218,12 @@ static void handle_qemu_args(struct supervisor *sv, struct ctl_conn *c, json_obj
 		ctl_reply_error(c, msg);
 		return;
 	}
-	args = malloc(CFG_MAX_ATTACH * (PATH_MAX + 128));
+	args = malloc(QEMU_CLIENT_MAX_CHAN * (PATH_MAX + 128));
 	if (!args) {
 		ctl_reply_error(c, "out of memory");
 		return;
 	}
-	qemu_client_attach_args(&p, args, CFG_MAX_ATTACH * (PATH_MAX + 128));
+	qemu_client_attach_args(&p, args, QEMU_CLIENT_MAX_CHAN * (PATH_MAX + 128));
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "client", json_object_new_string(name));

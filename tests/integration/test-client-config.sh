@@ -4,7 +4,8 @@
 # the options that attach a client VM; status shows the client and its disk's
 # queue.  Bad input gets one clear error: a client naming an unknown driver
 # VM or disk, a disk with two writers (the host's NBD export and a client, or
-# two clients).
+# two clients); a client naming an unknown NIC, a NIC twice, a MAC that is
+# multicast, the NIC's own, or another client's on that NIC.
 . "$(dirname "$0")/../lib/functions.sh"
 requires jq qemu-system-x86_64
 new_rundir
@@ -29,6 +30,29 @@ expect_error "two clients" "clients 'c1' and 'c2' both use all of disk 'v/disk0'
 	ddvm up "$(conf f "vms = ( { name = \"v\"; devices = ( $(disk f 'export = false;') ); } );
 	  clients = ( { name = \"c1\"; start = false; disks = [ \"v/disk0\" ]; },
 	              { name = \"c2\"; start = false; disks = [ \"v/disk0\" ]; } );")"
+nic() { echo "{ type = \"e1000\"; net = \"none\"; mac = \"52:54:00:00:00:01\"; ${1:-} }"; }
+expect_error "unknown NIC" "client 'c1': nics\[0\] 'v/net1': vm 'v' has no NIC 1 \(it has 1\)" \
+	ddvm up "$(conf n1 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = [ \"v/net1\" ]; } );")"
+expect_error "not VM/netN" "must be \"VM/netN\"" \
+	ddvm up "$(conf n2 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = [ \"v/disk0\" ]; } );")"
+expect_error "a NIC twice" "client 'c1' uses nic 'v/net0' twice" \
+	ddvm up "$(conf n3 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = [ \"v/net0\", \"v/net0\" ]; } );")"
+expect_error "multicast MAC" "mac 03:00:00:00:00:01 is a multicast address" \
+	ddvm up "$(conf n4 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = ( { nic = \"v/net0\"; mac = \"03:00:00:00:00:01\"; } ); } );")"
+expect_error "the NIC's own MAC" "mac 52:54:00:00:00:01 is the NIC's own" \
+	ddvm up "$(conf n5 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = ( { nic = \"v/net0\"; mac = \"52:54:00:00:00:01\"; } ); } );")"
+expect_error "two clients, one MAC" "clients 'c1' and 'c2' have the same mac on nic 'v/net0'" \
+	ddvm up "$(conf n6 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = ( { nic = \"v/net0\"; mac = \"02:00:00:00:00:07\"; } ); },
+	              { name = \"c2\"; nics = ( { nic = \"v/net0\"; mac = \"02:00:00:00:00:07\"; } ); } );")"
+expect_error "a bad MAC" "nics\[0\]: mac '02:00:00:00:00' is not of the form" \
+	ddvm up "$(conf n7 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
+	  clients = ( { name = \"c1\"; nics = ( { nic = \"v/net0\"; mac = \"02:00:00:00:00\"; } ); } );")"
 expect_error "client named like a driver VM" "client 'v' has the name of a driver VM" \
 	ddvm up "$(conf g "vms = ( { name = \"v\"; } ); clients = ( { name = \"v\"; } );")"
 
