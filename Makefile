@@ -88,5 +88,6 @@ clean:
 include tests/unit.mk
 include frontends/tap/build.mk
 include frontends/build.mk
+include install.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -52,7 +52,7 @@ static int is_disk(const struct frontend *f)
 	return f->ex->kind == DDVM_QK_BLOCK;
 }
 
-/* The program a front-end runs: env override, else the build tree's. */
+/* The program a front-end runs: env override, else the one next to this ddvm. */
 static void fe_program(const struct frontend *f, char *out, size_t len)
 {
 	const char *env = getenv(is_disk(f) ? "DDVM_NBDKIT_PLUGIN" : "DDVM_TAP_BIN");
@@ -60,8 +60,7 @@ static void fe_program(const struct frontend *f, char *out, size_t len)
 	if (env && *env)
 		strfmt(out, len, "%s", env);
 	else
-		strfmt(out, len, "%s/%s", image_srcdir(),
-		       is_disk(f) ? "build/frontends/nbdkit-ddvm-plugin.so" : "build/bin/ddvm-tap");
+		ddvm_frontend_path(is_disk(f), out, len);
 }
 
 /* Is cmd runnable (a path, or found in $PATH)? */

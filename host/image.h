@@ -16,12 +16,21 @@ struct image_info {
 	char modules[1024];		/* drivers in the image, comma-separated ("" = unknown) */
 };
 
-/* The source tree: $DDVM_SRCDIR, else the one compiled in. */
+/*
+ * Where ddvm's own files are (see image.c): run from a build tree, that tree;
+ * installed (make install), the install paths under the running binary's root.
+ */
+int ddvm_installed(void);
+/* The image builder and its inputs: $DDVM_SRCDIR, the sources, or DATADIR/ddvm. */
 const char *image_srcdir(void);
+/* The nbdkit plugin (disk) or ddvm-tap (!disk) that ships with this ddvm. */
+void ddvm_frontend_path(int disk, char *out, size_t len);
+/* Default image dir: BUILD/image, BUILD/client-image; installed: STATEDIR/images/{driver,client}. */
+void image_default_dir(int client, char *out, size_t len);
 
 /*
  * Image dir: $DDVM_IMAGE_DIR, else cfg_dir (config `image =`, may be ""),
- * else SRCDIR/build/image.  Reads DIR/image.conf.  Returns 0, or -1 with
+ * else image_default_dir(0).  Reads DIR/image.conf.  Returns 0, or -1 with
  * one error line in err.
  */
 int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t errlen);
@@ -29,7 +38,7 @@ int image_load(const char *cfg_dir, struct image_info *out, char *err, size_t er
 /*
  * The client-VM image (`ddvm image build --client`: the same kernel,
  * ddvm_front.ko, mkfs.ext4): $DDVM_CLIENT_IMAGE_DIR, else
- * SRCDIR/build/client-image.  0, or -1 with one error line in err.
+ * image_default_dir(1).  0, or -1 with one error line in err.
  */
 int image_load_client(struct image_info *out, char *err, size_t errlen);
 
@@ -37,8 +46,9 @@ int image_load_client(struct image_info *out, char *err, size_t errlen);
 int image_has_module(const struct image_info *img, const char *m);
 
 /*
- * `ddvm image build ARGS`: exec SRCDIR/image/build.sh, which takes the
- * arguments (--client: the client-VM image).  Returns only on error.
+ * `ddvm image build ARGS`: exec image_srcdir()/image/build.sh, which takes
+ * the arguments (--client: the client-VM image), with DDVM_IMAGE_DIR and
+ * DDVM_CLIENT_IMAGE_DIR defaulting to image_default_dir().  Returns only on error.
  */
 int image_build_exec(int argc, char **argv);
 
