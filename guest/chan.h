@@ -59,6 +59,8 @@ struct ddvm_target {
 	u8 bus, devfn;
 	u32 n;
 	u64 off, len;		/* block: a slice of the disk (len 0: the whole disk) */
+	char br[16];		/* net: "" or the bridge the queue is a port of */
+	u8 mac[6];		/* net, with br: the client's MAC there */
 };
 
 /* One control queue: we consume requests and produce responses. */

@@ -10,6 +10,9 @@
  *   net_io.c     the data path: rx_handler (frames -> posted RX buffers)
  *                and the queue work (TX requests -> dev_queue_xmit, RX
  *                posts -> the buffer FIFO), counters
+ *   net_port.c   a NIC with several clients: the queue's own netdev, a port
+ *                of the bridge the NIC is in (its xmit -> posted RX buffers,
+ *                TX requests -> received on it)
  *
  * Wire conventions: /work/notes/net-wire.md and docs/protocol.md.
  * - chunk = data_size / nslots rounded down to 64 bytes; every buffer lies
@@ -88,6 +91,8 @@ struct ddvm_netq {
 	u32 pend_head, pend_n;
 	u32 resp_reserved;		/* response slots promised to the work's batch */
 	struct net_device *dev;		/* attached netdev (also RTNL) */
+	struct net_device *port;	/* bridged: our port netdev (RTNL; set before dev) */
+	struct ddvm_target port_t;	/* bridged: the target (bridge, client MAC) */
 	u32 mtu;			/* its MTU, for TX validation */
 	u32 features;			/* DDVM_NET_F_* published, for TX validation */
 	bool dead;			/* a ring is corrupt: no longer served */
@@ -129,5 +134,12 @@ void ddvm_netq_ring_client(struct ddvm_netq *q);
 void ddvm_netq_work(struct work_struct *w);
 void ddvm_netq_bell(struct tasklet_struct *t);
 rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb);
+/* A frame for the client (skb->data at its MAC header); consumes skb. */
+void ddvm_netq_deliver(struct ddvm_netq *q, struct sk_buff *skb);
+
+/* net_port.c (RTNL) */
+int ddvm_netq_port_take(struct ddvm_netq *q, struct net_device *nic, const struct ddvm_target *t);
+void ddvm_netq_port_free(struct ddvm_netq *q);
+void ddvm_netq_ipv6_off(struct net_device *dev);
 
 #endif /* DDVM_GUEST_NET_H */

@@ -334,6 +334,20 @@ static void netq_rx_segment(struct ddvm_netq *q, struct sk_buff *skb, unsigned i
 	}
 }
 
+void ddvm_netq_deliver(struct ddvm_netq *q, struct sk_buff *skb)
+{
+	int ret;
+
+	skb_reset_mac_header(skb);
+	ret = netq_rx_one(q, skb, 0, true);
+	if (ret == RX_SEGMENT)
+		netq_rx_segment(q, skb, 0);
+	else if (ret == RX_DONE)
+		consume_skb(skb);
+	else
+		kfree_skb(skb);
+}
+
 rx_handler_result_t ddvm_net_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
@@ -418,11 +432,13 @@ static int netq_tx_meta(struct sk_buff *skb, const struct ddvm_net_meta *m)
 }
 
 /*
- * Transmit one NET_TX request, validated (*m: its metadata).  Returns
- * DDVM_S_*.  Runs outside q->lock; only this work writes the TX counters.
+ * Transmit one NET_TX request, validated (*m: its metadata): to the NIC
+ * (dev), or, on a bridged NIC, received on the queue's port (port) for the
+ * bridge to switch.  Returns DDVM_S_*.  Runs outside q->lock; only this
+ * work writes the TX counters.
  */
-static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct ddvm_slot *s,
-		     const struct ddvm_net_meta *m)
+static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, struct net_device *port,
+		     const struct ddvm_slot *s, const struct ddvm_net_meta *m)
 {
 	u32 len = le32_to_cpu(s->len);
 	const u8 *src = (const u8 *)q->c->region + le64_to_cpu(s->buf_off);
@@ -430,6 +446,8 @@ static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct d
 	__be16 proto;
 	int rc;
 
+	if (port)
+		dev = port;	/* other clients stay reachable while the NIC's link is down */
 	if (!dev || !netif_running(dev) || !netif_carrier_ok(dev)) {
 		q->st.tx_link_down++;
 		return DDVM_S_IOERR;
@@ -450,7 +468,12 @@ static u32 netq_xmit(struct ddvm_netq *q, struct net_device *dev, const struct d
 		q->st.tx_bad_meta++;
 		return DDVM_S_INVAL;
 	}
-	rc = dev_queue_xmit(skb);	/* consumes the skb; segments / checksums if the NIC cannot */
+	if (port) {
+		skb->protocol = eth_type_trans(skb, port);
+		rc = netif_rx(skb) == NET_RX_DROP ? NET_XMIT_DROP : NET_XMIT_SUCCESS;
+	} else {
+		rc = dev_queue_xmit(skb);	/* consumes the skb; segments / checksums if the NIC cannot */
+	}
 	if (net_xmit_eval(rc)) {
 		q->st.tx_xmit_error++;
 		return DDVM_S_IOERR;
@@ -556,7 +579,7 @@ static void netq_log_stats(struct ddvm_netq *q)
 /* One batch: collect, transmit outside the lock, answer.  True: go on. */
 static bool netq_batch(struct ddvm_netq *q, struct net_item *it)
 {
-	struct net_device *dev;
+	struct net_device *dev, *port;
 	struct ddvm_slot r;
 	unsigned int n, i;
 	bool empty, full, wake;
@@ -565,15 +588,16 @@ static bool netq_batch(struct ddvm_netq *q, struct net_item *it)
 	spin_lock_bh(&q->lock);
 	n = netq_collect(q, it, &empty, &full);
 	dev = q->dev;
-	if (dev)
-		dev_hold(dev);	/* the notifier may detach meanwhile */
+	port = dev ? q->port : NULL;	/* a port serves once the NIC is found */
+	dev_hold(dev);			/* the notifier may detach meanwhile */
+	dev_hold(port);
 	spin_unlock_bh(&q->lock);
 
 	for (i = 0; i < n; i++)
 		if (it[i].status == U32_MAX)
-			it[i].status = netq_xmit(q, dev, &it[i].slot, &it[i].meta);
-	if (dev)
-		dev_put(dev);
+			it[i].status = netq_xmit(q, dev, port, &it[i].slot, &it[i].meta);
+	dev_put(port);
+	dev_put(dev);
 
 	spin_lock_bh(&q->lock);
 	for (i = 0; i < n; i++) {

@@ -86,18 +86,19 @@ static bool netq_snapshot(struct ddvm_netq *q, struct net_device *dev)
 {
 	u16 link = netif_running(dev) && netif_carrier_ok(dev);
 	u32 features = netq_features(dev);
+	const u8 *mac = q->port ? q->port_t.mac : dev->dev_addr;	/* bridged: the client's own */
 	char name[16] = { 0 };
 	bool changed;
 
 	strscpy(name, dev->name, sizeof(name));
 	changed = link != q->link_up || q->mtu != dev->mtu || q->features != features ||
-		  !ether_addr_equal(q->mac, dev->dev_addr) || memcmp(name, q->dev_name, sizeof(name));
+		  !ether_addr_equal(q->mac, mac) || memcmp(name, q->dev_name, sizeof(name));
 	spin_lock_bh(&q->lock);
 	q->mtu = dev->mtu;
 	q->features = features;
 	spin_unlock_bh(&q->lock);
 	q->link_up = link;
-	ether_addr_copy(q->mac, dev->dev_addr);
+	ether_addr_copy(q->mac, mac);
 	memcpy(q->dev_name, name, sizeof(name));
 	return changed;
 }
@@ -216,6 +217,13 @@ static void netq_detach(struct ddvm_netq *q)
 
 	if (!dev)
 		return;
+	if (q->port) {		/* bridged: the NIC stays in the bridge, the port too */
+		spin_lock_bh(&q->lock);
+		q->dev = NULL;
+		spin_unlock_bh(&q->lock);
+		netdev_put(dev, &q->tracker);
+		return;
+	}
 	netdev_rx_handler_unregister(dev);	/* waits for running handlers */
 	spin_lock_bh(&q->lock);
 	q->dev = NULL;
@@ -272,9 +280,12 @@ void ddvm_netq_attach(struct ddvm_netq *q)
 		netq_set_state(q, DDVM_QS_ERROR, DDVM_QE_NODEV);
 		goto out;
 	}
-	rc = netq_take(q, dev);
+	rc = t.br[0] ? ddvm_netq_port_take(q, dev, &t) : netq_take(q, dev);
 	if (rc) {
-		if (!q->open_logged)
+		if (!q->open_logged && t.br[0] && rc == -ENODEV)
+			dev_err(cdev, "net queue %u: no bridge %s for target '%s' (ddvm.bridges= names it on the kernel command line; will retry)\n",
+				q->qidx, t.br, target);
+		else if (!q->open_logged)
 			dev_err(cdev, "net queue %u: cannot attach to %s for target '%s': %d (will retry)\n",
 				q->qidx, dev->name, target, rc);
 		q->open_logged = true;
@@ -284,6 +295,9 @@ void ddvm_netq_attach(struct ddvm_netq *q)
 	q->nodev_logged = q->open_logged = false;
 	netq_snapshot(q, dev);
 	netq_publish(q, DDVM_QS_READY, DDVM_QE_NONE);
+	if (q->port)
+		dev_info(cdev, "net queue %u: port %s of bridge %s, for %pM\n", q->qidx,
+			 q->port->name, t.br, q->mac);
 	dev_info(cdev, "net queue %u: serving %s (%pM, mtu %u, link %s, driver %s, offloads %#x)\n",
 		 q->qidx, q->dev_name, q->mac, q->mtu, q->link_up ? "up" : "down",
 		 dev->dev.parent && dev->dev.parent->driver ? dev->dev.parent->driver->name : "?",
@@ -302,6 +316,19 @@ static int net_notify(struct notifier_block *nb, unsigned long event, void *ptr)
 	for (i = 0; i < net->nq; i++) {
 		struct ddvm_netq *q = net->q[i];
 
+		if (q->port == dev && event == NETDEV_UNREGISTER) {
+			/* Someone deleted our port: make a new one. */
+			dev_warn(&q->c->pdev->dev, "net queue %u: port %s deleted; making another\n",
+				 q->qidx, dev->name);
+			spin_lock_bh(&q->lock);
+			q->port = NULL;
+			spin_unlock_bh(&q->lock);
+			netq_detach(q);
+			netq_set_state(q, DDVM_QS_ABSENT, DDVM_QE_NONE);
+			if (!READ_ONCE(q->stopping))
+				queue_work(net->wq, &q->work);
+			continue;
+		}
 		if (q->dev != dev)
 			continue;
 		switch (event) {
@@ -475,9 +502,10 @@ void ddvm_net_stop(struct ddvm_chan *c)
 	rtnl_lock();
 	for (i = 0; i < net->nq; i++) {
 		netq_detach(net->q[i]);	/* an attach that raced the flag */
+		ddvm_netq_port_free(net->q[i]);
 		netq_set_state(net->q[i], DDVM_QS_ABSENT, DDVM_QE_NONE);
 	}
-	rtnl_unlock();
+	rtnl_unlock();	/* the ports are gone after this: no xmit reaches a queue */
 	for (i = 0; i < net->nq; i++)
 		tasklet_kill(&net->q[i]->bell);	/* no rx_handler left to schedule it */
 }

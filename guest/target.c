@@ -4,10 +4,15 @@
  * translation modules: "pci=DDDD:BB:DD.F" (hex, exactly 4:2:2.1 digits,
  * device <= 1f, function <= 7), optionally " n=N" (decimal, <= 255), then
  * optionally " off=BYTES len=BYTES" (decimal, len > 0: a slice of a disk,
- * which the block translation checks against the disk).
+ * which the block translation checks against the disk), then optionally
+ * " br=NAME mac=XX:XX:XX:XX:XX:XX" (a NIC shared through bridge NAME, 1-15
+ * letters, digits, '-', '_', '.'; the queue is a port of it for a client
+ * with that unicast MAC).
  * Which device of that PCI function it names is the kind's business
  * (blk_target.c: the Nth disk; net_queue.c: the Nth netdev).
  */
+#include <linux/ctype.h>
+#include <linux/etherdevice.h>
 #include <linux/kernel.h>
 #include <linux/pci.h>
 
@@ -52,6 +57,33 @@ static int parse_dec(const char **s, const char *key, u64 *out)
 	return 0;
 }
 
+/* " br=NAME mac=MAC" at *s; advances *s. */
+static int parse_port(const char **s, struct ddvm_target *t)
+{
+	unsigned int i, n = 0;
+	u32 b;
+
+	if (strncmp(*s, " br=", 4))
+		return -EINVAL;
+	for (*s += 4; isalnum(**s) || **s == '-' || **s == '_' || **s == '.'; (*s)++) {
+		if (n == sizeof(t->br) - 1)
+			return -EINVAL;
+		t->br[n++] = **s;
+	}
+	t->br[n] = '\0';
+	if (!n || strncmp(*s, " mac=", 5))
+		return -EINVAL;
+	*s += 5;
+	for (i = 0; i < ETH_ALEN; i++) {
+		if ((i && *(*s)++ != ':') || parse_hex(s, 2, &b))
+			return -EINVAL;
+		t->mac[i] = (u8)b;
+	}
+	if (!is_valid_ether_addr(t->mac))
+		return -EINVAL;	/* multicast or zero */
+	return 0;
+}
+
 int ddvm_target_parse(const char *s, struct ddvm_target *t)
 {
 	u32 dom, bus, dev, fn, n = 0;
@@ -75,7 +107,11 @@ int ddvm_target_parse(const char *s, struct ddvm_target *t)
 		if (!digits)
 			return -EINVAL;
 	}
-	if (*s && (parse_dec(&s, "off", &off) || parse_dec(&s, "len", &len) || !len))
+	memset(t, 0, sizeof(*t));
+	if (!strncmp(s, " off=", 5) &&
+	    (parse_dec(&s, "off", &off) || parse_dec(&s, "len", &len) || !len))
+		return -EINVAL;
+	if (*s && parse_port(&s, t))
 		return -EINVAL;
 	if (*s)
 		return -EINVAL;

@@ -20,7 +20,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG="ddvm image"
 NSTEPS=6
 
-DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too 8139cp pvpanic-pci"
+DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too 8139cp pvpanic-pci bridge"
 # A client needs no drivers (its channels are ivshmem PCI functions, which
 # ddvm_front drives) but a file system for its disks: ext4 is a module in
 # Debian's kernel; crc32c for its metadata checksums (a softdep).

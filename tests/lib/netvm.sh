@@ -9,6 +9,7 @@
 #   netvm_requires TOOL...   root, python3 ($NV_PY) and the tools, or fail
 #   netvm_init NET           names for this process; NET (1..254) picks 169.254.NET.x
 #   netvm_conf MODEL [VMOPTS] [DEVOPTS]   config for one driver VM "nv" with one NIC
+#                            (plus $NV_CONF_EXTRA, top-level settings, e.g. clients)
 #   netvm_up MODEL [VMOPTS] [DEVOPTS]     wire tap, ddvm up -d, move both ends, addresses
 #   netvm_down               ddvm down, remove namespaces and taps (also in cleanup)
 #   inC / inR CMD...         run CMD in the client / remote namespace
@@ -46,6 +47,7 @@ netvm_conf() {
 	cat >"$conf" <<CONF
 vms = ( { name = "$NV_VM"; memory = 128; $vmopts
   devices = ( { type = "$model"; net = "tap:$NV_WIRE"; $devopts } ); } );
+${NV_CONF_EXTRA:-}
 CONF
 	echo "$conf"
 }
