@@ -89,5 +89,6 @@ include tests/unit.mk
 include frontends/tap/build.mk
 include frontends/build.mk
 include install.mk
+include examples/tinyos/build.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
