@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_check.h"
 #include "config_priv.h"
 #include "layout.h"
 
@@ -37,6 +38,106 @@ static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_re
 				       "channel", "modules", "devices", "fault_injection", "zero_copy", NULL };
 static const char *const chan_keys[] = { "size", NULL };
 
+/*
+ * Where an error is, for `ddvm check` (config_check.h): the group last read
+ * from, the member last found in it, the member a helper failed on.  An
+ * error names the member it failed on, else the member last read if the
+ * message names it, else the group.
+ */
+static struct {
+	const config_setting_t *group, *key, *failed;
+	int line;
+	char file[PATH_MAX], path[192];
+	/* config_check(): collect errors instead of stopping at the first */
+	void (*fn)(const struct cfg_error *e, void *arg);
+	void *arg;
+	unsigned int nerr;
+} at;
+
+static void at_group(const config_setting_t *g)
+{
+	at.group = g;
+	at.key = NULL;
+}
+
+static void at_member(const config_setting_t *g, const config_setting_t *s)
+{
+	if (g != at.group)
+		at_group(g);
+	if (s)
+		at.key = s;
+}
+
+/* "vms[0].devices[1].tap" */
+static void setting_path(const config_setting_t *s, char *out, size_t len)
+{
+	char tmp[192];
+
+	out[0] = '\0';
+	for (; s && config_setting_parent(s); s = config_setting_parent(s)) {
+		const char *name = config_setting_name(s);
+
+		if (name)
+			snprintf(tmp, sizeof(tmp), "%s%s%s", name, out[0] && out[0] != '[' ? "." : "", out);
+		else
+			snprintf(tmp, sizeof(tmp), "[%d]%s%s", config_setting_index(s),
+				 out[0] && out[0] != '[' ? "." : "", out);
+		snprintf(out, len, "%s", tmp);
+	}
+}
+
+/* Does msg name word (not as part of a longer name)? */
+static int names(const char *msg, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = strstr(msg, word); p; p = strstr(p + 1, word))
+		if ((p == msg || (!isalnum((unsigned char)p[-1]) && p[-1] != '_')) &&
+		    !isalnum((unsigned char)p[n]) && p[n] != '_')
+			return 1;
+	return 0;
+}
+
+static void at_locate(const char *msg)
+{
+	const config_setting_t *s = at.failed;
+	const char *f;
+
+	if (!s && at.key && config_setting_parent(at.key) == at.group &&
+	    names(msg, config_setting_name(at.key)))
+		s = at.key;
+	if (!s)
+		s = at.group;
+	at.failed = NULL;
+	at.line = s ? config_setting_source_line(s) : 0;
+	f = s ? config_setting_source_file(s) : NULL;
+	snprintf(at.file, sizeof(at.file), "%s", f ? f : "");
+	setting_path(s, at.path, sizeof(at.path));
+}
+
+/*
+ * After an error (c->err set by cfg_fail): in config_check(), report it and
+ * go on (1); else 0 -- the caller stops.
+ */
+static int keep_going(struct ctx *c)
+{
+	struct cfg_error e = { .line = at.line };
+	size_t n = strlen(c->file);
+
+	if (!at.fn)
+		return 0;
+	snprintf(e.file, sizeof(e.file), "%s", at.file[0] ? at.file : c->file);
+	snprintf(e.key, sizeof(e.key), "%s", at.path);
+	/* the message without cfg_fail's "FILE: " */
+	snprintf(e.msg, sizeof(e.msg), "%s",
+		 !strncmp(c->err, c->file, n) && !strncmp(c->err + n, ": ", 2) ? c->err + n + 2 : c->err);
+	at.fn(&e, at.arg);
+	at.nerr++;
+	c->err[0] = '\0';
+	return 1;
+}
+
 int cfg_fail(struct ctx *c, const char *fmt, ...)
 {
 	size_t n;
@@ -51,6 +152,7 @@ int cfg_fail(struct ctx *c, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 		va_end(ap);
+		at_locate(c->err + n);
 	}
 	return -1;
 }
@@ -141,6 +243,7 @@ int cfg_check_keys(struct ctx *c, const config_setting_t *s, const char *const *
 {
 	int i, n = config_setting_length(s);
 
+	at_group(s);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *k = config_setting_get_elem(s, (unsigned int)i);
 		const char *name = config_setting_name(k);
@@ -154,6 +257,7 @@ int cfg_check_keys(struct ctx *c, const config_setting_t *s, const char *const *
 		if (!*a) {
 			char list[256] = "";
 
+			at.failed = k;
 			for (a = allowed; *a; a++) {
 				strncat(list, *a, sizeof(list) - strlen(list) - 1);
 				if (a[1])
@@ -172,10 +276,13 @@ int cfg_get_string(struct ctx *c, const config_setting_t *g, const char *key,
 	const config_setting_t *s = config_setting_get_member(g, key);
 
 	*out = NULL;
+	at_member(g, s);
 	if (!s)
 		return 0;
+	at.failed = s;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return cfg_fail(c, "'%s' must be a string", key);
+	at.failed = NULL;
 	*out = config_setting_get_string(s);
 	return 1;
 }
@@ -186,8 +293,10 @@ int cfg_get_int(struct ctx *c, const config_setting_t *g, const char *key,
 	const config_setting_t *s = config_setting_get_member(g, key);
 	long long v;
 
+	at_member(g, s);
 	if (!s)
 		return 0;
+	at.failed = s;
 	if (config_setting_type(s) == CONFIG_TYPE_INT)
 		v = config_setting_get_int(s);
 	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
@@ -196,6 +305,7 @@ int cfg_get_int(struct ctx *c, const config_setting_t *g, const char *key,
 		return cfg_fail(c, "'%s' must be an integer", key);
 	if (v < lo || v > hi)
 		return cfg_fail(c, "%s = %lld is out of range (%lld..%lld%s)", key, v, lo, hi, unit);
+	at.failed = NULL;
 	*out = (unsigned int)v;
 	return 1;
 }
@@ -204,10 +314,13 @@ int cfg_get_bool(struct ctx *c, const config_setting_t *g, const char *key, int 
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 
+	at_member(g, s);
 	if (!s)
 		return 0;
+	at.failed = s;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return cfg_fail(c, "'%s' must be true or false", key);
+	at.failed = NULL;
 	*out = config_setting_get_bool(s);
 	return 1;
 }
@@ -217,8 +330,10 @@ int cfg_get_size(struct ctx *c, const config_setting_t *g, const char *key, uint
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 
+	at_member(g, s);
 	if (!s)
 		return 0;
+	at.failed = s;
 	if (config_setting_type(s) == CONFIG_TYPE_INT || config_setting_type(s) == CONFIG_TYPE_INT64) {
 		long long v = config_setting_get_int64(s);
 
@@ -226,12 +341,14 @@ int cfg_get_size(struct ctx *c, const config_setting_t *g, const char *key, uint
 			v = config_setting_get_int(s);
 		if (v <= 0)
 			return cfg_fail(c, "%s = %lld must be positive", key, v);
+		at.failed = NULL;
 		*out = (uint64_t)v;
 		return 1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 	    config_parse_size(config_setting_get_string(s), out) < 0 || *out == 0)
 		return cfg_fail(c, "%s: expected a size like \"64M\" (K, M, G suffixes)", key);
+	at.failed = NULL;
 	return 1;
 }
 
@@ -261,6 +378,7 @@ static int parse_modules(struct ctx *c, const config_setting_t *vmg, struct vm_c
 	const config_setting_t *m = config_setting_get_member(vmg, "modules");
 	int i, n;
 
+	at_member(vmg, m);
 	if (!m)
 		return 0;
 	if (config_setting_type(m) != CONFIG_TYPE_ARRAY && config_setting_type(m) != CONFIG_TYPE_LIST)
@@ -272,10 +390,28 @@ static int parse_modules(struct ctx *c, const config_setting_t *vmg, struct vm_c
 		const config_setting_t *e = config_setting_get_elem(m, (unsigned int)i);
 		const char *s = config_setting_get_string(e);
 
+		at.failed = e;
 		if (!s || !cfg_name_ok(s, sizeof(vm->modules[0]), "-_"))
 			return cfg_fail(c, "modules[%d] is not a module name", i);
+		at.failed = NULL;
 		snprintf(vm->modules[vm->nmodules++], sizeof(vm->modules[0]), "%s", s);
 	}
+	return 0;
+}
+
+static int parse_channel(struct ctx *c, const config_setting_t *ch, struct vm_config *vm)
+{
+	if (config_setting_type(ch) != CONFIG_TYPE_GROUP)
+		return cfg_fail(c, "channel must be a group { size = \"4M\"; }");
+	if (cfg_check_keys(c, ch, chan_keys, "channel") < 0 ||
+	    cfg_get_size(c, ch, "size", &vm->channel_size) < 0)
+		return -1;
+	if (vm->channel_size & (vm->channel_size - 1))
+		return cfg_fail(c, "channel size %llu is not a power of two",
+			    (unsigned long long)vm->channel_size);
+	if (vm->channel_size < LAYOUT_MIN_SIZE || vm->channel_size > LAYOUT_MAX_SIZE)
+		return cfg_fail(c, "channel size %llu is out of range (64K..1G)",
+			    (unsigned long long)vm->channel_size);
 	return 0;
 }
 
@@ -283,12 +419,13 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		    struct vm_config *vm, int idx)
 {
 	const config_setting_t *ch, *devs;
-	unsigned int nahci = 0, nnic = 0;
+	unsigned int nahci = 0, nnic = 0, nerr = at.nerr;
 	static struct vm_layout lay;
 	const char *name;
 	char msg[256];
 	int r, i, n;
 
+	at_group(g);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return cfg_fail(c, "vms[%d] must be a group { name = ...; }", idx);
 	if ((r = cfg_get_string(c, g, "name", &name)) < 0)
@@ -299,48 +436,45 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		return cfg_fail(c, "vm name '%s' must be 1-31 letters, digits, '-' or '_'", name);
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	c->vm = vm->name;
-	if (cfg_check_keys(c, g, vm_keys, "a vm") < 0)
+	/* From here on, ddvm check reports each problem and goes on (keep_going). */
+	if (cfg_check_keys(c, g, vm_keys, "a vm") < 0 && !keep_going(c))
 		return -1;
 	vm->memory_mb = 128;
 	vm->max_restarts = 3;
 	vm->channel_size = 0;	/* computed from the exports */
 	vm->zero_copy = 1;
-	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 ||
-	    cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 ||
-	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0 ||
-	    cfg_get_bool(c, g, "fault_injection", &vm->fault_injection) < 0 ||
-	    cfg_get_bool(c, g, "zero_copy", &vm->zero_copy) < 0)
+	if ((cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &vm->memory_mb) < 0 && !keep_going(c)) ||
+	    (cfg_get_int(c, g, "boot_timeout", 1, 3600, " s", &vm->boot_timeout) < 0 && !keep_going(c)) ||
+	    (cfg_get_int(c, g, "max_restarts", 0, 1000, "", &vm->max_restarts) < 0 && !keep_going(c)) ||
+	    (cfg_get_bool(c, g, "fault_injection", &vm->fault_injection) < 0 && !keep_going(c)) ||
+	    (cfg_get_bool(c, g, "zero_copy", &vm->zero_copy) < 0 && !keep_going(c)))
 		return -1;
 	ch = config_setting_get_member(g, "channel");
-	if (ch) {
-		if (config_setting_type(ch) != CONFIG_TYPE_GROUP)
-			return cfg_fail(c, "channel must be a group { size = \"4M\"; }");
-		if (cfg_check_keys(c, ch, chan_keys, "channel") < 0 ||
-		    cfg_get_size(c, ch, "size", &vm->channel_size) < 0)
-			return -1;
-		if (vm->channel_size & (vm->channel_size - 1))
-			return cfg_fail(c, "channel size %llu is not a power of two",
-				    (unsigned long long)vm->channel_size);
-		if (vm->channel_size < LAYOUT_MIN_SIZE || vm->channel_size > LAYOUT_MAX_SIZE)
-			return cfg_fail(c, "channel size %llu is out of range (64K..1G)",
-				    (unsigned long long)vm->channel_size);
-	}
-	if (parse_modules(c, g, vm) < 0)
+	at_member(g, ch);
+	if (ch && parse_channel(c, ch, vm) < 0 && !keep_going(c))
+		return -1;
+	if (parse_modules(c, g, vm) < 0 && !keep_going(c))
 		return -1;
 	devs = config_setting_get_member(g, "devices");
+	at_member(g, devs);
 	if (!devs)
-		return layout_plan(vm, &lay, msg, sizeof(msg)) < 0 ? cfg_fail(c, "%s", msg) : 0;
+		goto plan;
 	if (config_setting_type(devs) != CONFIG_TYPE_LIST)
 		return cfg_fail(c, "devices must be a list ( { type = ...; }, ... )");
 	n = config_setting_length(devs);
 	if (n > CFG_MAX_DEVS)
 		return cfg_fail(c, "too many devices (at most %d)", CFG_MAX_DEVS);
 	for (i = 0; i < n; i++) {
-		struct dev_config *d = &vm->devs[i];
+		struct dev_config *d = &vm->devs[vm->ndevs];	/* = [i] unless ddvm check skipped one */
 
 		c->dev = i + 1;
-		if (cfg_parse_device(c, cfg, config_setting_get_elem(devs, (unsigned int)i), d) < 0)
-			return -1;
+		at_group(config_setting_get_elem(devs, (unsigned int)i));
+		if (cfg_parse_device(c, cfg, config_setting_get_elem(devs, (unsigned int)i), d) < 0) {
+			if (!keep_going(c))
+				return -1;
+			memset(d, 0, sizeof(*d));
+			continue;
+		}
 		if (d->type == DEV_AHCI && ++nahci > 6)
 			return cfg_fail(c, "at most 6 ahci disks (ports of the q35 AHCI controller)");
 		if (dev_exports_nic(d) && !d->tap[0])	/* default: ddvm-<vm><k>, IFNAMSIZ-1 */
@@ -349,6 +483,10 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		vm->ndevs++;
 	}
 	c->dev = 0;
+plan:
+	if (at.nerr != nerr)	/* the layout of what is left would only mislead */
+		return 0;
+	at_group(g);
 	if (layout_plan(vm, &lay, msg, sizeof(msg)) < 0)
 		return cfg_fail(c, "%s", msg);
 	return 0;
@@ -366,6 +504,7 @@ int cfg_parse_users(struct ctx *c, const config_setting_t *g, uid_t *uids, unsig
 	int i, len;
 
 	*n = 0;
+	at_member(g, a);
 	if (!a)
 		return 0;
 	if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST)
@@ -377,12 +516,14 @@ int cfg_parse_users(struct ctx *c, const config_setting_t *g, uid_t *uids, unsig
 		const char *name = config_setting_get_string(config_setting_get_elem(a, (unsigned int)i));
 		struct passwd *pw;
 
+		at.failed = config_setting_get_elem(a, (unsigned int)i);
 		if (!name || !name[0] || strlen(name) >= CFG_NAME_MAX)
 			return cfg_fail(c, "allow_users[%d] is not a user name (a string of 1-%d characters)",
 					i, CFG_NAME_MAX - 1);
 		pw = getpwnam(name);
 		if (!pw)
 			return cfg_fail(c, "allow_users[%d]: no such user '%s'", i, name);
+		at.failed = NULL;
 		uids[(*n)++] = pw->pw_uid;
 	}
 	return 0;
@@ -392,40 +533,52 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 {
 	const config_setting_t *vms;
 	const char *img;
+	unsigned int nerr;
 	int i, j, n, r;
 
-	if (cfg_check_keys(c, root, top_keys, "the top level") < 0)
+	at_group(root);
+	if (cfg_check_keys(c, root, top_keys, "the top level") < 0 && !keep_going(c))
 		return -1;
-	if ((r = cfg_get_string(c, root, "image", &img)) < 0)
+	if ((r = cfg_get_string(c, root, "image", &img)) < 0 && !keep_going(c))
 		return -1;
-	if (r)
+	if (r > 0)
 		cfg_resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
-	if (cfg_parse_users(c, root, cfg->allow_uids, &cfg->nallow) < 0)
+	if (cfg_parse_users(c, root, cfg->allow_uids, &cfg->nallow) < 0 && !keep_going(c))
 		return -1;
 	vms = config_setting_get_member(root, "vms");
+	at_member(root, vms);
 	if (!vms || config_setting_type(vms) != CONFIG_TYPE_LIST || config_setting_length(vms) == 0)
 		return cfg_fail(c, "no driver VMs: expected vms = ( { name = \"...\"; ... } );");
 	n = config_setting_length(vms);
 	if (n > CFG_MAX_VMS)
 		return cfg_fail(c, "too many vms (at most %d)", CFG_MAX_VMS);
 	for (i = 0; i < n; i++) {
+		nerr = at.nerr;
 		c->vm = NULL;
 		c->dev = 0;
-		if (parse_vm(c, cfg, config_setting_get_elem(vms, (unsigned int)i), &cfg->vms[i], i) < 0)
-			return -1;
+		if (parse_vm(c, cfg, config_setting_get_elem(vms, (unsigned int)i), &cfg->vms[i], i) < 0) {
+			if (!keep_going(c))
+				return -1;
+		}
+		at_group(config_setting_get_elem(vms, (unsigned int)i));
 		for (j = 0; j < i; j++)
-			if (!strcmp(cfg->vms[j].name, cfg->vms[i].name))
-				return cfg_fail(c, "duplicate vm name (vms %d and %d)", j + 1, i + 1);
-		if (cfg_check_unique(c, cfg, (unsigned int)i) < 0)
+			if (cfg->vms[i].name[0] && !strcmp(cfg->vms[j].name, cfg->vms[i].name) &&
+			    cfg_fail(c, "duplicate vm name (vms %d and %d)", j + 1, i + 1) < 0 &&
+			    !keep_going(c))
+				return -1;
+		if (at.nerr == nerr && cfg_check_unique(c, cfg, (unsigned int)i) < 0 && !keep_going(c))
 			return -1;
 		cfg->nvms++;
 	}
 	c->vm = NULL;
 	c->dev = 0;
+	if (at.nerr)	/* clients refer to the driver VMs' devices: check them once those are right */
+		return -1;
+	at_member(root, config_setting_get_member(root, "clients"));
 	return cfg_parse_clients(c, cfg, root);
 }
 
-int config_load(const char *path, struct ddvm_config *out, char *err, size_t errlen)
+static int load(const char *path, struct ddvm_config *out, char *err, size_t errlen)
 {
 	struct ctx c = { .file = path, .err = err, .errlen = errlen };
 	config_t lc;
@@ -458,12 +611,47 @@ int config_load(const char *path, struct ddvm_config *out, char *err, size_t err
 	if (config_read(&lc, f) != CONFIG_TRUE) {
 		snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&lc),
 			 config_error_text(&lc));
+		if (at.fn) {
+			struct cfg_error e = { .line = config_error_line(&lc) };
+
+			snprintf(e.file, sizeof(e.file), "%s", config_error_file(&lc) ? config_error_file(&lc) : path);
+			snprintf(e.msg, sizeof(e.msg), "%s", config_error_text(&lc));
+			at.fn(&e, at.arg);
+			at.nerr++;
+			err[0] = '\0';
+		}
 		ret = -1;
 	} else {
 		ret = parse_root(&c, out, config_root_setting(&lc));
 	}
 	config_destroy(&lc);
 	fclose(f);
+	return ret;
+}
+
+int config_load(const char *path, struct ddvm_config *out, char *err, size_t errlen)
+{
+	memset(&at, 0, sizeof(at));
+	return load(path, out, err, errlen);
+}
+
+int config_check(const char *path, struct ddvm_config *out,
+		 void (*fn)(const struct cfg_error *e, void *arg), void *arg)
+{
+	char err[1024] = "";
+	int ret;
+
+	memset(&at, 0, sizeof(at));
+	at.fn = fn;
+	at.arg = arg;
+	ret = load(path, out, err, sizeof(err));
+	if (ret < 0 && err[0]) {	/* the one that stopped it (reported unless it was) */
+		struct ctx c = { .file = path, .err = err, .errlen = sizeof(err) };
+
+		keep_going(&c);
+	}
+	ret = (int)at.nerr;
+	memset(&at, 0, sizeof(at));
 	return ret;
 }
 

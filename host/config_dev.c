@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "config_priv.h"
+#include "vfio_check.h"
 
 static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly",
 					 "export", "nbd_tcp_port", "allow_users", NULL };
@@ -174,7 +175,7 @@ static int pci_base_class(const char *addr)
 	FILE *f;
 	int r;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", addr);
+	vfio_sysfs_path(path, sizeof(path), "bus/pci/devices/%s/class", addr);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
@@ -197,7 +198,7 @@ static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_confi
 		return cfg_fail(c, "vfio needs host = \"DDDD:BB:DD.F\"");
 	if (pci_addr_parse(s, d->host, sizeof(d->host)) < 0)
 		return cfg_fail(c, "vfio host address '%s' is not a PCI address (expected DDDD:BB:DD.F)", s);
-	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s", d->host);
+	vfio_sysfs_path(sys, sizeof(sys), "bus/pci/devices/%s", d->host);	/* $DDVM_SYSFS_ROOT */
 	if (access(sys, F_OK) < 0)
 		return cfg_fail(c, "vfio host address %s: no such PCI device on this host", d->host);
 	switch (pci_base_class(d->host)) {

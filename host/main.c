@@ -2,6 +2,7 @@
 /* ddvm: the driver-VM supervisor's command line. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,13 @@
 #include "accel.h"
 #include "client.h"
 #include "config.h"
+#include "config_check.h"
 #include "image.h"
 #include "ddvm/posix/log.h"
 #include "rundir.h"
+#include "sd_notify.h"
 #include "supervisor.h"
+#include "vfio_check.h"
 
 #define DDVM_VERSION	"0.1.0"
 #define EXIT_USAGE	2
@@ -24,7 +28,8 @@ static const char usage_text[] =
 	"Run unmodified Linux device drivers in driver VMs and serve them over shared memory.\n"
 	"\n"
 	"commands:\n"
-	"  up [-d] CONFIG          start the driver VMs in CONFIG and supervise them\n"
+	"  up [-d] [--bind] CONFIG start the driver VMs in CONFIG and supervise them\n"
+	"  check [-q] CONFIG...    validate configs without starting anything (exit 1: errors)\n"
 	"  status [--json]         show each driver VM, its health and its devices\n"
 	"  down [--timeout SEC]    stop all driver VMs and the supervisor\n"
 	"  ping [VM] [-n COUNT] [--json]\n"
@@ -32,7 +37,9 @@ static const char usage_text[] =
 	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
 	"  link [VM] DEVICE up|down  plug or pull a NIC's cable (QMP set_link; tests)\n"
 	"  qemu-args CLIENT        the QEMU options that attach a client VM to its disks\n"
-	"  image build [ARGS]      build the driver-VM image (image/build.sh)\n"
+	"  image build [ARGS]      build the driver-VM image (image/build.sh; --client: the\n"
+	"                          client-VM image)\n"
+	"  help [COMMAND]          this help, or a command's\n"
 	"\n"
 	"options:\n"
 	"  --rundir DIR            run folder (env DDVM_RUNDIR; default /run/ddvm for root,\n"
@@ -40,14 +47,24 @@ static const char usage_text[] =
 	"  -h, --help              this help; 'ddvm COMMAND --help' for a command\n"
 	"  -V, --version           print the version\n"
 	"\n"
-	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_SRCDIR, DDVM_QEMU, DDVM_DEBUG=1,\n"
-	"             DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN (front-ends; default: SRCDIR/build/...)\n";
+	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_CLIENT_IMAGE_DIR, DDVM_SRCDIR,\n"
+	"             DDVM_QEMU, DDVM_DEBUG=1, DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN (front-ends;\n"
+	"             default: the ones installed with ddvm, or the build tree's), DDVM_SYSFS_ROOT\n"
+	"See ddvm(1) and ddvm.conf(5).\n";
 
 static const char *const cmd_help[][2] = {
-	{ "up", "usage: ddvm up [-d|--detach] CONFIG\n"
+	{ "up", "usage: ddvm up [-d|--detach] [--bind] CONFIG\n"
 		"Start every driver VM in CONFIG and supervise them in the foreground (logs on\n"
-		"stderr; Ctrl-C stops everything).  With -d, run in the background (logs in\n"
-		"RUNDIR/ddvm.log) and return once all VMs are ready (exit 0) or one failed (exit 1).\n" },
+		"stderr; Ctrl-C or SIGTERM stops everything; under systemd, READY=1 once all VMs\n"
+		"are ready).  With -d, run in the background (logs in RUNDIR/ddvm.log) and return\n"
+		"once all VMs are ready (exit 0) or one failed (exit 1).  Host PCI devices (vfio)\n"
+		"are checked first (IOMMU, vfio-pci, IOMMU group, interrupt remapping); --bind\n"
+		"binds those not yet bound to vfio-pci (see docs/vfio.md).\n" },
+	{ "check", "usage: ddvm check [-q|--quiet] CONFIG...\n"
+		   "Validate each CONFIG without starting anything: every error as FILE:LINE: KEY:\n"
+		   "message on stderr, then 'FILE: ok' or 'FILE: N errors' on stdout (-q: errors\n"
+		   "only).  Also checks host PCI devices (vfio) as 'up' would, and warns about a\n"
+		   "missing image.  Exit 0 if every config is valid, 1 if not.\n" },
 	{ "status", "usage: ddvm status [--json]\n"
 		    "Show each driver VM: state, accelerator, uptime, restarts, generation, heartbeat,\n"
 		    "QEMU pid, console log, the PCI devices its Linux sees with their drivers, and\n"
@@ -69,8 +86,13 @@ static const char *const cmd_help[][2] = {
 		       "Print the QEMU options (shell-quoted) that attach client VM CLIENT of the\n"
 		       "running config to its disks: a chardev and an ivshmem-doorbell device per disk,\n"
 		       "each on a channel of its own.  For a client with start = false, started by you.\n" },
-	{ "image", "usage: ddvm image build [ARGS]\n"
-		   "Build the driver-VM image with image/build.sh from the ddvm source tree.\n" },
+	{ "image", "usage: ddvm image build [--client] [ARGS]\n"
+		   "Build the driver-VM image (--client: the client-VM image) with image/build.sh:\n"
+		   "from the build tree into BUILD/image, or installed into /var/lib/ddvm/images/\n"
+		   "(driver, client); DDVM_IMAGE_DIR / DDVM_CLIENT_IMAGE_DIR or --out choose\n"
+		   "another.  'ddvm image build --help' lists ARGS.\n" },
+	{ "help", "usage: ddvm help [COMMAND]\n"
+		  "The list of commands, or COMMAND's help.\n" },
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -164,14 +186,17 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 	static struct supervisor sv;
 	const char *conf = NULL;
 	char err[1024], path[PATH_MAX + 16];
-	int detach = 0, lockfd, fds[2], i, r;
+	int detach = 0, bind = 0, lockfd, fds[2], i, r;
 	pid_t holder, child;
 
+	sdn_init();	/* under systemd: ours, not QEMU's */
 	for (i = 1; i < argc; i++) {
 		if (is_help(argv[i]))
 			return help_for("up");
 		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--detach"))
 			detach = 1;
+		else if (!strcmp(argv[i], "--bind"))
+			bind = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
 			return usage_error("up: unknown option '%s'", argv[i]);
 		else if (conf)
@@ -189,6 +214,11 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		return 1;
 	}
 	warn_missing_modules(&cfg, &img);
+	for (i = 0; i < (int)cfg.nvms; i++)	/* host PCI devices (vfio): before anything starts */
+		if (vfio_check_vm(&cfg.vms[i], bind, err, sizeof(err)) < 0) {
+			cli_err("%s", err);
+			return 1;
+		}
 	if (rundir_make(rundir, err, sizeof(err)) < 0) {
 		cli_err("%s", err);
 		return 1;
@@ -246,6 +276,117 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 	close(i);
 	sv.notify_fd = fds[1];
 	_exit(supervisor_run(&sv));
+}
+
+struct check_out {
+	int quiet;
+	unsigned int n;
+};
+
+static void check_print(const struct cfg_error *e, void *arg)
+{
+	struct check_out *o = arg;
+
+	o->n++;
+	if (e->line > 0)
+		fprintf(stderr, "%s:%d: ", e->file, e->line);
+	else
+		fprintf(stderr, "%s: ", e->file);
+	fprintf(stderr, "%s%s%s\n", e->key, e->key[0] ? ": " : "", e->msg);
+}
+
+/* The line of setting path ("vms.[0].devices.[1].host") in conf, 0 if unknown. */
+static int line_of(const char *conf, const char *path)
+{
+	config_setting_t *s;
+	config_t lc;
+	int line = 0;
+
+	config_init(&lc);
+	if (config_read_file(&lc, conf) == CONFIG_TRUE && (s = config_lookup(&lc, path)))
+		line = config_setting_source_line(s);
+	config_destroy(&lc);
+	return line;
+}
+
+/* What `up` would refuse on this host beyond the config: host PCI devices. */
+static void check_host(const char *conf, const struct ddvm_config *cfg, struct check_out *o)
+{
+	char msg[900], warn[512], path[96];
+	unsigned int i, j;
+
+	for (i = 0; i < cfg->nvms; i++)
+		for (j = 0; j < cfg->vms[i].ndevs; j++) {
+			struct cfg_error e = { 0 };
+
+			if (cfg->vms[i].devs[j].type != DEV_VFIO)
+				continue;
+			snprintf(path, sizeof(path), "vms.[%u].devices.[%u].host", i, j);
+			if (vfio_check_device(cfg->vms[i].devs[j].host, msg, sizeof(msg), warn,
+					      sizeof(warn)) == 0) {
+				if (warn[0])
+					fprintf(stderr, "%s:%d: warning: vm '%s': device %u: %s\n", conf,
+						line_of(conf, path), cfg->vms[i].name, j + 1, warn);
+				continue;
+			}
+			snprintf(e.file, sizeof(e.file), "%s", conf);
+			e.line = line_of(conf, path);
+			snprintf(e.key, sizeof(e.key), "vms[%u].devices[%u].host", i, j);
+			snprintf(e.msg, sizeof(e.msg), "vm '%s': device %u: %s", cfg->vms[i].name, j + 1, msg);
+			check_print(&e, o);
+		}
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static struct ddvm_config cfg;
+	static struct image_info img;
+	struct check_out o = { 0 };
+	unsigned int before, bad = 0, nconf = 0;
+	char err[1024];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("check");
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			o.quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("check: unknown option '%s'", argv[i]);
+	}
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		nconf++;
+		before = o.n;
+		if (config_check(argv[i], &cfg, check_print, &o) == 0) {
+			check_host(argv[i], &cfg, &o);
+			if (image_load(cfg.image_dir, &img, err, sizeof(err)) < 0) {
+				if (cfg.image_dir[0]) {	/* the config names it: its error */
+					struct cfg_error e = { .line = line_of(argv[i], "image") };
+
+					snprintf(e.file, sizeof(e.file), "%s", argv[i]);
+					snprintf(e.key, sizeof(e.key), "image");
+					snprintf(e.msg, sizeof(e.msg), "%s", err);
+					check_print(&e, &o);
+				} else {		/* this host's: 'ddvm image build' */
+					fprintf(stderr, "%s: warning: %s\n", argv[i], err);
+				}
+			} else {
+				warn_missing_modules(&cfg, &img);
+			}
+		}
+		if (o.n != before)
+			bad++;
+		if (o.n != before && !o.quiet)
+			printf("%s: %u error%s\n", argv[i], o.n - before, o.n - before == 1 ? "" : "s");
+		else if (!o.quiet)
+			printf("%s: ok\n", argv[i]);
+	}
+	if (!nconf)
+		return usage_error("check: no config file given%s", "");
+	fflush(stdout);
+	return bad ? 1 : 0;
 }
 
 static int cmd_status(int argc, char **argv, const char *rundir)
@@ -428,6 +569,8 @@ int main(int argc, char **argv)
 		return cmd_qemu_args(argc, argv, rundir);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argc, argv);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv);
 	if (!strcmp(cmd, "help"))
 		return argc > 1 ? help_for(argv[1]) : (fputs(usage_text, stdout), 0);
 	return usage_error("unknown command '%s'", cmd);

@@ -14,6 +14,7 @@
 
 #include "ddvm/posix/log.h"
 #include "ddvm/posix/private_sock.h"
+#include "sd_notify.h"
 #include "supervisor.h"
 
 #define CTL_MAX_LINE	4096
@@ -349,6 +350,10 @@ static void notify(struct supervisor *sv, const char *msg)
 	char line[1024];
 	int n;
 
+	if (!strcmp(msg, "ok"))		/* under systemd (Type=notify) */
+		sdn_ready("driver VMs ready");
+	else
+		sdn_status(msg);
 	if (sv->notify_fd < 0)
 		return;
 	n = strfmt(line, sizeof(line), "%s\n", msg);
@@ -407,6 +412,7 @@ static void begin_stop(struct supervisor *sv, unsigned int timeout_s, const char
 
 	if (!sv->stopping) {
 		pr_info("stopping all driver VMs (%s)", why);
+		sdn_stopping(why);
 		sv->stopping = 1;
 		for (i = 0; i < sv->nclients; i++)	/* the clients first */
 			cvm_stop(&sv->clients[i]);

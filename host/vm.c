@@ -21,6 +21,7 @@
 #include "rundir.h"
 #include "spawn.h"
 #include "supervisor.h"
+#include "vfio_check.h"
 #include "vm.h"
 #include "vm_reclaim.h"
 #include "wire_tap.h"
@@ -129,6 +130,8 @@ int vm_start(struct vm *vm)
 	struct ddvm_guest_view gv;
 	unsigned int timeout;
 
+	if (vfio_before_start(vm->cfg, vm->restarts > 0, vm->error, sizeof(vm->error)) < 0)
+		goto fail;	/* host devices: checked, reset on a restart (vfio_check.h) */
 	path_in(vm, "qmp.sock", path, sizeof(path));
 	p.qmp_fd = qmp_listen(path);
 	if (p.qmp_fd < 0) {
