@@ -468,16 +468,17 @@ int client_qemu_args(const char *rundir, const char *name, int virtio)
 {
 	json_object *req = cmd("qemu-args"), *r;
 
-	if (virtio) {
-		fprintf(stderr, "ddvm: qemu-args --virtio: not available yet (a client VM's virtio "
-			"disk would be the export's NBD URI: see 'ddvm status')\n");
-		json_object_put(req);
-		return 1;
-	}
 	json_object_object_add(req, "client", json_object_new_string(name));
 	r = request_ok(rundir, req, 10000);
 	if (!r)
 		return 1;
+	if (virtio && !jbool(r, "virtio")) {
+		fprintf(stderr, "ddvm: client '%s' attaches by ddvm channels (its config has no "
+			"virtio = true); with virtio = true its disks are the exports' NBD sockets "
+			"and its NICs join the exports' TAPs on a host bridge\n", name);
+		json_object_put(r);
+		return 1;
+	}
 	printf("%s\n", jstr(r, "args"));
 	json_object_put(r);
 	return 0;

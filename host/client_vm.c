@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client_vm.h"
+#include "ddvm/posix/bridge.h"
 #include "ddvm/posix/log.h"
 #include "frontend.h"
 #include "image.h"
@@ -18,6 +19,7 @@
 #include "rundir.h"
 #include "spawn.h"
 #include "supervisor.h"
+#include "wire_tap.h"
 
 #define STABLE_MS	60000
 #define BACKOFF_MAX_MS	60000
@@ -47,6 +49,18 @@ int cvm_qemu_params(const struct ddvm_config *cfg, unsigned int c, const char *r
 	p->kernel = cl->kernel[0] ? cl->kernel : img ? img->kernel : "";
 	p->initrd = cl->kernel[0] ? cl->initrd : img ? img->initramfs : "";
 	p->cmdline = cl->kernel[0] ? "console=ttyS0" : img ? img->cmdline : "";
+	if (cl->virtio) {
+		for (e = 0; e < cl->ndisks; e++)
+			snprintf(p->vdisk_sock[p->nvdisk++], PATH_MAX, "%s/%s/disk%u.sock", rundir,
+				 cfg->vms[cl->disks[e].vm].name, cl->disks[e].num);
+		for (e = 0; e < cl->nnics; e++) {
+			snprintf(p->vnic_tap[e], sizeof(p->vnic_tap[e]), "%s", cl->nics[e].tap);
+			memcpy(p->vnic_mac[e], cl->nics[e].mac, 6);
+			p->vnic_fd[e] = -1;
+		}
+		p->nvnic = cl->nnics;
+		return 0;
+	}
 	/* Each driver VM's plan once; the client's channels in its config order there. */
 	for (v = 0; v < cfg->nvms; v++) {
 		const struct vm_config *vm = &cfg->vms[v];
@@ -115,6 +129,7 @@ static void start(struct client_vm *cl)
 	if (cvm_qemu_params(cl->sv->cfg, cl->index, cl->sv->rundir,
 			       cl->cfg->kernel[0] ? NULL : &img, &p, err, sizeof(err)) < 0)
 		goto fail;
+	memcpy(p.vnic_fd, cl->vnic_fd, sizeof(p.vnic_fd));
 	p.accel = cl->sv->accel;
 	p.dir = cl->dir;
 	p.fresh_logs = !cl->ever_started;
@@ -191,11 +206,64 @@ static void on_client_timer(struct watch *w, uint32_t events)
 	}
 }
 
+/*
+ * virtio = true: the NICs' host bridges (made once, whoever comes first),
+ * and the client's TAP on each: held open if we start it (the same TAP for
+ * every QEMU we start), persistent if the user does.  0 or -1 (err set).
+ */
+static int virtio_setup(struct client_vm *cl, char *err, size_t errlen)
+{
+	const struct client_config *c = cl->cfg;
+	unsigned int k;
+
+	for (k = 0; k < c->nnics; k++) {
+		const struct dev_config *d = &cl->sv->cfg->vms[c->nics[k].vm].devs[c->nics[k].dev];
+		const char *tap = c->nics[k].tap;
+
+		if (ddvm_bridge_make(d->host_bridge, err, errlen) < 0)
+			return -1;
+		if (c->start) {
+			cl->vnic_fd[k] = wire_tap_open(tap, err, errlen);
+			if (cl->vnic_fd[k] < 0)
+				return -1;
+		} else {
+			if (wire_tap_persist(tap, 1, err, errlen) < 0)
+				return -1;
+			cl->vnic_persist = 1;
+		}
+		if (ddvm_bridge_add_port(d->host_bridge, tap, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Undo virtio_setup: the TAPs go, and the host bridges (the first client to go takes them). */
+static void virtio_teardown(struct client_vm *cl)
+{
+	unsigned int k;
+	char err[256];
+
+	for (k = 0; k < cl->cfg->nnics && cl->cfg->virtio; k++) {
+		const struct client_nic *n = &cl->cfg->nics[k];
+
+		if (cl->vnic_fd[k] >= 0)
+			close(cl->vnic_fd[k]);
+		cl->vnic_fd[k] = -1;
+		if (cl->vnic_persist && wire_tap_persist(n->tap, 0, err, sizeof(err)) < 0)
+			pr_warn("client '%s': %s", cl->cfg->name, err);
+		ddvm_bridge_remove(cl->sv->cfg->vms[n->vm].devs[n->dev].host_bridge);
+	}
+	cl->vnic_persist = 0;
+}
+
 int cvm_init(struct client_vm *cl, struct supervisor *sv, unsigned int index)
 {
 	char err[256];
+	unsigned int k;
 
 	memset(cl, 0, sizeof(*cl));
+	for (k = 0; k < CFG_MAX_ATTACH; k++)
+		cl->vnic_fd[k] = -1;
 	cl->sv = sv;
 	cl->index = index;
 	cl->cfg = &sv->cfg->clients[index];
@@ -209,6 +277,10 @@ int cvm_init(struct client_vm *cl, struct supervisor *sv, unsigned int index)
 	cl->timer = timer_new();
 	if (cl->timer < 0 || loop_add(&cl->timer_w, cl->timer, EPOLLIN, on_client_timer) < 0) {
 		strfmt(cl->error, sizeof(cl->error), "client '%s': timer: %m", cl->cfg->name);
+		return -1;
+	}
+	if (cl->cfg->virtio && virtio_setup(cl, err, sizeof(err)) < 0) {
+		strfmt(cl->error, sizeof(cl->error), "client '%s': %s", cl->cfg->name, err);
 		return -1;
 	}
 	return 0;
@@ -253,6 +325,35 @@ void cvm_destroy(struct client_vm *cl)
 		close(cl->timer);
 	}
 	cl->pidfd = cl->timer = -1;
+	virtio_teardown(cl);
+}
+
+/* virtio: the export's NBD socket (disk); the TAP, bridge and MAC (NIC). */
+static void virtio_json(const struct client_vm *cl, json_object *j, unsigned int v,
+			unsigned int dev, const char *kind, unsigned int num)
+{
+	const struct dev_config *d = &cl->sv->cfg->vms[v].devs[dev];
+	char buf[PATH_MAX + 32];
+	unsigned int k;
+
+	json_object_object_add(j, "via", json_object_new_string("virtio"));
+	if (strcmp(kind, "nic")) {
+		strfmt(buf, sizeof(buf), "%s/disk%u.sock", cl->sv->vms[v].dir, num);
+		json_object_object_add(j, "nbd_socket", json_object_new_string(buf));
+		return;
+	}
+	for (k = 0; k < cl->cfg->nnics; k++) {
+		const struct client_nic *n = &cl->cfg->nics[k];
+
+		if (n->vm != v || n->dev != dev)
+			continue;
+		strfmt(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+		       n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+		json_object_object_add(j, "mac", json_object_new_string(buf));
+		json_object_object_add(j, "tap", json_object_new_string(n->tap));
+		json_object_object_add(j, "bridge", json_object_new_string(d->host_bridge));
+		json_object_object_add(j, "front_tap", json_object_new_string(d->tap));
+	}
 }
 
 /* One disk or NIC of the client: its name, channel, queue state and counters. */
@@ -267,7 +368,9 @@ static json_object *attach_json(const struct client_vm *cl, unsigned int v, unsi
 	strfmt(name, sizeof(name), "%s/%s%u", vm->cfg->name, !strcmp(kind, "nic") ? "net" : "disk",
 	       num);
 	json_object_object_add(j, kind, json_object_new_string(name));
-	for (e = vm->plan.nfront; e < vm->plan.nexports; e++) {
+	if (cl->cfg->virtio)
+		virtio_json(cl, j, v, dev, kind, num);
+	for (e = vm->plan.nfront; e < vm->plan.nexports && !cl->cfg->virtio; e++) {
 		const struct layout_export *ex = &vm->plan.ex[e];
 
 		if (ex->client != (int)cl->index || ex->dev != dev)

@@ -6,7 +6,10 @@
  * VM it uses is ready, watches its QEMU, restarts it with the restart
  * policy (a reboot inside it ends QEMU: -no-reboot), and stops it first at
  * `ddvm down`.  A client with start = false is left to the user
- * (`ddvm qemu-args CLIENT` prints how to attach it).
+ * (`ddvm qemu-args CLIENT` prints how to attach it).  A client with
+ * virtio = true gets no channel: virtio-blk on the exports' NBD sockets and
+ * virtio-net on TAPs (ddvmcvC.K) that the supervisor joins to the NICs' host
+ * bridges (ddvmhbV.N, which the TAP front-ends join too).
  */
 #ifndef DDVM_HOST_CLIENT_VM_H
 #define DDVM_HOST_CLIENT_VM_H
@@ -36,6 +39,8 @@ struct client_vm {
 	unsigned int restarts, restart_row;
 	uint64_t started_ms;
 	int ever_started;
+	int vnic_fd[CFG_MAX_ATTACH];	/* virtio, started by us: its TAPs (held across restarts) */
+	int vnic_persist;		/* virtio, started by the user: we made its TAPs persistent */
 };
 
 /* Set up (run folder, timer).  0, or -1 with cl->error set. */

@@ -48,6 +48,9 @@ struct dev_config {
 	unsigned int nbd_tcp_port;	/* disk: also serve NBD on 127.0.0.1:PORT (0 = no) */
 	unsigned int nallow;		/* allow_users: who else may join its channel */
 	uid_t allow_uids[CFG_MAX_ALLOW];
+	/* used by client VMs with virtio = true (through the export) */
+	unsigned int nvirtio;
+	char host_bridge[16];		/* NIC: the host bridge joining the TAP to them */
 };
 
 /* A disk or NIC of this driver VM that a client VM uses (config `clients`). */
@@ -85,6 +88,7 @@ struct client_disk {
 /* A NIC a client uses: vm's device dev, its NIC number num. */
 struct client_nic {
 	unsigned int vm, dev, num;
+	char tap[16];			/* virtio: the client VM's host TAP (on dev's host_bridge) */
 	int mac_set;			/* mac given in the config */
 	uint8_t mac[6];			/* the client's MAC on a shared NIC (given or derived) */
 };
@@ -95,6 +99,7 @@ struct client_config {
 	unsigned int memory_mb;
 	unsigned int max_restarts;
 	int start;			/* false: the user starts it (ddvm qemu-args) */
+	int virtio;			/* standard virtio through the exports, no channels */
 	char kernel[PATH_MAX];		/* "" = the client image's */
 	char initrd[PATH_MAX];		/* "" = the client image's (with the default kernel) */
 	char append[512];		/* extra kernel command line */

@@ -18,6 +18,12 @@
  * gets a channel of its own too.  A NIC with several users (the host's TAP,
  * client VMs) is switched by a bridge in the driver VM; each user has a MAC
  * of its own there (given, or derived from the names: config_port_mac).
+ *
+ * A client with virtio = true uses no channel: the standard path for any OS
+ * with virtio drivers.  Its disks are the exports' NBD sockets (QEMU's own
+ * NBD client under a virtio-blk); its NICs join the exports' TAPs on a host
+ * bridge ddvmhbV.N (a virtio-net on TAP ddvmcvC.K, with the client's MAC),
+ * which makes the NIC one with several users.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +32,7 @@
 #include "config_priv.h"
 
 static const char *const client_keys[] = { "name", "memory", "max_restarts", "start", "kernel",
-					    "initrd", "append", "disks", "nics", NULL };
+					    "initrd", "append", "disks", "nics", "virtio", NULL };
 
 /*
  * "VM/diskN" or "VM/netN" (what = "disk" / "net") -> the driver VM, its
@@ -115,6 +121,36 @@ static int check_writer(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
 	return 0;
 }
 
+/*
+ * A disk of a virtio client: its virtio-blk is the export's NBD socket, so
+ * the disk is exported, whole, and this client is its one writer.
+ */
+static int check_virtio_disk(struct ctx *c, struct ddvm_config *cfg, unsigned int ci,
+			     const struct client_disk *cd, const char *ref)
+{
+	struct dev_config *d = &cfg->vms[cd->vm].devs[cd->dev];
+	const char *who = cfg->clients[ci].name;
+	unsigned int j, k;
+
+	if (cd->len)
+		return cfg_fail(c, "client '%s' (virtio = true): disk '%s': a slice needs a ddvm "
+				"channel (virtio = false)", who, ref);
+	if (!d->exported)
+		return cfg_fail(c, "client '%s' (virtio = true): disk '%s' must be exported "
+				"(export = true): its virtio-blk is the export's NBD socket", who, ref);
+	for (j = 0; j < ci; j++)
+		for (k = 0; cfg->clients[j].virtio && k < cfg->clients[j].ndisks; k++)
+			if (cfg->clients[j].disks[k].vm == cd->vm &&
+			    cfg->clients[j].disks[k].dev == cd->dev)
+				return cfg_fail(c, "clients '%s' and '%s' both use disk '%s': one "
+						"writer per disk", cfg->clients[j].name, who, ref);
+	for (k = 0; k < cfg->clients[ci].ndisks; k++)
+		if (cfg->clients[ci].disks[k].vm == cd->vm && cfg->clients[ci].disks[k].dev == cd->dev)
+			return cfg_fail(c, "client '%s' uses disk '%s' twice", who, ref);
+	d->nvirtio++;
+	return 0;
+}
+
 static const char *const slice_keys[] = { "disk", "offset", "size", NULL };
 
 /* offset = "1G" (or 0, the default): a size that may be 0. */
@@ -173,7 +209,7 @@ static int add_nic(struct ctx *c, struct ddvm_config *cfg, unsigned int ci, stru
 	const struct dev_config *d = &vm->devs[cn->dev];
 	const char *who = cfg->clients[ci].name;
 	uint8_t own[6];
-	unsigned int a;
+	unsigned int a, j;
 
 	if (!cn->mac_set)
 		config_port_mac(vm->name, cn->num, who, cn->mac);
@@ -184,16 +220,30 @@ static int add_nic(struct ctx *c, struct ddvm_config *cfg, unsigned int ci, stru
 	if (d->mac[0] && cfg_mac_parse(d->mac, own) == 0 && !memcmp(own, cn->mac, 6))
 		return cfg_fail(c, "client '%s': nic '%s': mac %s is the NIC's own; a client on it "
 				"needs a MAC of its own", who, ref, d->mac);
-	for (a = 0; a < vm->nattach; a++) {
-		const struct cfg_attach *o = &vm->attach[a];
+	for (j = 0; j <= ci; j++) {
+		const struct client_config *o = &cfg->clients[j];
 
-		if (!o->nic || o->dev != cn->dev)
-			continue;
-		if (o->client == ci)
-			return cfg_fail(c, "client '%s' uses nic '%s' twice", who, ref);
-		if (!memcmp(o->mac, cn->mac, 6))
-			return cfg_fail(c, "clients '%s' and '%s' have the same mac on nic '%s'",
-					o->client_name, who, ref);
+		for (a = 0; a < (j == ci ? cfg->clients[ci].nnics : o->nnics); a++) {
+			if (o->nics[a].vm != cn->vm || o->nics[a].dev != cn->dev)
+				continue;
+			if (j == ci)
+				return cfg_fail(c, "client '%s' uses nic '%s' twice", who, ref);
+			if (!memcmp(o->nics[a].mac, cn->mac, 6))
+				return cfg_fail(c, "clients '%s' and '%s' have the same mac on nic '%s'",
+						o->name, who, ref);
+		}
+	}
+	if (cfg->clients[ci].virtio) {
+		struct dev_config *dv = &vm->devs[cn->dev];
+
+		if (!dv->exported)
+			return cfg_fail(c, "client '%s' (virtio = true): nic '%s' must be exported "
+					"(export = true): its virtio-net joins the NIC's TAP on a host "
+					"bridge", who, ref);
+		dv->nvirtio++;
+		snprintf(dv->host_bridge, sizeof(dv->host_bridge), "ddvmhb%u.%u", cn->vm, cn->num);
+		snprintf(cn->tap, sizeof(cn->tap), "ddvmcv%u.%u", ci, cfg->clients[ci].nnics);
+		return 0;
 	}
 	if (vm->nattach == CFG_MAX_ATTACH)
 		return cfg_fail(c, "vm '%s': more than %u disks and NICs used by client VMs", vm->name,
@@ -279,7 +329,8 @@ static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_set
 	cl->start = 1;
 	if (cfg_get_int(c, g, "memory", 64, 1 << 20, " MiB", &cl->memory_mb) < 0 ||
 	    cfg_get_int(c, g, "max_restarts", 0, 1000, "", &cl->max_restarts) < 0 ||
-	    cfg_get_bool(c, g, "start", &cl->start) < 0)
+	    cfg_get_bool(c, g, "start", &cl->start) < 0 ||
+	    cfg_get_bool(c, g, "virtio", &cl->virtio) < 0)
 		return -1;
 	if ((r = cfg_get_string(c, g, "kernel", &s)) < 0)
 		return -1;
@@ -327,7 +378,8 @@ static int parse_client(struct ctx *c, struct ddvm_config *cfg, const config_set
 			return -1;
 		if (config_setting_type(e) == CONFIG_TYPE_GROUP && parse_slice(c, cl, i, e, cd) < 0)
 			return -1;
-		if (check_writer(c, cfg, ci, cd, ref) < 0)
+		if (cl->virtio ? check_virtio_disk(c, cfg, ci, cd, ref) < 0
+			       : check_writer(c, cfg, ci, cd, ref) < 0)
 			return -1;
 		cl->ndisks++;
 	}

@@ -196,6 +196,10 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 		arg(a, buf);
 		arg(a, "--tap");
 		arg(a, f->vm->cfg->devs[f->ex->dev].tap);
+		if (f->vm->cfg->devs[f->ex->dev].host_bridge[0]) {	/* virtio client VMs on it */
+			arg(a, "--bridge");
+			arg(a, f->vm->cfg->devs[f->ex->dev].host_bridge);
+		}
 		arg(a, "--stats");
 		fe_path(f, ".json", buf, sizeof(buf));
 		arg(a, buf);

@@ -177,7 +177,8 @@ static void plan_bridges(struct vm_layout *l, const struct vm_config *vm)
 
 		if (x->kind != DDVM_QK_NET)
 			continue;
-		for (f = users = 0; f < l->nexports; f++)
+		users = vm->devs[x->dev].nvirtio;	/* client VMs through the TAP */
+		for (f = 0; f < l->nexports; f++)
 			users += l->ex[f].kind == DDVM_QK_NET && l->ex[f].dev == x->dev;
 		if (users < 2)
 			continue;

@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"                          time doorbell round trips over a VM's control queue\n"
 	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
 	"  link [VM] DEVICE up|down  plug or pull a NIC's cable (QMP set_link; tests)\n"
-	"  qemu-args CLIENT        the QEMU options that attach a client VM to its disks\n"
+	"  qemu-args CLIENT        the QEMU options that attach a client VM to its disks and NICs\n"
 	"  image build [ARGS]      build the driver-VM image (image/build.sh; --client: the\n"
 	"                          client-VM image)\n"
 	"  help [COMMAND]          this help, or a command's\n"
@@ -84,8 +84,11 @@ static const char *const cmd_help[][2] = {
 		  "driver sees carrier change as with real hardware, and the TAP front-end follows.\n" },
 	{ "qemu-args", "usage: ddvm qemu-args [--virtio] CLIENT\n"
 		       "Print the QEMU options (shell-quoted) that attach client VM CLIENT of the\n"
-		       "running config to its disks: a chardev and an ivshmem-doorbell device per disk,\n"
-		       "each on a channel of its own.  For a client with start = false, started by you.\n" },
+		       "running config to its disks and NICs: a chardev and an ivshmem-doorbell device\n"
+		       "per disk and NIC, each on a channel of its own; or, for a client with\n"
+		       "virtio = true (--virtio insists on it), a virtio-blk on each disk's NBD export\n"
+		       "and a virtio-net on the TAP ddvm joined to each NIC's host bridge.  For a\n"
+		       "client with start = false, started by you.\n" },
 	{ "image", "usage: ddvm image build [--client] [ARGS]\n"
 		   "Build the driver-VM image (--client: the client-VM image) with image/build.sh:\n"
 		   "from the build tree into BUILD/image, or installed into /var/lib/ddvm/images/\n"

@@ -314,6 +314,52 @@ static void add_client_channels(struct args *a, const struct qemu_client_params 
 	}
 }
 
+/*
+ * virtio = true: each disk a virtio-blk on QEMU's own NBD client (which
+ * reconnects if the export's front-end restarts), each NIC a virtio-net on
+ * a TAP of the host bridge, with the client's MAC.
+ */
+static void add_client_virtio(struct args *a, const struct qemu_client_params *p)
+{
+	char e[2 * PATH_MAX];
+	unsigned int i, fd = 3;
+
+	for (i = 0; i < p->nvdisk; i++) {
+		add(a, "-blockdev");
+		add(a, "driver=nbd,node-name=ddvmvd%u,server.type=unix,server.path=%s,"
+		       "reconnect-delay=60", i, esc(p->vdisk_sock[i], e, sizeof(e)));
+		add(a, "-device");
+		add(a, "virtio-blk-pci,drive=ddvmvd%u", i);
+	}
+	for (i = 0; i < p->nvnic; i++) {
+		const uint8_t *m = p->vnic_mac[i];
+
+		add(a, "-netdev");
+		if (p->vnic_fd[i] >= 0)
+			add(a, "tap,id=ddvmvn%u,fd=%u", i, fd++);
+		else
+			add(a, "tap,id=ddvmvn%u,ifname=%s,script=no,downscript=no", i, p->vnic_tap[i]);
+		add(a, "-device");
+		add(a, "virtio-net-pci,netdev=ddvmvn%u,mac=%02x:%02x:%02x:%02x:%02x:%02x,romfile=", i,
+		    m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+}
+
+/* In the child: the virtio-net TAPs become fds 3, 4, ... (as add_client_virtio numbered them). */
+static int place_client_fds(const struct qemu_client_params *p)
+{
+	int hi[CFG_MAX_ATTACH];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < p->nvnic; i++)
+		if (p->vnic_fd[i] >= 0 && (hi[n++] = fcntl(p->vnic_fd[i], F_DUPFD_CLOEXEC, 64)) < 0)
+			return -1;
+	for (i = 0; i < n; i++)
+		if (dup2(hi[i], 3 + (int)i) < 0)
+			return -1;
+	return 0;
+}
+
 static void build_client(struct args *a, const struct qemu_client_params *p)
 {
 	add_machine(a, p->cl->name, p->accel, p->cl->memory_mb);
@@ -327,6 +373,7 @@ static void build_client(struct args *a, const struct qemu_client_params *p)
 	add(a, "%s%s%s", p->cmdline, p->cmdline[0] && p->cl->append[0] ? " " : "", p->cl->append);
 	add_console(a, p->dir);
 	add_client_channels(a, p);
+	add_client_virtio(a, p);
 	add(a, "-no-reboot");	/* a reboot ends QEMU; the supervisor starts it again */
 	add(a, "-sandbox");
 	add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
@@ -344,6 +391,8 @@ pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t er
 	pid = fork();
 	if (pid == 0) {
 		spawn_child_setup(parent, path, p->fresh_logs);
+		if (place_client_fds(p) < 0)
+			_exit(127);
 		spawn_child_exec(a.v);
 	}
 	args_free(&a);
@@ -359,6 +408,7 @@ void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size
 	struct args a = { 0 };
 
 	add_client_channels(&a, p);
+	add_client_virtio(&a, p);
 	join_quoted(&a, 1, out, len);
 	args_free(&a);
 }

@@ -46,6 +46,12 @@ struct qemu_client_params {
 	const char *cmdline;		/* the image's (or "") */
 	unsigned int nchan;
 	char chan_sock[QEMU_CLIENT_MAX_CHAN][PATH_MAX];	/* the channels' sockets */
+	/* virtio = true: virtio-blk on the exports' NBD sockets, virtio-net on TAPs */
+	unsigned int nvdisk, nvnic;
+	char vdisk_sock[CFG_MAX_ATTACH][PATH_MAX];
+	char vnic_tap[CFG_MAX_ATTACH][16];	/* by name (qemu-args) unless vnic_fd >= 0 */
+	int vnic_fd[CFG_MAX_ATTACH];		/* spawn: passed as fds 3, 4, ... */
+	uint8_t vnic_mac[CFG_MAX_ATTACH][6];
 	int fresh_logs;
 };
 
@@ -54,7 +60,8 @@ pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t er
 
 /*
  * The options that attach a client VM to its channels (one chardev and one
- * ivshmem-doorbell device per disk), shell-quoted, for `ddvm qemu-args`.
+ * ivshmem-doorbell device per disk and NIC), or with virtio = true its
+ * virtio-blk and virtio-net devices, shell-quoted, for `ddvm qemu-args`.
  */
 void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size_t len);
 

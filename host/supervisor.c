@@ -230,6 +230,7 @@ static void handle_qemu_args(struct supervisor *sv, struct ctl_conn *c, json_obj
 	json_object_object_add(o, "client", json_object_new_string(name));
 	json_object_object_add(o, "args", json_object_new_string(args));
 	json_object_object_add(o, "start", json_object_new_boolean(sv->clients[i].cfg->start));
+	json_object_object_add(o, "virtio", json_object_new_boolean(sv->clients[i].cfg->virtio));
 	free(args);
 	ctl_reply(c, o);
 }

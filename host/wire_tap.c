@@ -40,3 +40,18 @@ int wire_tap_open(const char *ifname, char *err, size_t errlen)
 	}
 	return fd;
 }
+
+int wire_tap_persist(const char *ifname, int on, char *err, size_t errlen)
+{
+	int fd = wire_tap_open(ifname, err, errlen), e = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, TUNSETPERSIST, on ? 1L : 0L) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot make tap '%s' %spersistent: %s", ifname, on ? "" : "non-",
+			 strerror(e));
+	}
+	close(fd);
+	return -e;
+}

@@ -18,4 +18,11 @@
  */
 int wire_tap_open(const char *ifname, char *err, size_t errlen);
 
+/*
+ * Make TAP IFNAME persistent (on: created if missing, outlives our fd, for
+ * a QEMU the user starts to open by name) or remove it (off).  0 or -errno
+ * with err set.
+ */
+int wire_tap_persist(const char *ifname, int on, char *err, size_t errlen);
+
 #endif

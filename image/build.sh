@@ -24,7 +24,7 @@ DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 
 # A client needs no drivers (its channels are ivshmem PCI functions, which
 # ddvm_front drives) but a file system for its disks: ext4 is a module in
 # Debian's kernel; crc32c for its metadata checksums (a softdep).
-DEFAULT_CLIENT_MODULES="crc32c_generic ext4"
+DEFAULT_CLIENT_MODULES="crc32c_generic ext4 virtio_pci virtio_blk virtio_net"
 # Host tools in the client image, with their libraries (image/copy-closure.sh).
 CLIENT_TOOLS="/sbin/mke2fs /sbin/e2fsck"
 # Kernel args that make a TCG boot fast and its idle cheap (see image/README.md).

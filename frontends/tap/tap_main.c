@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ddvm/posix/bridge.h"
 #include "ddvm/posix/layout_arg.h"
 #include "ddvm/posix/log.h"
 #include "tap_app.h"
@@ -30,12 +31,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ddvm-tap --socket PATH --queue N [--tap NAME] [--stats FILE]\n"
-		"                [--layout LAYOUT] [--timeout SECS] [--exit-on-corrupt] [--help]\n"
+		"usage: ddvm-tap --socket PATH --queue N [--tap NAME] [--bridge NAME]\n"
+		"                [--stats FILE] [--layout LAYOUT] [--timeout SECS]\n"
+		"                [--exit-on-corrupt] [--help]\n"
 		"Export NET queue N of the driver VM served at ivshmem socket PATH as a TAP.\n"
 		"The TAP takes the NIC's MAC and MTU and is left down: configure it and\n"
 		"bring it up like any interface (ip addr add ...; ip link set NAME up).\n"
 		"  --tap NAME         TAP name (default ddvm-<socket dir>-<N>)\n"
+		"  --bridge NAME      make the TAP a port of host bridge NAME (which must\n"
+		"                     exist) and bring it up, each time it is made\n"
 		"  --stats FILE       write counters as JSON every second (atomically)\n"
 		"  --layout LAYOUT    the channel's layout, from whoever wrote the region (the\n"
 		"                     supervisor); without it, the region's own, checked\n"
@@ -204,6 +208,10 @@ static int setup(struct app *a)
 	}
 	if (epoll_add(a->epfd, a->tap.fd, EV_TAP) < 0)
 		return -errno;
+	if (a->bridge && (r = ddvm_bridge_add_port(a->bridge, a->tap.name, err, sizeof(err))) < 0) {
+		fprintf(stderr, "ddvm-tap: %s\n", err);
+		return r;
+	}
 	pr_info("TAP %s: queue %u of %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
 		"%u buffers of %llu bytes, driver VM features %#x", a->tap.name, a->qi, a->socket,
 		s->mac[0], s->mac[1], s->mac[2], s->mac[3], s->mac[4], s->mac[5], a->mtu,
@@ -278,6 +286,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "tap", required_argument, NULL, 't' },
+		{ "bridge", required_argument, NULL, 'b' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' },
@@ -298,6 +307,7 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 's': a.socket = optarg; break;
 		case 't': a.tap_name = optarg; break;
+		case 'b': a.bridge = optarg; break;
 		case 'S': a.stats = optarg; break;
 		case 'x': a.exit_on_corrupt = 1; break;
 		case 'L':

@@ -53,6 +53,19 @@ expect_error "two clients, one MAC" "clients 'c1' and 'c2' have the same mac on 
 expect_error "a bad MAC" "nics\[0\]: mac '02:00:00:00:00' is not of the form" \
 	ddvm up "$(conf n7 "vms = ( { name = \"v\"; devices = ( $(nic) ); } );
 	  clients = ( { name = \"c1\"; nics = ( { nic = \"v/net0\"; mac = \"02:00:00:00:00\"; } ); } );")"
+expect_error "virtio: an unexported disk" "client 'c1' \(virtio = true\): disk 'v/disk0' must be exported" \
+	ddvm up "$(conf v1 "vms = ( { name = \"v\"; devices = ( $(disk v1 'export = false;') ); } );
+	  clients = ( { name = \"c1\"; virtio = true; disks = [ \"v/disk0\" ]; } );")"
+expect_error "virtio: a slice" "a slice needs a ddvm channel \(virtio = false\)" \
+	ddvm up "$(conf v2 "vms = ( { name = \"v\"; devices = ( $(disk v2 '') ); } );
+	  clients = ( { name = \"c1\"; virtio = true; disks = ( { disk = \"v/disk0\"; size = \"8M\"; } ); } );")"
+expect_error "virtio: two writers" "clients 'c1' and 'c2' both use disk 'v/disk0': one writer per disk" \
+	ddvm up "$(conf v3 "vms = ( { name = \"v\"; devices = ( $(disk v3 '') ); } );
+	  clients = ( { name = \"c1\"; virtio = true; disks = [ \"v/disk0\" ]; },
+	              { name = \"c2\"; virtio = true; disks = [ \"v/disk0\" ]; } );")"
+expect_error "virtio: an unexported NIC" "nic 'v/net0' must be exported \(export = true\)" \
+	ddvm up "$(conf v4 "vms = ( { name = \"v\"; devices = ( $(nic 'export = false;') ); } );
+	  clients = ( { name = \"c1\"; virtio = true; nics = [ \"v/net0\" ]; } );")"
 expect_error "client named like a driver VM" "client 'v' has the name of a driver VM" \
 	ddvm up "$(conf g "vms = ( { name = \"v\"; } ); clients = ( { name = \"v\"; } );")"
 
@@ -73,5 +86,7 @@ args=$(ddvm qemu-args c1) || fail "qemu-args failed"
 note "qemu-args c1: $args"
 ddvm status | grep -q "^c1  *external" || fail "the text status does not show the client"
 expect_error "qemu-args of an unknown client" "no client VM named 'c9'" ddvm qemu-args c9
+expect_error "qemu-args --virtio of a channel client" "client 'c1' attaches by ddvm channels" \
+	ddvm qemu-args --virtio c1
 ddvm down >/dev/null
 echo "PASS: $TEST_NAME"
