@@ -5,7 +5,8 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libjson-c-dev libconfig-dev
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils gzip kmod e2fsprogs
 clang libclang-rt-14-dev iproute2 procps jq iputils-ping python3 bc
-nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev fio"
+nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev fio
+libsystemd-dev perl man-db groff-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
