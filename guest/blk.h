@@ -112,6 +112,7 @@ struct ddvm_blkq {
 	struct list_head done;		/* completed by bi_end_io, for the work to answer */
 	struct list_head recycled;	/* answered by bi_end_io, for the work to free */
 	bool starved;			/* the work left requests for want of a free context */
+	struct ddvm_qcount count;	/* answered requests (q->lock), published in the header */
 
 	u32 state, error;		/* what we published (DDVM_QS_*, DDVM_QE_*) */
 	unsigned long t_start;		/* jiffies when we started looking */

@@ -108,10 +108,28 @@ static void blkq_answer(struct ddvm_blkq *q, struct ddvm_blk_req *r, u32 status)
 	spin_unlock_irq(&q->lock);
 }
 
+/* Count an answered request in the queue's published counters.  q->lock held. */
+static void blkq_count(struct ddvm_blkq *q, const struct ddvm_blk_req *r)
+{
+	struct ddvm_qcount *n = &q->count;
+	u32 len = le32_to_cpu(r->slot.len);
+
+	if (r->status != DDVM_S_OK)
+		n->errors++;
+	else if (le16_to_cpu(r->slot.op) == DDVM_OP_READ)
+		n->rd_ops++, n->rd_bytes += len;
+	else if (le16_to_cpu(r->slot.op) == DDVM_OP_WRITE)
+		n->wr_ops++, n->wr_bytes += len;
+	else
+		n->other_ops++;
+	ddvm_qstats_write(q->c, q->qidx, n);
+}
+
 /* Push r's response.  q->lock held.  0, DDVM_RING_EFULL or DDVM_RING_ECORRUPT. */
 static int blkq_push(struct ddvm_blkq *q, const struct ddvm_blk_req *r)
 {
 	struct ddvm_slot s;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	s.id = r->slot.id;
@@ -121,7 +139,10 @@ static int blkq_push(struct ddvm_blkq *q, const struct ddvm_blk_req *r)
 	s.buf_off = r->slot.buf_off;
 	s.len = r->slot.len;
 	s.status = cpu_to_le32(r->status);
-	return ddvm_prod_push(&q->resp, &s);
+	rc = ddvm_prod_push(&q->resp, &s);
+	if (rc == 0)
+		blkq_count(q, r);
+	return rc;
 }
 
 static void blkq_end_io(struct bio *bio)

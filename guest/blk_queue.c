@@ -259,6 +259,7 @@ static int blkq_init(struct ddvm_chan *c, unsigned int i, struct ddvm_blkq **out
 	    ddvm_prod_attach(&q->resp))
 		dev_warn(&c->pdev->dev, "block queue %u: a previous instance left impossible ring indices; starting from an empty ring\n",
 			 i);
+	ddvm_qstats_write(c, i, &q->count);	/* 0: this instance's counters */
 	q->c = c;
 	q->qidx = i;
 	q->req_vector = qi->req_vector;

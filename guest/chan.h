@@ -155,6 +155,13 @@ void ddvm_chan_kinds_del(struct ddvm_chan *c);		/* remove: detach them all */
 /* target.c */
 int ddvm_target_parse(const char *s, struct ddvm_target *t);
 
+/* A queue's counters, private; qstate.c copies them to the header (minor 3). */
+struct ddvm_qcount {
+	u64 rd_ops, rd_bytes, wr_ops, wr_bytes, other_ops, errors;
+};
+/* Write n into queue qidx's struct ddvm_queue_stats (never read back: a client may scribble). */
+void ddvm_qstats_write(struct ddvm_chan *c, u32 qidx, const struct ddvm_qcount *n);
+
 /* blk_queue.c: block translation (ddvm_blk.ko, registered by blk_mod.c) */
 int ddvm_blk_init(struct ddvm_chan *c);
 void ddvm_blk_kick(struct ddvm_chan *c, int vector);	/* vector < 0: every queue */

@@ -30,4 +30,5 @@ EXPORT_SYMBOL_GPL(ddvm_copy_str);
 EXPORT_SYMBOL_GPL(ddvm_chan_ring_peer);
 EXPORT_SYMBOL_GPL(ddvm_qstate_begin);
 EXPORT_SYMBOL_GPL(ddvm_qstate_end);
+EXPORT_SYMBOL_GPL(ddvm_qstats_write);
 EXPORT_SYMBOL_GPL(ddvm_target_parse);

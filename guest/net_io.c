@@ -555,6 +555,25 @@ static unsigned int netq_collect(struct ddvm_netq *q, struct net_item *it, bool 
 	return n;
 }
 
+/* The counters people see in `ddvm status`, from ours (work; the lock for a consistent copy). */
+static void netq_publish_count(struct ddvm_netq *q)
+{
+	struct ddvm_qcount n = { 0 };
+	struct ddvm_net_stats s;
+
+	spin_lock_bh(&q->lock);
+	s = q->st;
+	spin_unlock_bh(&q->lock);
+	n.rd_ops = s.rx_frames;
+	n.rd_bytes = s.rx_bytes;
+	n.wr_ops = s.tx_frames;
+	n.wr_bytes = s.tx_bytes;
+	n.errors = s.no_rx_buffer + s.rx_too_big + s.rx_resp_full + s.rx_bad_desc +
+		   s.rx_seg_error + s.tx_bad_desc + s.tx_bad_meta + s.tx_link_down +
+		   s.tx_xmit_error + s.bad_op;
+	ddvm_qstats_write(q->c, q->qidx, &n);
+}
+
 static void netq_log_stats(struct ddvm_netq *q)
 {
 	struct ddvm_net_stats s;
@@ -662,6 +681,7 @@ void ddvm_netq_work(struct work_struct *w)
 			break;
 	}
 	kfree(it);
+	netq_publish_count(q);
 	if (more && !READ_ONCE(q->stopping))
 		queue_work(q->net->wq, &q->work);	/* yield, then go on */
 }

@@ -393,6 +393,7 @@ static int netq_init(struct ddvm_chan *c, struct ddvm_net *net, unsigned int i,
 	q->t_start = q->t_logged = jiffies;
 	/* Whatever a previous instance published is stale. */
 	netq_publish(q, DDVM_QS_ABSENT, DDVM_QE_NONE);
+	ddvm_qstats_write(c, i, &(struct ddvm_qcount){ 0 });
 	/*
 	 * A restarted driver VM continues where the indices are, and says
 	 * where (resume_idx: the client forgets what the dead instance took,

@@ -216,6 +216,16 @@ static void print_client_dev(json_object *d, const char *kind)
 		printf(" mac %s link %s", jstr(d, "mac"), jbool(d, "link") ? "up" : "down");
 	if (json_object_object_get_ex(d, "channel", &ch))
 		printf(" channel %s", jstr(ch, "socket"));
+	if (json_object_object_get_ex(d, "counters", &ch) && ch) {
+		int disk = !strcmp(kind, "disk");
+
+		printf("\n       %s %lld (%lld KiB), %s %lld (%lld KiB), errors %lld",
+		       disk ? "reads" : "rx", (long long)jint(ch, disk ? "reads" : "rx_frames"),
+		       (long long)jint(ch, disk ? "read_bytes" : "rx_bytes") >> 10,
+		       disk ? "writes" : "tx", (long long)jint(ch, disk ? "writes" : "tx_frames"),
+		       (long long)jint(ch, disk ? "write_bytes" : "tx_bytes") >> 10,
+		       (long long)jint(ch, "errors"));
+	}
 	printf("\n");
 }
 

@@ -68,6 +68,27 @@ static void queue_error_str(const struct layout_export *ex, const struct ddvm_qu
 		       ddvm_net_params_str(why), m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/*
+ * The driver VM's counters of the queue since it booted (display only):
+ * block reads / writes / other ops, net frames to / from the client.
+ */
+static json_object *counters_json(const volatile void *base, const struct layout_export *ex)
+{
+	json_object *o = json_object_new_object();
+	struct ddvm_queue_stats_info st;
+	int disk = ex->kind == DDVM_QK_BLOCK;
+
+	ddvm_queue_stats_read(base, ex->queue, &st);
+	json_object_object_add(o, disk ? "reads" : "rx_frames", JI(st.rd_ops));
+	json_object_object_add(o, disk ? "read_bytes" : "rx_bytes", JI(st.rd_bytes));
+	json_object_object_add(o, disk ? "writes" : "tx_frames", JI(st.wr_ops));
+	json_object_object_add(o, disk ? "write_bytes" : "tx_bytes", JI(st.wr_bytes));
+	if (disk)
+		json_object_object_add(o, "other", JI(st.other_ops));
+	json_object_object_add(o, "errors", JI(st.errors));
+	return o;
+}
+
 /* What the driver VM says about queue q (validated copy). */
 void vm_queue_state_json(json_object *o, struct vm *vm, const struct layout_export *ex)
 {
@@ -101,6 +122,7 @@ void vm_queue_state_json(json_object *o, struct vm *vm, const struct layout_expo
 		json_object_object_add(o, "mac", rdy ? JS(mac) : NULL);
 		json_object_object_add(o, "mtu", rdy ? JI(qs.mtu) : NULL);
 	}
+	json_object_object_add(o, "counters", ch && ch->base ? counters_json(ch->base, ex) : NULL);
 }
 
 static json_object *export_json(struct vm *vm, unsigned int i)

@@ -163,6 +163,25 @@ void ddvm_guest_read(const volatile void *base, struct ddvm_guest_view *out)
 	ddvm_copy_str(out->kernel_release, h->kernel_release, sizeof(h->kernel_release));
 }
 
+void ddvm_queue_stats_read(const volatile void *base, uint32_t i,
+			   struct ddvm_queue_stats_info *o)
+{
+	const volatile struct ddvm_region_hdr *h = base;
+	uint32_t v = rd32(&h->guest_version);
+	const volatile struct ddvm_queue_stats *s;
+
+	o->rd_ops = o->rd_bytes = o->wr_ops = o->wr_bytes = o->other_ops = o->errors = 0;
+	if (i >= DDVM_MAX_QUEUES || v >> 16 != DDVM_PROTO_MAJOR || (v & 0xffff) < 3)
+		return;
+	s = &h->qstats[i];
+	o->rd_ops = rd64(&s->rd_ops);
+	o->rd_bytes = rd64(&s->rd_bytes);
+	o->wr_ops = rd64(&s->wr_ops);
+	o->wr_bytes = rd64(&s->wr_bytes);
+	o->other_ops = rd64(&s->other_ops);
+	o->errors = rd64(&s->errors);
+}
+
 static void pci_entry_read(const volatile struct ddvm_pci_entry *e, struct ddvm_pci_info *o)
 {
 	uint8_t devfn = LOAD(&e->devfn);

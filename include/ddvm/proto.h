@@ -14,7 +14,8 @@
  *
  * Region layout (all offsets chosen by the host and published in the header):
  *
- *   0x0000  struct ddvm_region_hdr     magic, version, layout, driver-VM state
+ *   0x0000  struct ddvm_region_hdr     magic, version, layout, driver-VM state,
+ *                                      per-queue counters (0x100, minor 3)
  *   0x0400  struct ddvm_queue_desc[]   queue table (hdr.queue_table_off)
  *   0x0800  struct ddvm_queue_state[]  per-queue device state written by the driver VM
  *   0x0c00  struct ddvm_queue_target[] which device each queue serves (host-written)
@@ -60,7 +61,7 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 
 #define DDVM_MAGIC		0x4d564444u	/* bytes 'D' 'D' 'V' 'M' */
 #define DDVM_PROTO_MAJOR	1
-#define DDVM_PROTO_MINOR	2
+#define DDVM_PROTO_MINOR	3
 
 #define DDVM_HDR_SIZE		0x1000u	/* header page incl. queue table */
 #define DDVM_QUEUE_TABLE_OFF	0x400u
@@ -116,6 +117,25 @@ static inline uint64_t ddvm_le64_to_cpu(ddvm_le64 v) { return v; }
 #define DDVM_LAYOUT_KIND	7u	/* unknown queue kind */
 
 /*
+ * Per-queue counters, one entry per queue in the header at 0x100 (minor 3),
+ * written by the driver VM (G) since it attached (each boot starts from 0),
+ * for people to read (`ddvm status`): never used for anything else, as a
+ * client may scribble over them.  Block: reads / writes with their bytes,
+ * other ops (flush, discard, write zeroes), requests answered with an error.
+ * Net: frames to the client (rd) and from it (wr) with their bytes, and
+ * frames dropped or requests refused (errors).  48 bytes.
+ */
+struct ddvm_queue_stats {
+	ddvm_le64 rd_ops;		/* G */
+	ddvm_le64 rd_bytes;		/* G */
+	ddvm_le64 wr_ops;		/* G */
+	ddvm_le64 wr_bytes;		/* G */
+	ddvm_le64 other_ops;		/* G */
+	ddvm_le64 errors;		/* G */
+};
+#define DDVM_QUEUE_STATS_OFF	0x100u
+
+/*
  * The region header.  The first 16 bytes never change between versions, so
  * any driver VM can say why it refuses a region written by any host.
  */
@@ -150,7 +170,8 @@ struct ddvm_region_hdr {
 	ddvm_le32 pci_count;		/* G: valid entries in the PCI table */
 	ddvm_le32 pci_seq;		/* G: odd while the PCI table is rewritten */
 	char kernel_release[64];	/* G: driver VM's `uname -r`, NUL-padded */
-	uint8_t reserved[0x400 - 0xa8];	/* 0 */
+	uint8_t reserved[0x100 - 0xa8];	/* 0 */
+	struct ddvm_queue_stats qstats[16];	/* G: DDVM_QUEUE_STATS_OFF, per queue (minor 3) */
 };
 
 /* Queue kinds (ddvm_queue_desc.kind). */
@@ -358,12 +379,15 @@ struct ddvm_pci_entry {
 #define DDVM_STATIC_ASSERT(c, m) _Static_assert(c, m)
 
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_region_hdr) == 0x400, "region header size");
+DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_stats) == 48, "queue stats size");
+DDVM_STATIC_ASSERT(DDVM_QUEUE_STATS_OFF + DDVM_MAX_QUEUES * 48 == 0x400, "queue stats fit the header");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, refusal) == 0x08, "refusal offset");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, region_size) == 0x10, "layout offset");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, host_state) == 0x38, "host_state offset");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, generation) == 0x48, "guest area offset");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, heartbeat) == 0x50, "heartbeat offset");
 DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, kernel_release) == 0x68, "release offset");
+DDVM_STATIC_ASSERT(__builtin_offsetof(struct ddvm_region_hdr, qstats) == DDVM_QUEUE_STATS_OFF, "queue stats offset");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_desc) == 64, "queue desc size");
 DDVM_STATIC_ASSERT(DDVM_QUEUE_TABLE_OFF + DDVM_MAX_QUEUES * 64 <= DDVM_HDR_SIZE, "queue table fits");
 DDVM_STATIC_ASSERT(sizeof(struct ddvm_queue_state) == 64, "queue state size");

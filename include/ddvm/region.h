@@ -104,6 +104,17 @@ struct ddvm_queue_state_info {
 int ddvm_queue_state_read(const volatile void *base, const struct ddvm_layout *l, uint32_t i,
 			  struct ddvm_queue_state_info *out);
 
+/*
+ * Host side: copy queue i's counters (struct ddvm_queue_stats, minor 3), for
+ * display only: anyone on the channel may have written them.  Zeroes if i is
+ * beyond the table or the driver VM speaks minor < 3.
+ */
+struct ddvm_queue_stats_info {
+	uint64_t rd_ops, rd_bytes, wr_ops, wr_bytes, other_ops, errors;
+};
+void ddvm_queue_stats_read(const volatile void *base, uint32_t i,
+			   struct ddvm_queue_stats_info *out);
+
 /* Driver side: copy queue i's target string (NUL-terminated, printable). */
 void ddvm_queue_target_read(const volatile void *base, uint32_t i, char out[65]);
 

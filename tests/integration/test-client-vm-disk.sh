@@ -111,6 +111,10 @@ note "limits: $(grep '^QUEUE' "$con" | cut -d' ' -f2- | tr -d '\r' | tr '\n' ','
 cmp -s "$d/sums.write" "$d/sums.read" ||
 	fail "checksums differ after the reboot: $(diff "$d/sums.write" "$d/sums.read" | head -n 5)"
 note "52 files' checksums identical after the client VM was started again; e2fsck clean ($((SECONDS - start)) s)"
+# Per-client counters from the driver VM (this instance): the second boot read the files back.
+rd=$(status_json | jq -r '.clients[0].disks[0].counters.read_bytes')
+[ "${rd:-0}" -gt 0 ] || fail "c1's counters show no reads: $(status_json | jq -c '.clients[0].disks[0].counters')"
+note "c1's disk counters: $(status_json | jq -c '.clients[0].disks[0].counters')"
 ddvm down >/dev/null || fail "ddvm down failed"
 
 # The data went through the driver VM to its disk: the backing file holds it.

@@ -78,6 +78,10 @@ wait "$SINK" || fail "the wire's TCP sink failed"
 	fail "c1's 32 MiB differ: sent $(cat "$D/source.out"), received $(cat "$D/sink.out")"
 [ "${got:-0}" -ge 18 ] || fail "host TAP pings during c1's stream: $got of 20"
 note "c1 sent 32 MiB intact while the host TAP got $got/20 pings through"
+# Per-client counters, from the driver VM: c1's channel carried the stream.
+tx=$(c1_nic .counters.tx_bytes)
+[ "$tx" -ge $((32 << 20)) ] || fail "c1's counters say $tx bytes sent, expected >= 32 MiB"
+ddvm status | grep -A1 "nic  *nv/net0" | grep -q "tx [0-9]* (" || fail "the text status shows no counters for c1: $(ddvm status)"
 
 # Kill the driver VM: both clients come back on the new instance's bridge.
 gen=$(nv_vm .generation)
