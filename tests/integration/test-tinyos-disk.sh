@@ -47,11 +47,13 @@ note "host wrote sectors 0-1 through $uri: sector 0 crc32c=$s0 ($((SECONDS - sta
 # 2. tinyos uses the disk through its own channel.
 ddvm up -d "$d/tinyos.conf" >"$d/up2.out" 2>&1 || fail "ddvm up (tinyos) failed: $(cat "$d/up2.out")"
 tos_line() { tr -d '\r' <"$con" 2>/dev/null | grep -E "$1" | head -n 1; }
-written() {
-	[ -z "$(tos_line 'tinyos: (stopped|.*failed|CPU exception)')" ] ||
-		fail "tinyos: $(tos_line 'tinyos: (stopped|.*failed|CPU exception)'): $(tail -n 20 "$con")"
-	[ -n "$(tos_line '^tinyos: disk0 wrote sector 1 ')" ]
+# What tinyos says when something went wrong (fail from inside wait_for: fd 9 is stderr).
+exec 9>&2
+TOS_BAD='^tinyos: (stopped$|CPU exception|disk[0-9]+: (reading|writing) sector|disk[0-9]+ read sector 1 (failed|.*DIFFERS)|.*: the driver VM does not serve)'
+tos_ok() {
+	[ -z "$(tos_line "$TOS_BAD")" ] || fail "tinyos: $(tos_line "$TOS_BAD"): $(tail -n 20 "$con")" 2>&9
 }
+written() { tos_ok && [ -n "$(tos_line '^tinyos: disk0 wrote sector 1 ')" ]; }
 wait_for "tinyos to write sector 1 (console $con)" 120 written
 pid=$(status_json | jq -r '.clients[0].pid')
 args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || fail "no QEMU for tinyos (pid $pid)"
