@@ -32,3 +32,20 @@ $(TINYOS_ELF): $(TINYOS_OBJS) examples/tinyos/link.ld
 tinyos: $(TINYOS_ELF)
 
 -include $(TINYOS_OBJS:.o=.d)
+
+# lib/bare/ as `make freestanding` checks libddvm: gcc and clang (if present)
+# at -O0 -O2 -Os, -pedantic, linked with libddvm's freestanding part: no
+# undefined symbol but memcpy, memmove, memset, memcmp.
+BARE_FS_CCS := gcc $(shell command -v clang >/dev/null 2>&1 && echo clang)
+.PHONY: freestanding-bare
+freestanding-bare:
+	@set -e; mkdir -p $(TINYOS_DIR)/fs; for cc in $(BARE_FS_CCS); do for opt in -O0 -O2 -Os; do \
+		objs=; for src in $(wildcard lib/bare/*.c proto/*.c lib/*.c); do \
+			obj=$(TINYOS_DIR)/fs/$$cc$$opt-$$(echo $$src | tr / -).o; \
+			$$cc -std=c11 -ffreestanding -nostdlib -fno-builtin $(WARN) -pedantic -Iinclude \
+				$$opt -c $$src -o $$obj; objs="$$objs $$obj"; \
+		done; \
+		ld -r -o $(TINYOS_DIR)/fs/$$cc$$opt.o $$objs; \
+		undef=$$(nm -u $(TINYOS_DIR)/fs/$$cc$$opt.o | grep -vwE 'memcpy|memmove|memset|memcmp' || true); \
+		[ -z "$$undef" ] || { echo "lib/bare ($$cc $$opt): undefined: $$(echo $$undef)"; exit 1; }; \
+	done; done; echo "freestanding-bare: lib/bare with libddvm ($(BARE_FS_CCS); -O0 -O2 -Os): no undefined symbols"

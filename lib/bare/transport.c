@@ -38,32 +38,27 @@ static uint64_t bt_now_ns(struct ddvm_transport *t)
 static int bt_wait(struct ddvm_transport *t, uint16_t vector, uint64_t deadline_ns)
 {
 	struct ddvm_bare_transport *bt = bare(t);
-	uint32_t bit = vector < 32 ? 1u << vector : 0;
+	uint32_t bit = vector < 32 ? 1u << vector : 0, rang = 0;
 	int i;
 
+	bt->waiting = bit;	/* env->idle must not sleep once this has rung */
 	for (;;) {
-		bt->waiting = bit;
-		if (ddvm_bare_take(bt, bit))
+		rang = ddvm_bare_take(bt, bit);
+		if (rang || bt->env->now_ns(bt->env->arg) >= deadline_ns)
 			break;
-		if (bt->env->now_ns(bt->env->arg) >= deadline_ns) {
-			bit = 0;
-			break;
-		}
-		if (!bt->env->idle) {
+		if (bt->env->idle) {
+			bt->env->idle(bt->env->arg, bt);
+		} else {
 			for (i = 0; i < SPINS; i++)
 				ddvm_x86_pause();
-		} else {
-			bt->env->idle(bt->env->arg, bt);
 		}
 		/* Without interrupts nothing sets `pending`: let the caller look
-		 * at the region (a doorbell carries no data anyway). */
-		if (!bt->irqs) {
-			bit = ddvm_bare_take(bt, bit);
+		 * at the region now (a doorbell carries no data anyway). */
+		if (!bt->irqs)
 			break;
-		}
 	}
 	bt->waiting = 0;
-	return bit ? 1 : 0;
+	return rang ? 1 : 0;
 }
 
 static void bt_log(struct ddvm_transport *t, int level, const char *line)
