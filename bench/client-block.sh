@@ -4,12 +4,15 @@
 #   native  the client VM owns the nvme itself (Linux's nvme driver in it)
 #   ddvm    the client VM reaches it through a driver VM: ddvm_front.ko ->
 #           its channel -> ddvm_blk in the driver VM -> the driver VM's nvme
-# (the virtio way, virtio-blk on the export's NBD URI, is not built yet.)
+#   virtio  the standard path (virtio = true): the client VM's virtio-blk on
+#           QEMU's NBD client -> the export's nbdkit + ddvm plugin -> its
+#           channel -> ddvm_blk -> the driver VM's nvme
 # Jobs (fio, libaio, O_DIRECT, SECONDS each): 4K random read QD 1 and QD 32,
 # 4K random write QD 1 and QD 32, 512K sequential read and write QD 1.
 # Per job: MB/s, p50 / p99 latency from the client's fio; per way: host CPU
-# seconds per GiB moved (utime + stime of every QEMU and the supervisor over
-# the whole fio run); then ddvm / native.  ROUNDS alternate the order.
+# seconds per GiB moved (utime + stime of every QEMU, the supervisor and
+# nbdkit over the whole fio run); then ddvm / native and virtio / native.
+# ROUNDS rotate the order.
 #   bench/client-block.sh [SECONDS] [ROUNDS]     (defaults 6, 1; ~3 min per round)
 set -eu
 cd "$(dirname "$0")/.."
@@ -60,8 +63,10 @@ script() {
 }
 script /dev/nvme0n1 native
 script /dev/ddvm0 ddvm
+script /dev/vda virtio
 client_initrd native "$d/native.sh" "$d/extra"
 client_initrd ddvm "$d/ddvm.sh" "$d/extra"
+client_initrd virtio "$d/virtio.sh" "$d/extra"
 truncate -s 256M "$d/nvme.img"
 dd if=/dev/urandom of="$d/nvme.img" bs=1M count=256 conv=notrunc status=none
 RES=$d/results.tsv	# way round job MB/s p50 p99, and "cpu" lines
@@ -120,11 +125,38 @@ CONF
 	echo -e "cpu\tddvm\t$1\t$cpu" >>"$RES"
 	ddvm down >/dev/null
 }
+run_virtio() {
+	local start cpu sup q c nb con=$d/v1/console.log
+	cat >"$d/virtio.conf" <<CONF
+vms = ( { name = "drv"; memory = 128;
+  devices = ( { type = "nvme"; file = "$d/nvme.img"; } ); } );
+clients = ( { name = "v1"; memory = 512; max_restarts = 0; virtio = true; disks = [ "drv/disk0" ];
+  kernel = "$(client_kernel)"; initrd = "$d/virtio.initrd";
+  append = "$(_client_conf cmdline) ddvm.wait=1"; } );
+CONF
+	rm -f "$con"
+	ddvm up -d "$d/virtio.conf" >/dev/null || fail "ddvm up failed: $(tail -5 "$d/ddvm.log")"
+	wait_for "the virtio client to start fio" 180 grep -q '^BEGIN' "$con"
+	sup=$(status_json | jq -r .supervisor_pid)
+	q=$(status_json | jq -r '.vms[0].pid')
+	c=$(status_json | jq -r '.clients[0].pid')
+	nb=$(status_json | jq -r '.vms[0].exports[0].frontend_pid')
+	start=$(ticks "$sup" "$q" "$c" "$nb")
+	wait_for "the virtio client's fio (console $con)" 600 grep -q '^RESULT done' "$con"
+	cpu=$(( $(ticks "$sup" "$q" "$c" "$nb") - start ))
+	parse virtio "$1" "$con"
+	echo -e "cpu\tvirtio\t$1\t$cpu" >>"$RES"
+	ddvm down >/dev/null
+}
 status_accel() { echo "${ACCEL_USED:-tcg}"; }
 ACCEL_USED=$([ "${DDVM_ACCEL:-}" = kvm ] && echo kvm || echo tcg)
 
 for r in $(seq 1 "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then run_native "$r"; run_ddvm "$r"; else run_ddvm "$r"; run_native "$r"; fi
+	case $((r % 3)) in
+	1) run_native "$r"; run_ddvm "$r"; run_virtio "$r" ;;
+	2) run_ddvm "$r"; run_virtio "$r"; run_native "$r" ;;
+	0) run_virtio "$r"; run_native "$r"; run_ddvm "$r" ;;
+	esac
 done
 
 echo
@@ -137,15 +169,17 @@ $1 == "cpu" { cpu[$2] += $4 / hz; next }
 { k = $1 SUBSEP $3; mb[k] = mb[k] " " $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6
   tot[$1] += $4 * secs / 1024; if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 } }
 END {
-	printf "| job | native MB/s | ddvm MB/s | ddvm / native | p50 µs native / ddvm | p99 µs native / ddvm |\n"
-	printf "|---|---:|---:|---:|---:|---:|\n"
+	printf "| job | native MB/s | ddvm MB/s | virtio MB/s | ddvm / native | virtio / native | p50 µs native / ddvm / virtio | p99 µs native / ddvm / virtio |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= n; i++) { j = order[i]
-		a = med(mb["native" SUBSEP j]); b = med(mb["ddvm" SUBSEP j])
-		printf "| %s | %.1f | %.1f | %.2f | %d / %d | %d / %d |\n", j, a, b, (a > 0 ? b / a : 0),
-			med(p50["native" SUBSEP j]), med(p50["ddvm" SUBSEP j]),
-			med(p99["native" SUBSEP j]), med(p99["ddvm" SUBSEP j]) }
+		a = med(mb["native" SUBSEP j]); b = med(mb["ddvm" SUBSEP j]); v = med(mb["virtio" SUBSEP j])
+		printf "| %s | %.1f | %.1f | %.1f | %.2f | %.2f | %d / %d / %d | %d / %d / %d |\n", j, a, b, v,
+			(a > 0 ? b / a : 0), (a > 0 ? v / a : 0),
+			med(p50["native" SUBSEP j]), med(p50["ddvm" SUBSEP j]), med(p50["virtio" SUBSEP j]),
+			med(p99["native" SUBSEP j]), med(p99["ddvm" SUBSEP j]), med(p99["virtio" SUBSEP j]) }
 	cn = tot["native"] > 0 ? cpu["native"] / tot["native"] : 0
 	cd = tot["ddvm"] > 0 ? cpu["ddvm"] / tot["ddvm"] : 0
-	printf "| host CPU s/GiB (all jobs) | %.2f | %.2f | %.2f | | |\n", cn, cd, (cn > 0 ? cd / cn : 0)
+	cv = tot["virtio"] > 0 ? cpu["virtio"] / tot["virtio"] : 0
+	printf "| host CPU s/GiB (all jobs) | %.2f | %.2f | %.2f | %.2f | %.2f | | |\n", cn, cd, cv,
+		(cn > 0 ? cd / cn : 0), (cn > 0 ? cv / cn : 0)
 }' "$RES"
-echo "(raw: $RES)"
