@@ -57,7 +57,7 @@ struct front_blk {
 
 	struct delayed_work ready_work;
 	unsigned long wait_start, wait_logged;	/* jiffies; wait_logged 0: not yet */
-	u32 seen_state, seen_gen;	/* the driver VM as last logged, +1 (0: never) */
+	struct front_seen seen;		/* the driver VM as last logged */
 	u32 nodev_gen;			/* +1: generation that answered ENODEV */
 
 	struct timer_list timer;
@@ -417,36 +417,6 @@ static int fb_add_disk(struct front_blk *b)
 
 /* --- waiting for the driver VM -------------------------------------------------- */
 
-/*
- * Can the driver VM serve us?  Not if it refused the channel or speaks
- * another protocol major (then its queue is not used: a clear refusal, not a
- * misread ring); each said once per driver-VM state and generation.
- */
-static bool fb_driver_vm_usable(struct front_blk *b, struct ddvm_guest_view *g)
-{
-	struct device *dev = fb_dev(b);
-	bool changed;
-
-	ddvm_guest_read(b->ch->region, g);
-	changed = b->seen_state != g->state + 1 || b->seen_gen != g->generation + 1;
-	b->seen_state = g->state + 1;
-	b->seen_gen = g->generation + 1;
-	if (g->state == DDVM_GUEST_READY && g->guest_version >> 16 != DDVM_PROTO_MAJOR) {
-		if (changed)
-			dev_err(dev, "%s: the driver VM (generation %u) speaks ddvm protocol %u.%u, this module %u.%u: not using it\n",
-				b->ch->name, g->generation, g->guest_version >> 16,
-				g->guest_version & 0xffff, DDVM_PROTO_MAJOR, DDVM_PROTO_MINOR);
-		return false;
-	}
-	if (g->state == DDVM_GUEST_REFUSED) {
-		if (changed)
-			dev_err(dev, "%s: the driver VM refused the channel: %s (0x%x)\n",
-				b->ch->name, ddvm_refusal_str(g->refusal), g->refusal_detail);
-		return false;
-	}
-	return true;
-}
-
 /* Still waiting: say so at first and every FB_WAIT_LOG_S seconds. */
 static void fb_log_wait(struct front_blk *b, const struct ddvm_guest_view *g)
 {
@@ -467,7 +437,7 @@ static void fb_ready_work(struct work_struct *w)
 
 	if (READ_ONCE(b->stopping))
 		return;
-	if (fb_driver_vm_usable(b, &g) && b->nodev_gen != b->seen_gen) {
+	if (front_guest_usable(b->ch, &b->seen, &g) && b->nodev_gen != b->seen.gen) {
 		spin_lock_irqsave(&b->lock, flags);
 		r = ddvm_blkc_ready(&b->c, b->mem, ddvm_blkc_mem_bytes(&b->c),
 				    ddvm_front_io_timeout_s * 1000, get_random_u16(), fb_done, b);
@@ -477,7 +447,7 @@ static void fb_ready_work(struct work_struct *w)
 		fb_log_wait(b, &g);
 	} else if (r == -DDVM_ENODEV) {
 		/* Logged by libddvm; a restarted driver VM may find its disk. */
-		b->nodev_gen = b->seen_gen;
+		b->nodev_gen = b->seen.gen;
 		next = msecs_to_jiffies(FB_NODEV_POLL_MS);
 	} else if (r == 0) {
 		r = fb_add_disk(b);
