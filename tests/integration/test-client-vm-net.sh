@@ -15,7 +15,10 @@
 # way, the driver VM's QEMU is SIGKILLed mid-stream, the supervisor restarts
 # it, both TCP connections carry on and their data arrives intact, the
 # client's carrier went down and came back (sysfs carrier_down_count, its
-# kernel log says why), the client VM was not restarted.
+# kernel log says why); then the driver VM hangs (SIGSTOP): the client turns
+# its carrier off when the heartbeat stops, before the supervisor declares it
+# hung and restarts it, and on again after; the client VM was never
+# restarted.
 . "$(dirname "$0")/../lib/functions.sh"
 . "$TOP/tests/lib/client_vm.sh"
 . "$TOP/tests/lib/netvm.sh"
@@ -149,6 +152,17 @@ carrier_in 60 || die "the carrier did not come back: \$(ctr serving link_up hear
 echo "CARRIER down \$down0 \$(cat \$s/carrier_down_count) up \$up0 \$(cat \$s/carrier_up_count) now \$(cat \$s/carrier)"
 echo "AFTER \$(ctr generation restarts tx_restart_dropped tx_not_ready tx_ring_full rx_stale rx_bad rx_deliver_error drop_mode)"
 echo "PING4AFTER \$(ping -c 3 -i 0.2 -W 5 \$R4 | grep -o '[0-9]* packets received')"
+step hang
+t=0
+until [ "\$(cat \$s/ddvm/heartbeat_stale)" = 1 ]; do
+	[ \$t -lt 600 ] || die "the driver VM's heartbeat never went stale"
+	sleep 0.1
+	t=\$((t + 1))
+done
+echo "STALE carrier=\$(cat \$s/carrier) \$(ctr generation serving)"
+carrier_in 120 || die "the carrier did not come back after the hang: \$(ctr serving link_up heartbeat_stale generation)"
+echo "HANGBACK \$(ctr generation restarts heartbeat_stale)"
+echo "PING4HANG \$(ping -c 3 -i 0.2 -W 5 \$R4 | grep -o '[0-9]* packets received')"
 echo "DEV \$(grep \$n: /proc/net/dev | cut -d: -f2)"
 dmesg | grep ddvm | sed 's/^/DMESG /'
 echo "RESULT ok"
@@ -234,7 +248,7 @@ note "driver VM killed (generation $gen) with $((at3 >> 20)) MiB client -> remot
 back() { [ "$(vm_field "$NV_VM" .generation)" -gt "$gen" ] && vm_state_is "$NV_VM" ready; }
 wait_for "the supervisor to restart the driver VM" "$BOOT_SECS" back
 note "driver VM back (generation $(vm_field "$NV_VM" .generation)) after $((SECONDS - start)) s of test"
-wait_for "both streams to finish across the restart (console $con)" 300 seen "RESULT ok"
+wait_for "both streams to finish across the restart (console $con)" 300 seen PING4AFTER
 [ "$(cat "$D/srv/5003.sum")" = "$want" ] ||
 	fail "client -> remote across the restart: the remote got '$(cat "$D/srv/5003.sum")', the client sent '$want'"
 read -r got secs <<<"$(line SURVRX)"
@@ -242,20 +256,42 @@ read -r got secs <<<"$(line SURVRX)"
 	fail "remote -> client across the restart: the client got '$got', the remote sent '$(cat "$D/srv/5004.sum")'"
 note "both $MIB MiB streams intact across the restart, $secs s"
 
-# The carrier went down and came back; the client's kernel said why.
+# The carrier went down and came back.
 read -r _ down0 down1 _ up0 up1 _ now <<<"$(line CARRIER)"
 [ "$down1" -gt "$down0" ] && [ "$up1" -gt "$up0" ] && [ "$now" = 1 ] ||
 	fail "carrier: $(line CARRIER)"
-grep -aq '^DMESG.*ddvmnet0: carrier off: the driver VM' "$con" ||
-	fail "no 'carrier off' in the client's log: $(grep -a '^DMESG' "$con" | tail -n 10)"
-[ "$(grep -a '^DMESG.*ddvmnet0: carrier' "$con" | tail -n 1 | grep -c 'carrier on')" = 1 ] ||
-	fail "the client's last carrier line is not 'carrier on'"
 [ "$(cnt AFTER restarts)" -ge 1 ] && [ "$(cnt AFTER generation)" -gt "$(cnt BEFORE generation)" ] ||
 	fail "the client saw no restart: $(line BEFORE) / $(line AFTER)"
 [ "$(cnt AFTER rx_bad)" = 0 ] || fail "bad responses from an honest driver VM: $(line AFTER)"
 [ "$(line PING4AFTER)" = "3 packets received" ] || fail "ping after the restart: '$(line PING4AFTER)' of 3"
-note "carrier down $down0 -> $down1, up $up0 -> $up1; $(grep -a '^DMESG.*carrier off' "$con" | tail -n 1 | sed 's/.*carrier off: //' | tr -d '\r')"
-note "after: $(line AFTER)"
+note "carrier down $down0 -> $down1, up $up0 -> $up1; $(line AFTER)"
+
+# The driver VM hangs: its heartbeat stops, the client's carrier goes off
+# (before the supervisor's limit of 10 s), the supervisor kills and restarts
+# it, the carrier comes back.
+wait_for "the client to wait for a hang (console $con)" 60 seen "STEP hang"
+gen=$(vm_field "$NV_VM" .generation)
+kill -STOP "$(vm_field "$NV_VM" .pid)"
+wait_for "the client to see the heartbeat stop (console $con)" 30 seen STALE
+[ "$(cnt STALE carrier)" = 0 ] && [ "$(cnt STALE generation)" = "$gen" ] ||
+	fail "heartbeat stale: expected the carrier off and generation $gen, got $(line STALE)"
+note "driver VM stopped: the client's carrier off on its stale heartbeat ($(line STALE))"
+wait_for "the supervisor to restart the hung driver VM" "$BOOT_SECS" back
+wait_for "the client after the hang (console $con)" 120 seen "RESULT ok"
+[ "$(cnt HANGBACK generation)" -gt "$gen" ] && [ "$(cnt HANGBACK heartbeat_stale)" = 0 ] ||
+	fail "after the hang: $(line HANGBACK)"
+grep -aq '^DMESG.*ddvmnet0: carrier off: the driver VM.s heartbeat stopped' "$con" ||
+	fail "no 'heartbeat stopped' in the client's log: $(grep -a '^DMESG.*carrier' "$con" | tail -n 5)"
+[ "$(line PING4HANG)" = "3 packets received" ] || fail "ping after the hang: '$(line PING4HANG)' of 3"
+grep -q "heartbeat stopped" "$D/ddvm.log" || fail "the supervisor did not see the hang"
+note "the supervisor restarted the hung driver VM (generation $(cnt HANGBACK generation)); carrier on, ping ok"
+
+# The client's kernel said why the carrier went off, each time; it is on now.
+grep -aqE '^DMESG.*ddvmnet0: carrier off: the driver VM (restarted|.s heartbeat stopped)' "$con" ||
+	fail "no 'carrier off' in the client's log: $(grep -a '^DMESG' "$con" | tail -n 10)"
+[ "$(grep -a '^DMESG.*ddvmnet0: carrier' "$con" | tail -n 1 | grep -c 'carrier on')" = 1 ] ||
+	fail "the client's last carrier line is not 'carrier on'"
+note "client log: $(grep -a '^DMESG.*carrier off' "$con" | sed 's/.*carrier off: //' | tr -d '\r' | paste -sd ';' | sed 's/;/; /g')"
 # ndo_get_stats64: at least the 2 x $MIB MiB each way (/proc/net/dev: rx bytes, ..., tx bytes at 9).
 read -r rxb rxp _ _ _ _ _ _ txb txp _ <<<"$(line DEV)"
 [ "$rxb" -ge $((2 * MIB << 20)) ] && [ "$txb" -ge $((2 * MIB << 20)) ] && [ "$rxp" -gt 0 ] &&
