@@ -91,6 +91,38 @@ int disk_read_crc(struct disk *d, uint64_t off, uint32_t len, uint32_t *crc, uin
 	return r;
 }
 
+/*
+ * n reads of len bytes at random aligned offsets, back to back: the p50 and
+ * p99 of their times (what one synchronous read costs, without the network).
+ */
+int disk_bench(struct disk *d, uint32_t n, uint32_t len, uint64_t *p50, uint64_t *p99)
+{
+	static uint64_t t[1000];
+	uint64_t x = now_ns() | 1, blocks, t0, v;
+	uint32_t i, j;
+	int r;
+
+	if (n == 0 || n > 1000 || len == 0 || len > MAX_BLOCK || len % d->c.st.logical_block_size ||
+	    (blocks = d->c.st.capacity / len) == 0)
+		return -DDVM_EINVAL;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;				/* xorshift64 */
+		x ^= x >> 7;
+		x ^= x << 17;
+		t0 = now_ns();
+		r = ddvm_blkc_io(&d->c, DDVM_OP_READ, 0, x % blocks * len, len, blockbuf);
+		v = now_ns() - t0;
+		if (r < 0)
+			return r;
+		for (j = i; j > 0 && t[j - 1] > v; j--)	/* insertion sort */
+			t[j] = t[j - 1];
+		t[j] = v;
+	}
+	*p50 = t[(n - 1) / 2];
+	*p99 = t[(n * 99 + 99) / 100 - 1];
+	return 0;
+}
+
 /* Sector s (512 bytes) lives in the block at s * 512 rounded down. */
 static int sector_io(struct disk *d, uint16_t op, uint32_t sector, uint8_t *s512)
 {

@@ -2,8 +2,9 @@
 /*
  * tinyos: a NIC, served by a driver VM's Linux through libddvm's net client.
  * Just enough IPv4 to be reached: ARP for our address, ICMP echo, UDP echo on
- * port 7, and on UDP port 8 a disk read on request ("read OFFSET LENGTH" ->
- * "ok crc32c=XXXXXXXX ns=N": the data's CRC-32C and how long the read took).
+ * port 7, and on UDP port 8 disk reads on request ("read OFFSET LENGTH" ->
+ * "ok crc32c=XXXXXXXX ns=N": the data's CRC-32C and how long the read took;
+ * "bench N LENGTH": N reads at random offsets, their p50 and p99).
  * Replies are built while libddvm delivers frames and sent after its poll.
  */
 #include "tinyos.h"
@@ -179,37 +180,43 @@ static int rx(void *arg, const volatile void *frame, uint32_t len, const struct 
 	return 0;
 }
 
-/* UDP port 8: "read OFFSET LENGTH" -> read it from disk0, answer its CRC and time. */
+/*
+ * UDP port 8, disk0 on request: "read OFFSET LENGTH" -> "ok crc32c=X ns=N" (its
+ * CRC-32C and time); "bench N LENGTH" -> "ok n=N p50_ns=.. p99_ns=.." (N reads at
+ * random offsets, back to back).
+ */
 static void disk_cmd(struct nic *n)
 {
 	const uint8_t *ip = n->cmd + 14, *udp = ip + (ip[0] & 15u) * 4;
-	const char *s = (const char *)udp + 8;
-	char req[64], ans[96];
 	uint32_t dlen = be16(udp + 4) - 8u, crc, alen;
 	struct disk *d = disk_get(0);
-	unsigned long off, len;
-	uint64_t ns;
-	int r;
+	char req[64], ans[96];
+	unsigned long a, b;
+	uint64_t ns, p99;
+	const char *s;
+	int r = -DDVM_EINVAL, bench;
 
-	memcpy(req, s, dlen < sizeof(req) - 1 ? dlen : sizeof(req) - 1);
-	req[dlen < sizeof(req) - 1 ? dlen : sizeof(req) - 1] = '\0';
-	s = req;
-	if (s[0] != 'r' || s[1] != 'e' || s[2] != 'a' || s[3] != 'd' || s[4] != ' ') {
-		alen = ddvm_fmt(ans, sizeof(ans), "error: want \"read OFFSET LENGTH\"\n");
-	} else if (!d) {
-		alen = ddvm_fmt(ans, sizeof(ans), "error: no disk\n");
-	} else {
-		s += 5;
-		off = parse_ulong(&s);
-		s += *s == ' ';
-		len = parse_ulong(&s);
-		r = disk_read_crc(d, off, (uint32_t)len, &crc, &ns);
-		if (r < 0)
-			alen = ddvm_fmt(ans, sizeof(ans), "error: %s\n", ddvm_err_str(r));
-		else
-			alen = ddvm_fmt(ans, sizeof(ans), "ok crc32c=%08x ns=%llu\n", crc,
-					(unsigned long long)ns);
-	}
+	if (dlen > sizeof(req) - 1)
+		dlen = sizeof(req) - 1;
+	memcpy(req, udp + 8, dlen);
+	req[dlen] = '\0';
+	bench = !memcmp(req, "bench ", 6);
+	s = req + (bench ? 6 : 5);
+	a = parse_ulong(&s);
+	s += *s == ' ';
+	b = parse_ulong(&s);
+	if (d && (bench || !memcmp(req, "read ", 5)))
+		r = bench ? disk_bench(d, (uint32_t)a, (uint32_t)b, &ns, &p99)
+			  : disk_read_crc(d, a, (uint32_t)b, &crc, &ns);
+	if (r < 0)
+		alen = ddvm_fmt(ans, sizeof(ans), "error: %s (want \"read OFFSET LENGTH\" or "
+				"\"bench N LENGTH\")\n", d ? ddvm_err_str(r) : "no disk");
+	else if (bench)
+		alen = ddvm_fmt(ans, sizeof(ans), "ok n=%lu p50_ns=%llu p99_ns=%llu\n", a,
+				(unsigned long long)ns, (unsigned long long)p99);
+	else
+		alen = ddvm_fmt(ans, sizeof(ans), "ok crc32c=%08x ns=%llu\n", crc,
+				(unsigned long long)ns);
 	udp_send(n, n->cmd, ip, udp, ans, alen);
 	n->cmd_len = 0;
 }

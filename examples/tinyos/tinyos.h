@@ -53,6 +53,8 @@ void disk_check(struct disk *d);		/* a new driver-VM generation? */
 /* Read [off, off + len) (len <= 64 KiB), its CRC-32C and the time taken. */
 int disk_read_crc(struct disk *d, uint64_t off, uint32_t len, uint32_t *crc, uint64_t *ns);
 struct disk *disk_get(int index);
+/* n (<= 1000) reads of len bytes at random offsets: p50 and p99 of their times. */
+int disk_bench(struct disk *d, uint32_t n, uint32_t len, uint64_t *p50, uint64_t *p99);
 
 /* net.c */
 struct nic;
