@@ -37,19 +37,20 @@ static int parse_hex(const char **s, unsigned int n, u32 *out)
 	return 0;
 }
 
-/* " KEY=DECIMAL" at *s (at most 20 digits, no overflow); advances *s. */
+/* " KEY=DECIMAL" at *s (any value that fits 64 bits); advances *s. */
 static int parse_dec(const char **s, const char *key, u64 *out)
 {
 	size_t k = strlen(key);
 	unsigned int digits = 0;
-	u64 v = 0;
+	u64 v = 0, d;
 
 	if ((*s)[0] != ' ' || strncmp(*s + 1, key, k) || (*s)[1 + k] != '=')
 		return -EINVAL;
 	for (*s += 2 + k; **s >= '0' && **s <= '9'; (*s)++, digits++) {
-		if (v > (U64_MAX - 9) / 10)
+		d = (u64)(**s - '0');
+		if (v > (U64_MAX - d) / 10)
 			return -EINVAL;
-		v = v * 10 + (u64)(**s - '0');
+		v = v * 10 + d;
 	}
 	if (!digits)
 		return -EINVAL;
@@ -65,7 +66,9 @@ static int parse_port(const char **s, struct ddvm_target *t)
 
 	if (strncmp(*s, " br=", 4))
 		return -EINVAL;
-	for (*s += 4; isalnum(**s) || **s == '-' || **s == '_' || **s == '.'; (*s)++) {
+	/* isascii too: the kernel's isalnum takes Latin-1 letters (0xc0..0xff). */
+	for (*s += 4; (isascii(**s) && isalnum(**s)) || **s == '-' || **s == '_' || **s == '.';
+	     (*s)++) {
 		if (n == sizeof(t->br) - 1)
 			return -EINVAL;
 		t->br[n++] = **s;

@@ -78,10 +78,14 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost -g 
 # Regions are at least 64 KiB; let the fuzzer grow inputs that far.
 FUZZ_MAXLEN_fuzz-region := 70000
 FUZZ_MAXLEN_fuzz-ring   := 4096
+# name=maxlen for every target that sets one (default 4096).
+FUZZ_MAXLENS = $(foreach b,$(FUZZ_BINS),$(if $(FUZZ_MAXLEN_$(notdir $b)),$(notdir $b)=$(FUZZ_MAXLEN_$(notdir $b))))
 
+# Per target: FUZZ_FLAGS_fuzz-NAME (compile flags), FUZZ_LINK_fuzz-NAME (more
+# sources and libraries), FUZZ_MAXLEN_fuzz-NAME (largest input).
 $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/must.h $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(UNIT_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_fuzz-$*) -o $@ $< $(UNIT_LIB) $(FUZZ_LINK_fuzz-$*)
 
 # A crash, leak, sanitizer report or timeout fails the target; the input
 # is left in $(FUZZ_DIR)/crash-* (reproduce: $(FUZZ_DIR)/fuzz-NAME FILE).
@@ -89,8 +93,8 @@ fuzz: $(FUZZ_BINS)
 	@fail=0; for b in $(FUZZ_BINS); do \
 		name=$$(basename $$b); corpus=$(FUZZ_DIR)/corpus-$${name#fuzz-}; \
 		mkdir -p $$corpus; \
-		case $$name in fuzz-region) ml=$(FUZZ_MAXLEN_fuzz-region);; \
-			*) ml=$(FUZZ_MAXLEN_fuzz-ring);; esac; \
+		ml=4096; for p in $(FUZZ_MAXLENS); do \
+			[ "$${p%%=*}" = "$$name" ] && ml=$${p#*=}; done; \
 		if $$b -max_total_time=$(FUZZ_SECONDS) -max_len=$$ml -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 \
 			$$corpus tests/fuzz/corpus-$${name#fuzz-} >$(FUZZ_DIR)/$$name.log 2>&1; then \
@@ -138,6 +142,10 @@ $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/blkc_harness.h
 # ... (tests/lib/fake_chan.h), as do the net client's.
 $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/fake_chan.h
 $(UNIT_DIR)/test-netc $(FUZZ_DIR)/fuzz-netc: tests/lib/netc_harness.h tests/lib/fake_chan.h
+
+# The guest's target parser (kernel C) against a shim of the kernel headers it uses.
+FUZZ_FLAGS_fuzz-target := -Itests/fuzz/kshim
+$(FUZZ_DIR)/fuzz-target: guest/target.c guest/chan.h $(wildcard tests/fuzz/kshim/*.h tests/fuzz/kshim/linux/*.h)
 
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c

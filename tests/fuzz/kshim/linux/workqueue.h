@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* kshim: see ../kshim.h */
+#include "../kshim.h"
