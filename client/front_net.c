@@ -48,6 +48,7 @@
  * /sys/class/net/ddvmnetN/ddvm/.
  */
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/random.h>
 #include <linux/rtnetlink.h>
@@ -489,7 +490,7 @@ static int fn_open(struct net_device *dev)
 
 	napi_enable(&fn->napi);
 	spin_lock_bh(&fn->lock);
-	fn->up = true;
+	WRITE_ONCE(fn->up, true);	/* the doorbell reads it unlocked */
 	fn->tick_due = true;
 	netif_start_queue(dev);
 	spin_unlock_bh(&fn->lock);
@@ -502,7 +503,7 @@ static int fn_stop(struct net_device *dev)
 	struct front_net *fn = netdev_priv(dev);
 
 	spin_lock_bh(&fn->lock);
-	fn->up = false;
+	WRITE_ONCE(fn->up, false);
 	netif_stop_queue(dev);
 	spin_unlock_bh(&fn->lock);
 	napi_disable(&fn->napi);
@@ -573,6 +574,19 @@ static const struct net_device_ops fn_ops = {
 	.ndo_set_features = fn_set_features,
 	.ndo_get_stats64 = fn_get_stats64,
 	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void fn_get_drvinfo(struct net_device *dev, struct ethtool_drvinfo *info)
+{
+	struct front_net *fn = netdev_priv(dev);
+
+	strscpy(info->driver, DDVM_FRONT_NAME, sizeof(info->driver));
+	strscpy(info->bus_info, pci_name(fn->ch->pdev), sizeof(info->bus_info));
+}
+
+static const struct ethtool_ops fn_ethtool_ops = {
+	.get_drvinfo = fn_get_drvinfo,
+	.get_link = ethtool_op_get_link,
 };
 
 /* --- counters: /sys/class/net/ddvmnetN/ddvm/ ---------------------------------------------- */
@@ -815,6 +829,7 @@ struct front_net *front_net_create(struct front_chan *ch, u32 qi)
 	INIT_WORK(&fn->follow_work, fn_follow_work);
 	SET_NETDEV_DEV(ndev, &ch->pdev->dev);
 	ndev->netdev_ops = &fn_ops;
+	ndev->ethtool_ops = &fn_ethtool_ops;
 	ndev->priv_flags |= IFF_DISABLE_NETPOLL;	/* xmit takes a BH lock */
 	ndev->sysfs_groups[0] = &fn_attr_group;
 	netif_napi_add(ndev, &fn->napi, fn_napi_poll);
