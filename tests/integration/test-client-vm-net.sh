@@ -29,8 +29,9 @@ cleanup_fn netvm_down
 cleanup_fn 'kill ${SRV_PID:-} 2>/dev/null'
 D=$DDVM_RUNDIR
 MIB=64			# each transfer
-PACE=0.08		# the restart streams: one MiB per PACE s at most, each way
-KILL_AT=8		# MiB both restart streams carried before the kill
+PACE=0.08		# the restart streams: one MiB per PACE s at most client -> remote,
+PACE_R=0.12		# and per PACE_R s remote -> client (it starts first, and faster)
+KILL_AT=4		# MiB both restart streams carried before the kill
 client_image
 
 # The remote end: one TCP connection per port, on any address of its
@@ -186,7 +187,7 @@ mkdir "$D/srv"
 SEED1=$RANDOM SEED2=$RANDOM
 # (ip netns exec runs timeout itself: killing SRV_PID stops the server too.)
 ip netns exec "$NV_NSR" timeout 900 "$NV_PY" "$D/srv.py" "$D/srv" "5001:send:$MIB:$SEED1:0" \
-	5002:recv 5003:recv "5004:send:$MIB:$SEED2:$PACE" >"$D/srv.out" 2>&1 &
+	5002:recv 5003:recv "5004:send:$MIB:$SEED2:$PACE_R" >"$D/srv.out" 2>&1 &
 SRV_PID=$!
 listening() { for p in 5001 5002 5003 5004; do [ -e "$D/srv/$p.listening" ] || return 1; done; }
 wait_for "the remote end listening" 20 listening
