@@ -37,6 +37,7 @@ static void send_cmd(struct qmp *q, const char *cmd)
 		pr_debug("qmp: cannot send %s: %m", cmd);
 }
 
+/* One line, NUL-terminated (a line holding a NUL byte never gets here). */
 static void handle_line(struct qmp *q, const char *line)
 {
 	json_object *o = json_tokener_parse(line), *v;
@@ -49,16 +50,23 @@ static void handle_line(struct qmp *q, const char *line)
 		q->ready = 1;
 		if (q->want_quit)
 			send_cmd(q, "quit");
-	} else if (json_object_object_get_ex(o, "event", &v) && q->on_event) {
+	} else if (json_object_object_get_ex(o, "event", &v) && json_object_is_type(v, json_type_string) &&
+		   q->on_event) {
 		q->on_event(q, json_object_get_string(v));
 	}
 	json_object_put(o);
 }
 
+/*
+ * The stream is lines (QMP ends each with CRLF or LF).  Each complete line
+ * is handled; one too long for the buffer is dropped whole, through its
+ * newline (never resynchronised in the middle); one holding a NUL byte is
+ * dropped (QEMU escapes every control character).
+ */
 static void on_readable(struct watch *w, uint32_t events)
 {
 	struct qmp *q = container_of(w, struct qmp, w);
-	char *nl;
+	char *nl, *start;
 	ssize_t n;
 
 	(void)events;
@@ -70,15 +78,23 @@ static void on_readable(struct watch *w, uint32_t events)
 		return;
 	}
 	q->len += (size_t)n;
-	q->buf[q->len] = '\0';
-	while ((nl = strchr(q->buf, '\n'))) {
+	start = q->buf;
+	while ((nl = memchr(start, '\n', q->len - (size_t)(start - q->buf)))) {
 		*nl = '\0';
-		handle_line(q, q->buf);
-		q->len -= (size_t)(nl + 1 - q->buf);
-		memmove(q->buf, nl + 1, q->len + 1);
+		if (q->skip)
+			q->skip = 0;	/* the end of an overlong line */
+		else if (!memchr(start, '\0', (size_t)(nl - start)))
+			handle_line(q, start);
+		if (q->fd < 0)		/* the event handler closed us */
+			return;
+		start = nl + 1;
 	}
-	if (q->len == sizeof(q->buf) - 1)	/* one absurdly long line: drop it */
+	q->len -= (size_t)(start - q->buf);
+	memmove(q->buf, start, q->len);
+	if (q->len == sizeof(q->buf) - 1) {	/* one absurdly long line: drop it all */
 		q->len = 0;
+		q->skip = 1;
+	}
 }
 
 int qmp_open(struct qmp *q, const char *path, qmp_event_fn on_event)

@@ -22,6 +22,7 @@ struct qmp {
 	struct watch w;
 	char buf[8192];
 	size_t len;
+	int skip;			/* dropping the rest of an overlong line */
 	qmp_event_fn on_event;
 };
 

@@ -147,5 +147,10 @@ $(UNIT_DIR)/test-netc $(FUZZ_DIR)/fuzz-netc: tests/lib/netc_harness.h tests/lib/
 FUZZ_FLAGS_fuzz-target := -Itests/fuzz/kshim
 $(FUZZ_DIR)/fuzz-target: guest/target.c guest/chan.h $(wildcard tests/fuzz/kshim/*.h tests/fuzz/kshim/linux/*.h)
 
+# The QMP reader, with the supervisor's event loop and logging.
+FUZZ_LINK_fuzz-qmp := host/loop.c lib/posix/log.c lib/posix/private_sock.c -ljson-c
+FUZZ_MAXLEN_fuzz-qmp := 20000
+$(FUZZ_DIR)/fuzz-qmp: host/qmp.c host/qmp.h host/loop.c
+
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
