@@ -19,18 +19,42 @@
 
 const char *const cfg_type_names[DEV_NTYPES] = {
 	[DEV_NVME] = "nvme", [DEV_AHCI] = "ahci", [DEV_VIRTIO_BLK] = "virtio-blk",
+	[DEV_VIRTIO_SCSI] = "virtio-scsi", [DEV_LSI53C895A] = "lsi53c895a", [DEV_MEGASAS] = "megasas",
+	[DEV_MPTSAS1068] = "mptsas1068", [DEV_PVSCSI] = "pvscsi", [DEV_AM53C974] = "am53c974",
+	[DEV_IDE] = "ide", [DEV_USB_STORAGE] = "usb-storage", [DEV_USB_UAS] = "usb-uas",
+	[DEV_SDHCI] = "sdhci",
 	[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "rtl8139",
-	[DEV_VIRTIO_NET] = "virtio-net", [DEV_VFIO] = "vfio",
+	[DEV_VIRTIO_NET] = "virtio-net", [DEV_VMXNET3] = "vmxnet3", [DEV_PCNET] = "pcnet",
+	[DEV_NE2K_PCI] = "ne2k_pci", [DEV_I82559ER] = "i82559er", [DEV_TULIP] = "tulip",
+	[DEV_USB_NET] = "usb-net", [DEV_VFIO] = "vfio",
 };
 
 /*
- * Guest driver modules per device type (comma-separated).  QEMU's rtl8139 is
- * an RTL8139C+ (revision 0x20), which 8139too refuses ("use 8139cp").
+ * Guest driver modules per device type (comma-separated; image/build.sh's
+ * DEFAULT_MODULES must name each, it puts their closure in the initramfs).
+ * A SCSI or ATA disk needs sd_mod besides its host adapter's driver, a USB
+ * device the host controller's (xhci_pci).  QEMU's rtl8139 is an RTL8139C+
+ * (revision 0x20), which 8139too refuses ("use 8139cp").
  */
-static const char *const type_modules[] = {
+static const char *const type_modules[DEV_NTYPES] = {
 	[DEV_NVME] = "nvme", [DEV_AHCI] = "ahci,sd_mod", [DEV_VIRTIO_BLK] = "virtio_pci,virtio_blk",
+	[DEV_VIRTIO_SCSI] = "virtio_pci,virtio_scsi,sd_mod", [DEV_LSI53C895A] = "sym53c8xx,sd_mod",
+	[DEV_MEGASAS] = "megaraid_sas,sd_mod", [DEV_MPTSAS1068] = "mptsas,sd_mod",
+	[DEV_PVSCSI] = "vmw_pvscsi,sd_mod", [DEV_AM53C974] = "am53c974,sd_mod",
+	[DEV_IDE] = "ata_piix,sd_mod", [DEV_USB_STORAGE] = "xhci_pci,usb_storage,sd_mod",
+	[DEV_USB_UAS] = "xhci_pci,uas,sd_mod", [DEV_SDHCI] = "sdhci_pci,mmc_block",
 	[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "8139cp",
-	[DEV_VIRTIO_NET] = "virtio_pci,virtio_net", [DEV_VFIO] = "",
+	[DEV_VIRTIO_NET] = "virtio_pci,virtio_net", [DEV_VMXNET3] = "vmxnet3",
+	[DEV_PCNET] = "pcnet32", [DEV_NE2K_PCI] = "ne2k_pci", [DEV_I82559ER] = "e100",
+	[DEV_TULIP] = "tulip", [DEV_USB_NET] = "xhci_pci,cdc_ether", [DEV_VFIO] = "",
+};
+
+/*
+ * Types that cannot work, and why (docs/drivers.md has the evidence): `up`
+ * refuses them rather than booting a driver VM that would never serve them.
+ */
+static const char *const type_unusable[DEV_NTYPES] = {
+	[DEV_NVME] = NULL,
 };
 
 static const char *const top_keys[] = { "vms", "image", "allow_users", "clients", NULL };
@@ -164,12 +188,22 @@ const char *dev_type_name(enum dev_type t)
 
 int dev_is_disk(enum dev_type t)
 {
-	return t == DEV_NVME || t == DEV_AHCI || t == DEV_VIRTIO_BLK;
+	return t >= DEV_FIRST_DISK && t <= DEV_LAST_DISK;
 }
 
 int dev_is_nic(enum dev_type t)
 {
-	return t == DEV_E1000 || t == DEV_E1000E || t == DEV_RTL8139 || t == DEV_VIRTIO_NET;
+	return t >= DEV_FIRST_NIC && t <= DEV_LAST_NIC;
+}
+
+const char *dev_type_modules(enum dev_type t)
+{
+	return (unsigned int)t < DEV_NTYPES && type_modules[t] ? type_modules[t] : "";
+}
+
+const char *dev_type_unusable(enum dev_type t)
+{
+	return (unsigned int)t < DEV_NTYPES ? type_unusable[t] : NULL;
 }
 
 int dev_has_disk(const struct dev_config *d)
@@ -419,7 +453,7 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 		    struct vm_config *vm, int idx)
 {
 	const config_setting_t *ch, *devs;
-	unsigned int nahci = 0, nnic = 0, nerr = at.nerr;
+	unsigned int nnic = 0, nerr = at.nerr;
 	static struct vm_layout lay;
 	const char *name;
 	char msg[256];
@@ -475,8 +509,12 @@ static int parse_vm(struct ctx *c, const struct ddvm_config *cfg, const config_s
 			memset(d, 0, sizeof(*d));
 			continue;
 		}
-		if (d->type == DEV_AHCI && ++nahci > 6)
-			return cfg_fail(c, "at most 6 ahci disks (ports of the q35 AHCI controller)");
+		if (cfg_check_bus(c, vm, vm->ndevs) < 0) {
+			if (!keep_going(c))
+				return -1;
+			memset(d, 0, sizeof(*d));
+			continue;
+		}
 		if (dev_exports_nic(d) && !d->tap[0])	/* default: ddvm-<vm><k>, IFNAMSIZ-1 */
 			snprintf(d->tap, sizeof(d->tap), "ddvm-%.*s%u", 9, vm->name, nnic);
 		nnic += dev_is_nic(d->type) || (d->type == DEV_VFIO && d->vfio_as == DEV_E1000);
@@ -702,7 +740,7 @@ int config_create_backing(const struct ddvm_config *cfg, char *err, size_t errle
 
 void config_vm_modules(const struct vm_config *vm, char *buf, size_t len)
 {
-	char list[CFG_MAX_DEVS + CFG_MAX_MODULES][56];
+	char list[3 * CFG_MAX_DEVS + CFG_MAX_MODULES][56];
 	unsigned int n = 0, i, k;
 	size_t used = 0;
 
@@ -710,7 +748,7 @@ void config_vm_modules(const struct vm_config *vm, char *buf, size_t len)
 		char tmp[64], *tok, *save;
 
 		snprintf(tmp, sizeof(tmp), "%s",
-			 i < vm->ndevs ? type_modules[vm->devs[i].type] : vm->modules[i - vm->ndevs]);
+			 i < vm->ndevs ? dev_type_modules(vm->devs[i].type) : vm->modules[i - vm->ndevs]);
 		for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			for (k = 0; k < n; k++)
 				if (!strcmp(list[k], tok))

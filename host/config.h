@@ -19,12 +19,25 @@
 #define CFG_MAX_CLIENTS	16
 #define CFG_MAX_ATTACH	8	/* client disks / NICs per driver VM, and per client */
 
+/*
+ * Device types: the emulated disk controllers (DEV_NVME..DEV_SDHCI), the
+ * emulated NICs (DEV_E1000..DEV_USB_NET), a host function (DEV_VFIO).  Each
+ * one's QEMU device, Linux driver and why a type may be refused:
+ * config.c's type tables, docs/drivers.md.
+ */
 enum dev_type {
-	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK,
-	DEV_E1000, DEV_E1000E, DEV_RTL8139, DEV_VIRTIO_NET,
+	DEV_NVME, DEV_AHCI, DEV_VIRTIO_BLK, DEV_VIRTIO_SCSI, DEV_LSI53C895A, DEV_MEGASAS,
+	DEV_MPTSAS1068, DEV_PVSCSI, DEV_AM53C974, DEV_IDE, DEV_USB_STORAGE, DEV_USB_UAS,
+	DEV_SDHCI,
+	DEV_E1000, DEV_E1000E, DEV_RTL8139, DEV_VIRTIO_NET, DEV_VMXNET3, DEV_PCNET,
+	DEV_NE2K_PCI, DEV_I82559ER, DEV_TULIP, DEV_USB_NET,
 	DEV_VFIO,
 	DEV_NTYPES
 };
+#define DEV_FIRST_DISK	DEV_NVME
+#define DEV_LAST_DISK	DEV_SDHCI
+#define DEV_FIRST_NIC	DEV_E1000
+#define DEV_LAST_NIC	DEV_USB_NET
 
 enum net_kind { NET_ISOLATED, NET_TAP, NET_NONE };
 
@@ -146,6 +159,15 @@ void config_port_mac(const char *vm, unsigned int nic, const char *client, uint8
 /* A disk / a NIC in the driver VM: an emulated one, or a VFIO one that is one. */
 int dev_has_disk(const struct dev_config *d);
 int dev_has_nic(const struct dev_config *d);
+
+/* The guest modules device type t needs, comma-separated ("" for vfio). */
+const char *dev_type_modules(enum dev_type t);
+/*
+ * Why type t cannot work in a driver VM (QEMU's emulation or the driver;
+ * docs/drivers.md has the evidence), or NULL if it can.  Such a type is
+ * refused at `up`.
+ */
+const char *dev_type_unusable(enum dev_type t);
 
 /* Guest modules vm needs, comma-separated, deduplicated ("" if none). */
 void config_vm_modules(const struct vm_config *vm, char *buf, size_t len);

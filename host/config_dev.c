@@ -132,6 +132,14 @@ static int parse_disk(struct ctx *c, const struct ddvm_config *cfg, const config
 	} else if (d->size % 512) {
 		return cfg_fail(c, "size must be a multiple of 512 bytes");
 	}
+	/* QEMU's sd-card refuses any other size ("Invalid SD card size"). */
+	if (d->type == DEV_SDHCI) {
+		uint64_t sz = stat(d->file, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : d->size;
+
+		if (sz && (sz & (sz - 1)))
+			return cfg_fail(c, "an sdhci disk (QEMU's sd-card) must be a power of two in size; "
+				    "'%s' is %llu bytes", d->file, (unsigned long long)sz);
+	}
 	return parse_export(c, g, d, 1, 0);
 }
 
@@ -209,10 +217,24 @@ static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_confi
 	return parse_export(c, g, d, d->vfio_as == DEV_NVME, d->vfio_as == DEV_E1000);
 }
 
+/* "nvme, ahci, ..., vfio": every type, for messages. */
+static const char *type_list(void)
+{
+	static char list[512];
+	size_t n = 0;
+	unsigned int t;
+
+	if (!list[0])
+		for (t = 0; t < DEV_NTYPES && n < sizeof(list); t++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", t ? ", " : "",
+					      cfg_type_names[t]);
+	return list;
+}
+
 int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
 			struct dev_config *d)
 {
-	const char *type;
+	const char *type, *why;
 	unsigned int t;
 	int r;
 
@@ -221,14 +243,16 @@ int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_
 	if ((r = cfg_get_string(c, g, "type", &type)) < 0)
 		return -1;
 	if (!r)
-		return cfg_fail(c, "missing type = (nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)");
+		return cfg_fail(c, "missing type = (%s)", type_list());
 	for (t = 0; t < DEV_NTYPES; t++)
 		if (!strcmp(type, cfg_type_names[t]))
 			break;
 	if (t == DEV_NTYPES)
-		return cfg_fail(c, "unknown type '%s' (expected nvme, ahci, virtio-blk, e1000, e1000e, rtl8139, virtio-net, vfio)",
-			    type);
+		return cfg_fail(c, "unknown type '%s' (expected %s)", type, type_list());
 	d->type = (enum dev_type)t;
+	why = dev_type_unusable(d->type);
+	if (why)
+		return cfg_fail(c, "type '%s' cannot work in a driver VM: %s (docs/drivers.md)", type, why);
 	if (dev_is_disk(d->type))
 		return parse_disk(c, cfg, g, d);
 	if (dev_is_nic(d->type))
@@ -236,7 +260,42 @@ int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_
 	return parse_vfio(c, g, d);
 }
 
-/* Host-side names must be unique: TAP interfaces (front-ends' and wires') and TCP ports. */
+/*
+ * Where device k of vm sits on a bus that several devices share, and
+ * whether that place is free: q35's one AHCI controller has 6 ports; the
+ * one PIIX IDE controller (its legacy ports 0x1f0/0x170 and ISA IRQs 14/15
+ * allow no second one in a VM) has 2 channels x master/slave.  Every other
+ * device gets a PCI slot (and controller) of its own (host/layout.c).
+ */
+int cfg_check_bus(struct ctx *c, const struct vm_config *vm, unsigned int k)
+{
+	static const struct { enum dev_type t; unsigned int max; const char *bus; } shared[] = {
+		{ DEV_AHCI, 6, "port on q35's AHCI controller (00:1f.2), which has 6" },
+		{ DEV_IDE, 4, "place on the PIIX IDE controller, which has 4 (primary and secondary "
+			      "channel, master and slave; a VM can have only one: legacy ports "
+			      "0x1f0/0x170 and IRQs 14/15)" },
+	};
+	const struct dev_config *d = &vm->devs[k];
+	unsigned int i, s, n = 0;
+	char taken[96] = "";
+	size_t used = 0;
+
+	for (s = 0; s < sizeof(shared) / sizeof(shared[0]); s++) {
+		if (d->type != shared[s].t)
+			continue;
+		for (i = 0; i < k; i++)
+			if (vm->devs[i].type == d->type && ++n <= 8 && used < sizeof(taken))
+				used += (size_t)snprintf(taken + used, sizeof(taken) - used, "%s%u",
+							 n > 1 ? ", " : "", i + 1);
+		if (n >= shared[s].max)
+			return cfg_fail(c, "%s disk: no free %s, all taken by devices %s",
+				    cfg_type_names[d->type], shared[s].bus, taken);
+	}
+	return 0;
+}
+
+/* Host-side names must be unique: TAP interfaces (front-ends' and wires') and TCP ports;
+ * and a host PCI function (vfio) belongs to one device. */
 int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v)
 {
 	const struct vm_config *vm = &cfg->vms[v];
@@ -266,6 +325,10 @@ int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int 
 				if (d->nbd_tcp_port && d->nbd_tcp_port == o->nbd_tcp_port)
 					return cfg_fail(c, "nbd_tcp_port %u is also used by vm '%s' device %u",
 						    d->nbd_tcp_port, cfg->vms[i].name, j + 1);
+				if (d->type == DEV_VFIO && o->type == DEV_VFIO && !strcmp(d->host, o->host))
+					return cfg_fail(c, "vfio host PCI function %s is also vm '%s' device %u: "
+						    "a function can be passed to one device only",
+						    d->host, cfg->vms[i].name, j + 1);
 			}
 	}
 	c->dev = 0;

@@ -39,6 +39,8 @@ void cfg_resolve_path(const struct ddvm_config *cfg, const char *p, char *out, s
 int cfg_name_ok(const char *s, size_t max, const char *extra);
 /* "52:54:00:12:34:56" -> 6 bytes.  0 or -1 (not of that form). */
 int cfg_mac_parse(const char *s, uint8_t out[6]);
+/* Device k of vm has a free place on the bus it shares with others (ahci ports, IDE)?  0 or -1. */
+int cfg_check_bus(struct ctx *c, const struct vm_config *vm, unsigned int k);
 /* Vm v's host-side names (TAP interfaces, TCP ports) clash with none before them? */
 int cfg_check_unique(struct ctx *c, const struct ddvm_config *cfg, unsigned int v);
 /* The top-level clients list (after every vm): into cfg->clients and the

@@ -22,21 +22,49 @@
 #define AHCI_FN		2
 #define FIRST_SLOT	0x4
 
+/* The first device of vm of type t (vm->ndevs if none). */
+static unsigned int first_of(const struct vm_config *vm, enum dev_type t)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->ndevs && vm->devs[i].type != t; i++)
+		;
+	return i;
+}
+
+/* Device k's place among the VM's devices of its type (0-based). */
+static unsigned int index_of_type(const struct vm_config *vm, unsigned int k)
+{
+	unsigned int i, m = 0;
+
+	for (i = 0; i < k; i++)
+		m += vm->devs[i].type == vm->devs[k].type;
+	return m;
+}
+
+/*
+ * Every device has a PCI slot (and so a controller) of its own, 0x4 + its
+ * index, except those that share a controller: ahci disks q35's built-in
+ * AHCI, ide disks the one PIIX IDE controller, at the slot of the first ide
+ * disk (config_dev.c's cfg_check_bus keeps each within its places).
+ */
 unsigned int layout_pci_slot(const struct vm_config *vm, unsigned int k)
 {
 	if (k >= vm->ndevs || vm->devs[k].type == DEV_AHCI)
 		return 0;
+	if (vm->devs[k].type == DEV_IDE)
+		return FIRST_SLOT + first_of(vm, DEV_IDE);
 	return FIRST_SLOT + k;
 }
 
 void layout_target(const struct vm_config *vm, unsigned int k, char *out, size_t len)
 {
-	unsigned int i, m = 0;
-
 	if (k < vm->ndevs && vm->devs[k].type == DEV_AHCI) {
-		for (i = 0; i < k; i++)
-			m += vm->devs[i].type == DEV_AHCI;
-		snprintf(out, len, "pci=0000:00:%02x.%x n=%u", AHCI_SLOT, AHCI_FN, m);
+		snprintf(out, len, "pci=0000:00:%02x.%x n=%u", AHCI_SLOT, AHCI_FN, index_of_type(vm, k));
+		return;
+	}
+	if (k < vm->ndevs && vm->devs[k].type == DEV_IDE && index_of_type(vm, k)) {
+		snprintf(out, len, "pci=0000:00:%02x.0 n=%u", layout_pci_slot(vm, k), index_of_type(vm, k));
 		return;
 	}
 	snprintf(out, len, "pci=0000:00:%02x.0", layout_pci_slot(vm, k));

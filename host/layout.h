@@ -63,12 +63,15 @@ struct vm_layout {
 int layout_plan(const struct vm_config *vm, struct vm_layout *out, char *err, size_t errlen);
 
 /*
- * Device k's PCI slot on pcie.0 (0x4 + k), or 0 if QEMU places it on a
- * controller of its own (ahci disks: q35's built-in AHCI at 00:1f.2).
+ * Device k's PCI slot on pcie.0 (0x4 + k; the controller of a SCSI, USB or
+ * SD disk or a USB NIC), the slot of the VM's PIIX IDE controller for an
+ * ide disk (the first ide disk's), or 0 if QEMU places it on a controller
+ * of its own (ahci disks: q35's built-in AHCI at 00:1f.2).
  */
 unsigned int layout_pci_slot(const struct vm_config *vm, unsigned int k);
 
-/* Queue target for device k: "pci=0000:00:04.0", "pci=0000:00:1f.2 n=M". */
+/* Queue target for device k: "pci=0000:00:04.0", "pci=0000:00:1f.2 n=M" (the Mth
+ * ahci disk), "pci=0000:00:05.0 n=M" (the Mth ide disk on the PIIX IDE at 00:05.0). */
 void layout_target(const struct vm_config *vm, unsigned int k, char *out, size_t len);
 
 /* The ivshmem server socket of channel c, in the VM's run folder: "ivshmem.sock"

@@ -166,20 +166,39 @@ static int up_wait_child(int rfd, pid_t child, const char *rundir)
 	return 1;
 }
 
-/* A VM needing a driver the image lacks will not see its device: say so early. */
-static void warn_missing_modules(const struct ddvm_config *cfg, const struct image_info *img)
+/*
+ * A device whose driver the image lacks would never be served: an error
+ * naming the device (`up` refuses the config, `check` counts it).  A module
+ * only the config's own `modules` list names gets a warning.  Returns the
+ * number of errors.
+ */
+static unsigned int check_image_drivers(const struct ddvm_config *cfg, const struct image_info *img)
 {
 	char mods[1024], *tok, *save;
-	unsigned int i;
+	unsigned int i, j, bad = 0;
 
 	for (i = 0; i < cfg->nvms; i++) {
-		config_vm_modules(&cfg->vms[i], mods, sizeof(mods));
-		for (tok = strtok_r(mods, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			if (!image_has_module(img, tok))
+		const struct vm_config *vm = &cfg->vms[i];
+
+		for (j = 0; j < vm->ndevs; j++) {
+			snprintf(mods, sizeof(mods), "%s", dev_type_modules(vm->devs[j].type));
+			for (tok = strtok_r(mods, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				if (!image_has_module(img, tok)) {
+					cli_err("vm '%s': device %u (%s): the image has no driver for it: module "
+						"'%s' is not in the image's module list (%s); rebuild the image "
+						"with 'ddvm image build'", vm->name, j + 1,
+						dev_type_name(vm->devs[j].type), tok, img->modules);
+					bad++;
+					break;
+				}
+		}
+		for (j = 0; j < vm->nmodules; j++)
+			if (!image_has_module(img, vm->modules[j]))
 				fprintf(stderr, "ddvm: warning: vm '%s' needs module '%s', which is not in the "
 					"image's module list (%s); rebuild with 'ddvm image build --modules-list ...'\n",
-					cfg->vms[i].name, tok, img->modules);
+					vm->name, vm->modules[j], img->modules);
 	}
+	return bad;
 }
 
 static int cmd_up(int argc, char **argv, const char *rundir)
@@ -216,7 +235,8 @@ static int cmd_up(int argc, char **argv, const char *rundir)
 		cli_err("%s", err[0] ? err : sv.accel_reason);
 		return 1;
 	}
-	warn_missing_modules(&cfg, &img);
+	if (check_image_drivers(&cfg, &img))
+		return 1;
 	for (i = 0; i < (int)cfg.nvms; i++)	/* host PCI devices (vfio): before anything starts */
 		if (vfio_check_vm(&cfg.vms[i], bind, err, sizeof(err)) < 0) {
 			cli_err("%s", err);
@@ -376,7 +396,7 @@ static int cmd_check(int argc, char **argv)
 					fprintf(stderr, "%s: warning: %s\n", argv[i], err);
 				}
 			} else {
-				warn_missing_modules(&cfg, &img);
+				o.n += check_image_drivers(&cfg, &img);
 			}
 		}
 		if (o.n != before)

@@ -64,9 +64,96 @@ static const char *qemu_binary(void)
 
 #define WIRE_FD0	4	/* the first wire TAP's fd in QEMU (3 is QMP) */
 
+/*
+ * A disk's QEMU devices: its controller where it has one of its own (at the
+ * pinned slot addr, id "hbaK" / "usbK" / "sdhcK"), then the disk on it.
+ * drive = its -drive id, serial = ",serial=..." (the types that take one).
+ */
+static void add_disk(struct args *a, const struct vm_config *vm, unsigned int k, const char *addr,
+		     const char *serial)
+{
+	static const char *const hba[DEV_NTYPES] = {
+		[DEV_VIRTIO_SCSI] = "virtio-scsi-pci", [DEV_LSI53C895A] = "lsi53c895a",
+		[DEV_MEGASAS] = "megasas", [DEV_MPTSAS1068] = "mptsas1068", [DEV_PVSCSI] = "pvscsi",
+		[DEV_AM53C974] = "am53c974",
+	};
+	const struct dev_config *d = &vm->devs[k];
+	unsigned int i, m = 0;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	char wwn[40] = "";
+	const char *p;
+
+	for (i = 0; i < k; i++)	/* its place among the VM's disks of its type */
+		m += vm->devs[i].type == d->type;
+	/*
+	 * Linux's mptsas ignores a SAS phy whose attached device has SAS
+	 * address 0, which is what QEMU's mptsas reports for a scsi-hd without
+	 * a wwn: give it one (NAA 5, QEMU's OUI 52:54:00, from VM name and k).
+	 */
+	if (d->type == DEV_MPTSAS1068) {
+		for (p = vm->name; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		snprintf(wwn, sizeof(wwn), ",wwn=0x5525400%01x%08x", k & 0xf, h);
+	}
+	switch (d->type) {
+	case DEV_NVME:
+		add(a, "-device");
+		add(a, "nvme,drive=disk%u%s%s", k, addr, serial);
+		break;
+	case DEV_AHCI:		/* q35's own AHCI at 00:1f.2, port m */
+		add(a, "-device");
+		add(a, "ide-hd,drive=disk%u,bus=ide.%u%s", k, m, serial);
+		break;
+	case DEV_VIRTIO_BLK:
+		add(a, "-device");
+		add(a, "virtio-blk-pci,drive=disk%u%s%s", k, addr, serial);
+		break;
+	case DEV_IDE:		/* one PIIX4 IDE for all: channel m / 2, master or slave */
+		if (m == 0) {
+			add(a, "-device");
+			add(a, "piix4-ide,id=piix%s", addr);
+		}
+		add(a, "-device");
+		add(a, "ide-hd,drive=disk%u,bus=piix.%u,unit=%u%s", k, m / 2, m % 2, serial);
+		break;
+	case DEV_USB_STORAGE:	/* the driver VM owns the USB controller */
+		add(a, "-device");
+		add(a, "qemu-xhci,id=usb%u%s", k, addr);
+		add(a, "-device");
+		add(a, "usb-storage,drive=disk%u,bus=usb%u.0%s", k, k, serial);
+		break;
+	case DEV_USB_UAS:
+		add(a, "-device");
+		add(a, "qemu-xhci,id=usb%u%s", k, addr);
+		add(a, "-device");
+		add(a, "usb-uas,id=uas%u,bus=usb%u.0", k, k);
+		add(a, "-device");
+		add(a, "scsi-hd,drive=disk%u,bus=uas%u.0,scsi-id=0,lun=0%s", k, k, serial);
+		break;
+	case DEV_SDHCI:		/* an SD card (no serial) in an SD host controller of its own */
+		add(a, "-device");
+		add(a, "sdhci-pci,id=sdhc%u%s", k, addr);
+		add(a, "-device");
+		add(a, "sd-card,drive=disk%u,bus=pcie.0/sdhc%u/sd-bus", k, k);
+		break;
+	default:		/* a SCSI host adapter of its own, the disk its target 0 */
+		add(a, "-device");
+		add(a, "%s,id=hba%u%s", hba[d->type], k, addr);
+		add(a, "-device");
+		add(a, "scsi-hd,drive=disk%u,bus=hba%u.0,scsi-id=0,lun=0%s%s", k, k, serial, wwn);
+		break;
+	}
+}
+
 static void add_devices(struct args *a, const struct vm_config *vm)
 {
-	unsigned int i, ahci = 0, ntap = 0;
+	static const char *const model[DEV_NTYPES] = {
+		[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e", [DEV_RTL8139] = "rtl8139",
+		[DEV_VIRTIO_NET] = "virtio-net-pci", [DEV_VMXNET3] = "vmxnet3", [DEV_PCNET] = "pcnet",
+		[DEV_NE2K_PCI] = "ne2k_pci", [DEV_I82559ER] = "i82559er", [DEV_TULIP] = "tulip",
+		[DEV_USB_NET] = "usb-net",
+	};
+	unsigned int i, ntap = 0;
 	char e[2 * PATH_MAX];
 
 	for (i = 0; i < vm->ndevs; i++) {
@@ -83,18 +170,8 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 			add(a, "-drive");
 			add(a, "file=%s,if=none,id=disk%u,format=raw,discard=unmap%s",
 			    esc(d->file, e, sizeof(e)), i, d->readonly ? ",readonly=on" : "");
-			add(a, "-device");
-			if (d->type == DEV_NVME)
-				add(a, "nvme,drive=disk%u%s%s", i, addr, serial);
-			else if (d->type == DEV_AHCI)
-				add(a, "ide-hd,drive=disk%u,bus=ide.%u%s", i, ahci++, serial);
-			else
-				add(a, "virtio-blk-pci,drive=disk%u%s%s", i, addr, serial);
+			add_disk(a, vm, i, addr, serial);
 		} else if (dev_is_nic(d->type)) {
-			static const char *const model[] = {
-				[DEV_E1000] = "e1000", [DEV_E1000E] = "e1000e",
-				[DEV_RTL8139] = "rtl8139", [DEV_VIRTIO_NET] = "virtio-net-pci",
-			};
 			char mac[32] = "", netdev[32] = "";
 
 			if (d->mac[0])
@@ -109,7 +186,13 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 			if (d->net != NET_NONE)
 				snprintf(netdev, sizeof(netdev), ",netdev=net%u", i);
 			add(a, "-device");
-			add(a, "%s%s%s%s,romfile=", model[d->type], addr, netdev, mac);
+			if (d->type == DEV_USB_NET) {	/* on a USB controller the driver VM owns */
+				add(a, "qemu-xhci,id=usb%u%s", i, addr);
+				add(a, "-device");
+				add(a, "usb-net,bus=usb%u.0%s%s", i, netdev, mac);
+			} else {
+				add(a, "%s%s%s%s,romfile=", model[d->type], addr, netdev, mac);
+			}
 		} else {
 			add(a, "-device");
 			add(a, "vfio-pci,host=%s%s", d->host, addr);

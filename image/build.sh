@@ -20,7 +20,12 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG="ddvm image"
 NSTEPS=6
 
-DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_net virtio_pci e1000 e1000e 8139too 8139cp pvpanic-pci bridge"
+# Every controller a config's device types name (host/config.c type_modules):
+# disks, then NICs; then pvpanic and the bridge for shared NICs.
+DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_scsi sym53c8xx megaraid_sas mptsas vmw_pvscsi \
+am53c974 ata_piix xhci_pci usb-storage uas sdhci-pci mmc_block \
+virtio_net virtio_pci e1000 e1000e 8139too 8139cp vmxnet3 pcnet32 ne2k-pci e100 tulip cdc_ether \
+pvpanic-pci bridge"
 # A client needs no drivers (its channels are ivshmem PCI functions, which
 # ddvm_front drives) but a file system for its disks: ext4 is a module in
 # Debian's kernel; crc32c for its metadata checksums (a softdep).
