@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libjson-c-dev libconfig-dev
 qemu-system-x86 qemu-utils busybox-static cpio xz-utils gzip kmod e2fsprogs
 clang libclang-rt-14-dev iproute2 procps jq iputils-ping python3 bc
-nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev fio
+nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev fio iperf3
 libsystemd-dev perl man-db groff-base"
 missing=""
 for p in $PKGS; do
