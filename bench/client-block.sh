@@ -18,6 +18,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . tests/lib/functions.sh
 . tests/lib/client_vm.sh
+. bench/lib/client-extra.sh
 SECS=${1:-6}
 ROUNDS=${2:-1}
 requires fio jq qemu-system-x86_64 cpio gzip modprobe
@@ -27,19 +28,9 @@ new_rundir
 d=$DDVM_RUNDIR
 client_image
 hz=$(getconf CLK_TCK)
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
-
-# The client's root: fio and its libraries, and (for native) the nvme driver's
-# module closure from the driver image, loaded in order.
-mkdir -p "$d/extra/bench/mods"
-copy_closure "$d/extra" "$(command -v fio)"
-rel=$(sed -n 's/^release = "\(.*\)";/\1/p' build/image/image.conf)
-i=0
-modprobe -d build/image/initramfs.root -S "$rel" --show-depends nvme | awk '$1 == "insmod" { print $2 }' |
-	awk '!seen[$0]++' | while read -r ko; do
-		cp "$ko" "$d/extra/bench/mods/$(printf %02d $i)-$(basename "$ko")"
-		i=$((i + 1))
-	done
+# The client's root: fio and its libraries, and (for native) the nvme
+# driver's module closure from the driver image, loaded in order.
+client_bench_extra "$d/extra" fio nvme
 JOBS="randread-qd1:randread:4k:1 randread-qd32:randread:4k:32 randwrite-qd1:randwrite:4k:1
 randwrite-qd32:randwrite:4k:32 seqread:read:512k:1 seqwrite:write:512k:1"
 # client.sh DEV: fio's terse line per job ("FIO name;..."), then RESULT done.
