@@ -152,5 +152,12 @@ FUZZ_LINK_fuzz-qmp := host/loop.c lib/posix/log.c lib/posix/private_sock.c -ljso
 FUZZ_MAXLEN_fuzz-qmp := 20000
 $(FUZZ_DIR)/fuzz-qmp: host/qmp.c host/qmp.h host/loop.c
 
+# The ivshmem peer, included by its fuzz target.
+$(FUZZ_DIR)/fuzz-peer: lib/posix/peer.c include/ddvm/posix/peer.h
+
+# The ivshmem server, with logging and private sockets.
+FUZZ_LINK_fuzz-ivshmem-server := lib/posix/ivshmem_server.c lib/posix/log.c lib/posix/private_sock.c
+$(FUZZ_DIR)/fuzz-ivshmem-server: lib/posix/ivshmem_server.c include/ddvm/posix/ivshmem_server.h
+
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c

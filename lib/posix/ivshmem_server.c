@@ -158,22 +158,24 @@ static void accept_one(struct ivs_server *s)
 	unsigned int i, v;
 	int sock, id;
 
-	sock = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	sock = ddvm_accept(s->listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK, s->path);
 	if (sock < 0)
 		return;
 	if (!ddvm_admit_peer(sock, s->allow, s->nallow, s->path, &cred)) {
 		close(sock);
 		return;
 	}
-	id = alloc_id(s);
-	if (s->npeers >= IVS_MAX_PEERS || id < 0) {
-		pr_warn("ivshmem: too many peers, refusing a connection");
+	id = s->npeers < s->max_peers ? alloc_id(s) : -1;
+	if (id < 0) {
+		pr_warn_rl(&s->rl_full, "%s: %u peers already (the channel's capacity): refusing "
+			   "a connection from pid %d", s->path, s->npeers, (int)cred.pid);
 		close(sock);
 		return;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p || efds_open(p, s->nvectors) < 0) {
-		pr_warn("ivshmem: out of memory or fds for a new peer");
+		pr_warn_rl(&s->rl_full, "%s: out of memory or fds for a new peer (pid %d): refusing it",
+			   s->path, (int)cred.pid);
 		free(p);
 		close(sock);
 		return;
@@ -193,7 +195,7 @@ static void accept_one(struct ivs_server *s)
 			p->dead = 1;
 	ev.data.u64 = (uint64_t)p->id + 1;
 	if (p->dead || epoll_ctl(s->epfd, EPOLL_CTL_ADD, sock, &ev) < 0) {
-		pr_warn("ivshmem: peer (pid %d) failed during setup", (int)p->pid);
+		pr_warn_rl(&s->rl_peer, "%s: peer (pid %d) failed during setup", s->path, (int)p->pid);
 		efds_close(p);
 		close(sock);
 		free(p);
@@ -221,7 +223,8 @@ static void peer_event(struct ivs_server *s, uint16_t id)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0)
-		pr_warn("ivshmem: peer %u (pid %d) sent data; disconnecting it", p->id, (int)p->pid);
+		pr_warn_rl(&s->rl_peer, "%s: peer %u (pid %d) sent data; disconnecting it", s->path,
+			   p->id, (int)p->pid);
 	p->dead = 1;
 	reap(s);
 }
@@ -256,6 +259,7 @@ int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned
 	s->shm_fd = shm_fd;
 	s->nvectors = nvectors;
 	s->next_id = 1;
+	s->max_peers = IVS_MAX_PEERS;
 	s->cb = cb;
 	s->opaque = opaque;
 	if (nvectors == 0 || nvectors > IVS_MAX_VECTORS || strlen(path) >= sizeof(s->path))
@@ -283,6 +287,14 @@ int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned
 err:
 	ivs_server_close(s);
 	return ret;
+}
+
+int ivs_server_set_max_peers(struct ivs_server *s, unsigned int n)
+{
+	if (n == 0 || n > IVS_MAX_PEERS)
+		return -EINVAL;
+	s->max_peers = n;
+	return 0;
 }
 
 int ivs_server_allow(struct ivs_server *s, const uid_t *uids, unsigned int n)

@@ -42,6 +42,34 @@ void log_msg(const char *level, const char *fmt, ...)
 	fflush(f);
 }
 
+void log_msg_rl(struct log_rl *rl, const char *level, const char *fmt, ...)
+{
+	struct timespec ts;
+	unsigned long long now;
+	char line[1024];
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+	if (!rl->start_ms || now - rl->start_ms >= LOG_RL_INTERVAL_MS) {
+		rl->start_ms = now ? now : 1;
+		rl->n = 0;
+	}
+	if (rl->n >= LOG_RL_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->n++;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		log_msg(level, "%s (%u similar lines suppressed)", line, rl->suppressed);
+	else
+		log_msg(level, "%s", line);
+	rl->suppressed = 0;
+}
+
 void cli_err(const char *fmt, ...)
 {
 	va_list ap;

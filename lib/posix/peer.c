@@ -147,6 +147,26 @@ static int map_shm(struct ddvm_peer *p)
 	return 0;
 }
 
+/*
+ * A doorbell fd must be what the protocol says, an eventfd (an anonymous
+ * inode), and is made non-blocking: ringing it never blocks and never
+ * writes to a file, whatever a server sent.  0 or -EPROTO.
+ */
+static int doorbell_ok(struct ddvm_peer *p, int fd, int64_t id)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT) != 0)
+		return fail(p, -EPROTO, "ivshmem server sent a doorbell for peer %lld that is not an eventfd",
+			    (long long)id);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
+		return fail(p, -EPROTO, "ivshmem server sent a doorbell for peer %lld: %s", (long long)id,
+			    strerror(errno));
+	return 0;
+}
+
 /* One message from the server; takes ownership of fd.  Caller holds the lock. */
 static int handle_msg(struct ddvm_peer *p, int64_t val, int fd)
 {
@@ -181,6 +201,8 @@ static int handle_msg(struct ddvm_peer *p, int64_t val, int fd)
 			ret = fail(p, -EPROTO, "ivshmem server sent invalid peer id %lld", (long long)val);
 			break;
 		}
+		if (fd >= 0 && (ret = doorbell_ok(p, fd, val)) < 0)
+			break;
 		if (val == p->id) {
 			if (fd < 0)
 				ret = fail(p, -EPROTO, "ivshmem server says we (peer %u) left", p->id);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Unix sockets private to the user running ddvm.  See private_sock.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -8,6 +9,15 @@
 
 #include "ddvm/posix/log.h"
 #include "ddvm/posix/private_sock.h"
+
+/* One fd held in reserve, so a connection can be refused when there are none left. */
+static int reserve_fd = -1;
+
+static void reserve(void)
+{
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 /* Make room for a new socket at path: only a stale socket of ours goes. */
 static int clear_stale(const char *path)
@@ -40,6 +50,7 @@ int ddvm_listen_private(const char *path, int type, int backlog)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	reserve();		/* for ddvm_accept, while there are fds */
 	ret = clear_stale(path);
 	if (ret < 0)
 		return ret;
@@ -93,4 +104,29 @@ int ddvm_admit_peer(int sock, const uid_t *allow, unsigned int nallow, const cha
 	if (cred)
 		*cred = c;
 	return 1;
+}
+
+
+int ddvm_accept(int listen_fd, int flags, const char *what)
+{
+	static struct log_rl rl;
+	int fd, e;
+
+	reserve();
+	fd = accept4(listen_fd, NULL, NULL, flags);
+	if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+		return fd;
+	e = errno;
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		reserve();
+	}
+	pr_warn_rl(&rl, "%s: out of file descriptors (%s): refusing a connection", what,
+		   strerror(e));
+	errno = e;
+	return -1;
 }

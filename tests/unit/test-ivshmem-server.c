@@ -6,7 +6,10 @@
  * harm.  The socket is private: 0600, a stale socket of ours is replaced but
  * a symlink, a file or another user's socket never is, and a connection
  * from a uid neither ours nor allowed gets nothing and is closed (as root,
- * children switch to other uids).  Build:
+ * children switch to other uids).  Bounds: a connection beyond the
+ * channel's capacity gets nothing and is closed, and with no fd left
+ * (EMFILE) the pending connection is refused and the listening socket does
+ * not stay readable (no busy loop); both logged.  Build:
  *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
  *      tests/unit/test-ivshmem-server.c lib/posix/ivshmem_server.c lib/posix/log.c \
  *      -o build/test-ivshmem-server
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -344,6 +348,74 @@ static void other_uids(const char *dir, const char *path, const struct client *a
 	chmod(dir, 0700);
 }
 
+/* Closed by the server with no message at all? */
+static int refused_at_once(int s)
+{
+	char b[8];
+
+	return readable(s, 2000) && recv(s, b, sizeof(b), MSG_DONTWAIT) == 0;
+}
+
+/* Capacity and fd exhaustion; a (peer 1) is connected and hears nothing of either. */
+static void limits(const char *path, const struct client *a)
+{
+	unsigned int before = srv.npeers;
+	struct rlimit rl, low;
+	int s, lowest, r;
+	char b[8];
+
+	CHECK(ivs_server_set_max_peers(&srv, 0) == -EINVAL, "capacity 0 accepted");
+	CHECK(ivs_server_set_max_peers(&srv, IVS_MAX_PEERS + 1) == -EINVAL, "capacity 65 accepted");
+
+	/* Full: the server already has `before` peers, the channel takes no more. */
+	REQUIRE(ivs_server_set_max_peers(&srv, before) == 0, "set capacity");
+	log_capture();
+	s = connect_to(path);
+	CHECK(refused_at_once(s), "a peer beyond the capacity was not refused at once");
+	CHECK(log_has("the channel's capacity"), "the refusal was not logged");
+	log_release();
+	close(s);
+	CHECK(srv.npeers == before, "expected %u peers, have %u", before, srv.npeers);
+	CHECK(!readable(a->sock, 200), "peer 1 was told about a refused peer");
+	REQUIRE(ivs_server_set_max_peers(&srv, IVS_MAX_PEERS) == 0, "reset capacity");
+
+	/* No fd left: the pending connection is taken and closed, nothing spins. */
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	lowest = dup(0);
+	REQUIRE(s >= 0 && lowest >= 0, "socket, dup");
+	close(lowest);
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	low = rl;
+	low.rlim_cur = (rlim_t)lowest;	/* every fd below it is open */
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		strcpy(sa.sun_path, path);
+		REQUIRE(connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect");
+	}
+	log_capture();
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	ivs_server_dispatch(&srv);
+	r = readable(ivs_server_pollfd(&srv), 0);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit back");
+	CHECK(!r, "with no fd left the listening socket stays readable (the loop would spin)");
+	CHECK(refused_at_once(s), "the connection that found no fd was not closed");
+	CHECK(log_has("out of file descriptors"), "running out of fds was not logged");
+	log_release();
+	close(s);
+	CHECK(srv.npeers == before, "expected %u peers, have %u", before, srv.npeers);
+	CHECK(recv(a->sock, b, sizeof(b), MSG_DONTWAIT) < 0, "peer 1 was told about a refused peer");
+
+	/* And with fds again, the next one is served. */
+	s = connect_to(path);
+	CHECK(srv.npeers == before + 1, "a peer was not admitted after the fds came back");
+	close(s);
+	pump();
+	while (readable(a->sock, 200) && recv_msg(a->sock, &(int64_t){ 0 }, &r) == 0)
+		if (r >= 0)
+			close(r);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ivs-test.XXXXXX", path[128];
@@ -414,6 +486,7 @@ int main(void)
 	CHECK(socket_mode(path) == 0600, "socket mode %o, expected 0600", socket_mode(path));
 	stale_files(dir, shm);
 	other_uids(dir, path, &a);
+	limits(path, &a);
 
 	ivs_server_close(&srv);
 	unlink(path);

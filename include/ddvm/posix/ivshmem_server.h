@@ -13,6 +13,9 @@
  *
  * The server never trusts a peer: one that sends anything, or that cannot
  * take its messages, is disconnected; nothing a peer does stops the server.
+ * It serves at most a channel's capacity of peers (ivs_server_set_max_peers)
+ * and refuses the rest at once, and it survives running out of fds
+ * (ddvm_accept): refused connections are logged at a bounded rate.
  * The socket is private (0600, see private_sock.h) and a connection is
  * admitted only from our own euid or a uid given to ivs_server_allow; any
  * other is closed at once, before it gets an id or an fd.
@@ -23,6 +26,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ddvm/posix/log.h"
 #include "ddvm/posix/private_sock.h"
 
 #define IVS_MAX_VECTORS	16
@@ -50,9 +54,11 @@ struct ivs_server {
 	struct ivs_peer self;		/* peer 0 */
 	struct ivs_peer *peers[IVS_MAX_PEERS];
 	unsigned int npeers;
+	unsigned int max_peers;		/* the channel's capacity (default IVS_MAX_PEERS) */
 	ivs_peer_cb cb;
 	void *opaque;
 	char path[IVS_PATH_MAX];	/* for log lines */
+	struct log_rl rl_full, rl_peer;	/* refused connections, misbehaving peers */
 	uid_t allow[DDVM_ALLOW_MAX];	/* admitted besides our own euid */
 	unsigned int nallow;
 };
@@ -70,6 +76,13 @@ int ivs_server_init(struct ivs_server *s, const char *path, int shm_fd, unsigned
  * our own euid is always admitted).  0, or -EINVAL if n > DDVM_ALLOW_MAX.
  */
 int ivs_server_allow(struct ivs_server *s, const uid_t *uids, unsigned int n);
+
+/*
+ * Serve at most n peers at a time (1..IVS_MAX_PEERS; peer 0 not counted):
+ * a connection beyond that is closed before it gets an id or an fd.
+ * 0, or -EINVAL.
+ */
+int ivs_server_set_max_peers(struct ivs_server *s, unsigned int n);
 
 /* An fd that becomes readable when ivs_server_dispatch has work. */
 static inline int ivs_server_pollfd(const struct ivs_server *s) { return s->epfd; }

@@ -17,6 +17,24 @@ void log_msg(const char *level, const char *fmt, ...) __attribute__((format(prin
 #define pr_err(...)	log_msg("error", __VA_ARGS__)
 #define pr_debug(...)	log_msg(NULL, __VA_ARGS__)
 
+/*
+ * Rate limiting by time, for lines a misbehaving peer can trigger at will
+ * (stale responses, bad frames, refused connections): at most
+ * LOG_RL_BURST lines per LOG_RL_INTERVAL_MS per limiter; the first line
+ * after a quiet spell says how many were suppressed.  Zero-initialise one
+ * per kind of line.
+ */
+#define LOG_RL_BURST		5
+#define LOG_RL_INTERVAL_MS	10000
+struct log_rl {
+	unsigned long long start_ms;
+	unsigned int n, suppressed;
+};
+void log_msg_rl(struct log_rl *rl, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define pr_warn_rl(rl, ...)	log_msg_rl(rl, "warn", __VA_ARGS__)
+#define pr_err_rl(rl, ...)	log_msg_rl(rl, "error", __VA_ARGS__)
+
 /* One-line user-facing error for CLI commands: "ddvm: ...". */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -35,4 +35,14 @@ int ddvm_listen_private(const char *path, int type, int backlog);
 int ddvm_admit_peer(int sock, const uid_t *allow, unsigned int nallow, const char *what,
 		    struct ucred *cred);
 
+/*
+ * accept4() that survives running out of file descriptors: on EMFILE or
+ * ENFILE the pending connection is taken with a reserve fd kept for this
+ * and closed at once (its client sees the connection end), so a listening
+ * socket never stays readable with nothing done about it (which would spin
+ * an event loop).  Returns the fd, or -1 with errno (EAGAIN: nothing
+ * pending; EMFILE: one connection was refused for want of fds).
+ */
+int ddvm_accept(int listen_fd, int flags, const char *what);
+
 #endif
