@@ -26,6 +26,12 @@ DEFAULT_MODULES="nvme ahci sd_mod virtio_blk virtio_scsi sym53c8xx megaraid_sas 
 am53c974 ata_piix xhci_pci usb-storage uas sdhci-pci mmc_block \
 virtio_net virtio_pci e1000 e1000e 8139too 8139cp vmxnet3 pcnet32 ne2k-pci e100 tulip cdc_ether \
 pvpanic-pci bridge"
+# Module options (/etc/modprobe.d/ddvm.conf in the image), one "MODULE OPTS"
+# per line, for drivers that need one with QEMU's emulation (docs/drivers.md):
+# QEMU 7.2's e1000e raises no interrupt for a link change in MSI-X mode
+# (its LSC cause stays pending from boot), so e1000e in MSI mode, whose
+# handler reads and clears ICR on each interrupt, sees a pulled cable.
+DEFAULT_MODULE_OPTIONS="e1000e IntMode=1"
 # A client needs no drivers (its channels are ivshmem PCI functions, which
 # ddvm_front drives) but a file system for its disks: ext4 is a module in
 # Debian's kernel; crc32c for its metadata checksums (a softdep).
@@ -315,6 +321,10 @@ for m in $MODLIST; do
 		cp "$ko" "$ROOT/lib/modules/$RELEASE/$rel"
 	done
 done
+mkdir -p "$ROOT/etc/modprobe.d"
+echo "$DEFAULT_MODULE_OPTIONS" | while read -r m opts; do
+	[ -z "$m" ] || echo "options $m $opts"
+done >"$ROOT/etc/modprobe.d/ddvm.conf"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$MTREE/$f" ] && cp "$MTREE/$f" "$ROOT/lib/modules/$RELEASE/"
 done
