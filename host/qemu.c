@@ -255,7 +255,8 @@ static void build(struct args *a, const struct qemu_params *p)
 	config_vm_modules(vm, mods, sizeof(mods));
 	add(a, "-append");
 	layout_bridges_arg(p->plan, bridges, sizeof(bridges));
-	add(a, "%s%s%s%s%s%s%s", p->img->cmdline, mods[0] ? " ddvm.modules=" : "", mods,
+	/* "none": a VM without devices loads no driver (not every one the image has). */
+	add(a, "%s ddvm.modules=%s%s%s%s%s", p->img->cmdline, mods[0] ? mods : "none",
 	    bridges[0] ? " ddvm.bridges=" : "", bridges,
 	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "",
 	    vm->zero_copy ? "" : " ddvm_chan.zero_copy=0");
