@@ -150,6 +150,14 @@ static int jnull(json_object *o, const char *key)
 	return !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null);
 }
 
+/* o[key] if it is an array, else NULL: a reply is read, not trusted (json-c asserts on types). */
+static json_object *jarray(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
+}
+
 /* One line per export: what serves it, where clients connect, what the driver VM says. */
 static void print_export(json_object *e)
 {
@@ -235,7 +243,7 @@ static void print_clients(json_object *r)
 	json_object *cls, *cl, *disks, *nics;
 	size_t i, j;
 
-	if (!json_object_object_get_ex(r, "clients", &cls) || !json_object_array_length(cls))
+	if (!(cls = jarray(r, "clients")) || !json_object_array_length(cls))
 		return;
 	printf("%-12s %-10s %-8s %-8s %s\n", "CLIENT", "STATE", "RESTARTS", "PID", "CONSOLE");
 	for (i = 0; i < json_object_array_length(cls); i++) {
@@ -245,10 +253,10 @@ static void print_clients(json_object *r)
 		       jstr(cl, "console_log"));
 		if (jstr(cl, "error")[0])
 			printf("  error: %s\n", jstr(cl, "error"));
-		if (json_object_object_get_ex(cl, "disks", &disks))
+		if ((disks = jarray(cl, "disks")))
 			for (j = 0; j < json_object_array_length(disks); j++)
 				print_client_dev(json_object_array_get_idx(disks, j), "disk");
-		if (json_object_object_get_ex(cl, "nics", &nics))
+		if ((nics = jarray(cl, "nics")))
 			for (j = 0; j < json_object_array_length(nics); j++)
 				print_client_dev(json_object_array_get_idx(nics, j), "nic");
 	}
@@ -261,7 +269,7 @@ static void print_human(json_object *r)
 
 	printf("supervisor pid %lld, run dir %s, accelerator %s\n", (long long)jint(r, "supervisor_pid"),
 	       jstr(r, "rundir"), jstr(r, "accel"));
-	if (!json_object_object_get_ex(r, "vms", &vms))
+	if (!(vms = jarray(r, "vms")))
 		return;
 	printf("%-12s %-10s %-5s %-7s %-8s %-4s %-16s %-8s %s\n", "VM", "STATE", "ACCEL", "UPTIME",
 	       "RESTARTS", "GEN", "HEARTBEAT (AGE)", "PID", "CONSOLE");
@@ -280,14 +288,14 @@ static void print_human(json_object *r)
 		       jstr(vm, "console_log"));
 		if (jstr(vm, "error")[0])
 			printf("  error: %s\n", jstr(vm, "error"));
-		if (json_object_object_get_ex(vm, "devices", &devs))
+		if ((devs = jarray(vm, "devices")))
 			for (j = 0; j < json_object_array_length(devs); j++) {
 				d = json_object_array_get_idx(devs, j);
 				printf("  %s  %s:%s  class %s  %-10s %s\n", jstr(d, "address"), jstr(d, "vendor"),
 				       jstr(d, "device"), jstr(d, "class"),
 				       jstr(d, "driver")[0] ? jstr(d, "driver") : "(none)", jstr(d, "names"));
 			}
-		if (json_object_object_get_ex(vm, "exports", &devs))
+		if ((devs = jarray(vm, "exports")))
 			for (j = 0; j < json_object_array_length(devs); j++)
 				print_export(json_object_array_get_idx(devs, j));
 	}

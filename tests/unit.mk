@@ -159,5 +159,10 @@ $(FUZZ_DIR)/fuzz-peer: lib/posix/peer.c include/ddvm/posix/peer.h
 FUZZ_LINK_fuzz-ivshmem-server := lib/posix/ivshmem_server.c lib/posix/log.c lib/posix/private_sock.c
 $(FUZZ_DIR)/fuzz-ivshmem-server: lib/posix/ivshmem_server.c include/ddvm/posix/ivshmem_server.h
 
+# The control socket: the supervisor's side (VMs stubbed) and the CLI's.
+FUZZ_LINK_fuzz-control := host/loop.c lib/posix/log.c lib/posix/private_sock.c host/rundir.c -ljson-c -pthread
+FUZZ_MAXLEN_fuzz-control := 8192
+$(FUZZ_DIR)/fuzz-control: host/supervisor.c host/client.c host/supervisor.h
+
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
