@@ -95,7 +95,8 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $$corpus; \
 		ml=4096; for p in $(FUZZ_MAXLENS); do \
 			[ "$${p%%=*}" = "$$name" ] && ml=$${p#*=}; done; \
-		if $$b -max_total_time=$(FUZZ_SECONDS) -max_len=$$ml -timeout=10 -rss_limit_mb=2048 \
+		if LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
+			$$b -max_total_time=$(FUZZ_SECONDS) -max_len=$$ml -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 \
 			$$corpus tests/fuzz/corpus-$${name#fuzz-} >$(FUZZ_DIR)/$$name.log 2>&1; then \
 			runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$$name.log); \
@@ -163,6 +164,12 @@ $(FUZZ_DIR)/fuzz-ivshmem-server: lib/posix/ivshmem_server.c include/ddvm/posix/i
 FUZZ_LINK_fuzz-control := host/loop.c lib/posix/log.c lib/posix/private_sock.c host/rundir.c -ljson-c -pthread
 FUZZ_MAXLEN_fuzz-control := 8192
 $(FUZZ_DIR)/fuzz-control: host/supervisor.c host/client.c host/supervisor.h
+
+# The config loader, through libconfig.
+FUZZ_LINK_fuzz-config := host/config.c host/config_dev.c host/config_clients.c host/layout.c host/vfio_check.c \
+	lib/posix/log.c -lconfig
+FUZZ_MAXLEN_fuzz-config := 8192
+$(FUZZ_DIR)/fuzz-config: host/config.c host/config_dev.c host/config_clients.c host/config.h
 
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
