@@ -171,5 +171,11 @@ FUZZ_LINK_fuzz-config := host/config.c host/config_dev.c host/config_clients.c h
 FUZZ_MAXLEN_fuzz-config := 8192
 $(FUZZ_DIR)/fuzz-config: host/config.c host/config_dev.c host/config_clients.c host/config.h
 
+# ddvm-tap's reaction to what a driver VM publishes (the TAP device stubbed).
+FUZZ_FLAGS_fuzz-tap := -Ifrontends/tap
+FUZZ_LINK_fuzz-tap := lib/posix/log.c
+$(FUZZ_DIR)/fuzz-tap: frontends/tap/tap_loop.c frontends/tap/tap_app.h tests/lib/netc_harness.h \
+	tests/lib/fake_chan.h
+
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
