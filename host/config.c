@@ -162,6 +162,16 @@ static int keep_going(struct ctx *c)
 	return 1;
 }
 
+void cfg_at_group(const config_setting_t *g)
+{
+	at_group(g);
+}
+
+int cfg_keep_going(struct ctx *c)
+{
+	return keep_going(c);
+}
+
 int cfg_fail(struct ctx *c, const char *fmt, ...)
 {
 	size_t n;

@@ -5,7 +5,8 @@
  * first: every top-level setting, every setting of a vm, every device (the
  * first problem of each device; a device with one is left out of the rest
  * of the checks), duplicate names; the clients once the driver VMs have no
- * errors (they refer to the driver VMs' devices); a syntax error ends it.
+ * errors (they refer to the driver VMs' devices), the first problem of each;
+ * a syntax error ends it.
  */
 #ifndef DDVM_HOST_CONFIG_CHECK_H
 #define DDVM_HOST_CONFIG_CHECK_H

@@ -399,7 +399,11 @@ int cfg_parse_clients(struct ctx *c, struct ddvm_config *cfg, const config_setti
 	if (n > CFG_MAX_CLIENTS)
 		return cfg_fail(c, "too many clients (at most %d)", CFG_MAX_CLIENTS);
 	for (i = 0; i < n; i++) {
-		if (parse_client(c, cfg, config_setting_get_elem(list, i), i) < 0)
+		const config_setting_t *g = config_setting_get_elem(list, i);
+
+		cfg_at_group(g);
+		/* ddvm check: each client's first problem, then the next client */
+		if (parse_client(c, cfg, g, i) < 0 && !cfg_keep_going(c))
 			return -1;
 		cfg->nclients++;
 	}

@@ -19,6 +19,11 @@ struct ctx {
 
 extern const char *const cfg_type_names[DEV_NTYPES];
 
+/* ddvm check: errors from here on are located in group g (its line, its key path). */
+void cfg_at_group(const config_setting_t *g);
+/* After an error: ddvm check reports it and goes on (1); config_load stops (0). */
+int cfg_keep_going(struct ctx *c);
+
 /* Write "FILE: vm 'X': device N: <msg>" into c->err; returns -1. */
 int cfg_fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* allow_users in group g, resolved to uids[*n] (at most CFG_MAX_ALLOW).  0 or -1. */

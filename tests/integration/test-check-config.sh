@@ -90,6 +90,10 @@ clients = (
 CONF
 expect_error "a client's unknown driver VM" "^$d/clients.conf:5: clients\[0\]: client 'c1': disks\[0\] 'x/disk0': no driver VM 'x'" \
 	ddvm check "$d/clients.conf"
+# Every client's problem, not only the first client's.
+out=$(ddvm check "$d/clients.conf" 2>&1) && fail "check passed a config with two bad clients"
+echo "$out" | grep -q "clients\[1\]\.memory: 'memory' must be an integer" ||
+	fail "the second client's error is missing after the first's: $out"
 sed -i 's|"x/disk0"|"v/disk0"|' "$d/clients.conf"
 expect_error "a client's bad memory" "^$d/clients.conf:6: clients\[1\]\.memory: 'memory' must be an integer" \
 	ddvm check "$d/clients.conf"
