@@ -14,7 +14,7 @@ BUILD ?= build
 UNIT_DIR := $(BUILD)/unit
 FUZZ_DIR := $(BUILD)/fuzz
 FS_DIR   := $(BUILD)/freestanding
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 11
 FUZZ_CC  ?= clang
 
 # libddvm's freestanding part (proto/, lib/) is built again with sanitizers

@@ -147,6 +147,15 @@ void qemu_client_attach_args(const struct qemu_client_params *p, char *out, size
 
 /* --- server side ------------------------------------------------------------------------ */
 
+static void cleanup(void)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/control.sock", sv.rundir);
+	unlink(path);
+	rmdir(sv.rundir);
+}
+
 static void setup(void)
 {
 	unsigned int i;
@@ -155,6 +164,7 @@ static void setup(void)
 	log_set_stream(fopen("/dev/null", "w"));
 	snprintf(sv.rundir, sizeof(sv.rundir), "/tmp/ddvm-fuzz-control.%d", (int)getpid());
 	MUST(mkdir(sv.rundir, 0700) == 0 || errno == EEXIST);
+	atexit(cleanup);
 	cfg.nvms = 2;
 	snprintf(cfg.vms[0].name, sizeof(cfg.vms[0].name), "a");
 	snprintf(cfg.vms[1].name, sizeof(cfg.vms[1].name), "b");
