@@ -196,10 +196,16 @@ static void check(void)
 	}
 }
 
+static char path[108];
+
+static void cleanup(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[108];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int shm, base, k;
 	struct stat st;
@@ -212,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_stream(fopen("/dev/null", "w"));
 		MUST(ivs_server_init(&srv, path, 0, 1, NULL, NULL) == 0);
 		ivs_server_close(&srv);
+		atexit(cleanup);
 	}
 	base = count_fds();
 	nvectors = data[0] % IVS_MAX_VECTORS + 1;
