@@ -5,7 +5,6 @@
 
 #define NONE		0xffffffffu
 #define NO_DEADLINE	0xffffffffffffffffull
-#define LOG_FIRST	10	/* log this many dropped responses, then every 1000th */
 
 /*
  * Slot states.  FREE -> CLAIMED (claim) -> WAIT (submit: in the wait list)
@@ -315,10 +314,14 @@ static void handle_response(struct ddvm_blkc *c, const struct ddvm_slot *r)
 			.waiting = in_ring(s) };
 	verdict = (uint32_t)ddvm_blk_resp_check(r, c->tag, c->pend, c->nslots, &k, &st);
 	if (verdict == DDVM_BLK_RESP_STALE) {
-		if (c->n_stale++ < LOG_FIRST || c->n_stale % 1000 == 0)
+		uint32_t held;
+
+		c->n_stale++;
+		if (ddvm_ratelimit(c->t, &c->rl_stale, &held))
 			ddvm_logf(c->t, DDVM_LOG_ERR, "queue %u: dropping a response with an unknown, "
-				  "stale or duplicate id 0x%016llx (%llu dropped so far)", c->qi,
-				  (unsigned long long)id, (unsigned long long)c->n_stale);
+				  "stale or duplicate id 0x%016llx (%llu dropped so far; %u lines like "
+				  "this held back)", c->qi, (unsigned long long)id,
+				  (unsigned long long)c->n_stale, held);
 		return;
 	}
 	s = &c->slots[k];
@@ -328,12 +331,16 @@ static void handle_response(struct ddvm_blkc *c, const struct ddvm_slot *r)
 		return;
 	}
 	if (verdict == DDVM_BLK_RESP_BAD) {
+		uint32_t held;
+
 		c->n_bad++;
-		ddvm_logf(c->t, DDVM_LOG_ERR, "queue %u: bad response for %s of %u bytes at %llu "
-			  "(id 0x%016llx): op %u len %u status %u; failing that request with EIO",
-			  c->qi, ddvm_op_str(s->op), s->len, (unsigned long long)s->offset,
-			  (unsigned long long)id, ddvm_le16_to_cpu(r->op), ddvm_le32_to_cpu(r->len),
-			  ddvm_le32_to_cpu(r->status));
+		if (ddvm_ratelimit(c->t, &c->rl_bad, &held))
+			ddvm_logf(c->t, DDVM_LOG_ERR, "queue %u: bad response for %s of %u bytes at "
+				  "%llu (id 0x%016llx): op %u len %u status %u; failing that request "
+				  "with EIO (%u lines like this held back)", c->qi, ddvm_op_str(s->op),
+				  s->len, (unsigned long long)s->offset, (unsigned long long)id,
+				  ddvm_le16_to_cpu(r->op), ddvm_le32_to_cpu(r->len),
+				  ddvm_le32_to_cpu(r->status), held);
 		complete(c, k, -DDVM_EIO);
 		return;
 	}
@@ -349,13 +356,23 @@ static void handle_response(struct ddvm_blkc *c, const struct ddvm_slot *r)
 		  ddvm_op_str(s->op), s->len, (unsigned long long)s->offset, ddvm_status_str(st));
 }
 
-/* Take every response. */
+/*
+ * Take the responses waiting, at most DDVM_REAP_BUDGET per slot of the ring
+ * (a driver VM keeping its producer index moving must not hold us here):
+ * then publish what was taken and ring our own doorbell for the rest.
+ */
 static void reap(struct ddvm_blkc *c)
 {
+	uint32_t budget = DDVM_REAP_BUDGET * c->nslots;
 	struct ddvm_slot r;
 	int n;
 
 	while (!c->broken) {
+		if (budget-- == 0) {
+			c->kick |= ddvm_cons_publish(&c->resp);
+			(void)c->t->ops->ring(c->t, c->t->self_id, c->q.resp_vector);
+			break;
+		}
 		n = ddvm_cons_pop(&c->resp, &r);
 		if (n == 0) {
 			handle_response(c, &r);

@@ -77,11 +77,22 @@ int ddvm_ctrlc_crash(struct ddvm_ctrlc *c)
 
 int ddvm_ctrlc_poll(struct ddvm_ctrlc *c, uint64_t *rtt_ns)
 {
+	uint32_t budget = DDVM_REAP_BUDGET * c->q.nslots;
 	struct ddvm_slot s;
 	int r, res = 0;
 
-	/* Drain to empty and arm the doorbell, whatever is found on the way. */
+	/*
+	 * Drain to empty and arm the doorbell, whatever is found on the way;
+	 * at most DDVM_REAP_BUDGET responses per slot, then our own doorbell
+	 * brings us back for the rest (a driver VM spinning its producer
+	 * index must not hold the caller -- the supervisor's only loop).
+	 */
 	for (;;) {
+		if (budget-- == 0) {
+			ddvm_cons_publish(&c->resp);
+			(void)c->t->ops->ring(c->t, c->t->self_id, c->q.resp_vector);
+			break;
+		}
 		r = ddvm_cons_pop(&c->resp, &s);
 		if (r == DDVM_RING_EEMPTY) {
 			if (ddvm_cons_publish(&c->resp)) {

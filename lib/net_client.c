@@ -2,7 +2,6 @@
 /* libddvm net client.  See include/ddvm/net_client.h.  Freestanding. */
 #include "ddvm/net_client.h"
 
-#define LOG_FIRST	10	/* log this many bad responses of a kind, then every 1000th */
 #define TSO_FEATURES	(DDVM_NET_F_TSO4 | DDVM_NET_F_TSO6 | DDVM_NET_F_TSO_ECN)
 
 /* Ring the request doorbell of the driver VM the header named at the last look. */
@@ -192,16 +191,18 @@ void ddvm_netc_flush(struct ddvm_netc *c)
 static void count_bad(struct ddvm_netc *c, uint32_t v, uint32_t why, const struct ddvm_slot *s)
 {
 	uint64_t n = ++c->n.rx_bad[v];
+	uint32_t held;
 
-	if (n <= LOG_FIRST || n % 1000 == 0)
+	if (ddvm_ratelimit(c->t, &c->rl_bad[v], &held))
 		ddvm_logf(c->t, DDVM_LOG_WARN, "queue %u: dropped a bad response (%s%s%s: id 0x%llx "
-			  "op %u flags 0x%x status %u len %u arg0 0x%llx), %llu so far", c->qi,
+			  "op %u flags 0x%x status %u len %u arg0 0x%llx), %llu so far (%u lines like "
+			  "this held back)", c->qi,
 			  ddvm_net_resp_str(v), v == DDVM_NET_RESP_BAD_META ? " " : "",
 			  v == DDVM_NET_RESP_BAD_META ? ddvm_net_meta_str(why) : "",
 			  (unsigned long long)ddvm_le64_to_cpu(s->id), ddvm_le16_to_cpu(s->op),
 			  ddvm_le16_to_cpu(s->flags), ddvm_le32_to_cpu(s->status),
 			  ddvm_le32_to_cpu(s->len), (unsigned long long)ddvm_le64_to_cpu(s->arg0),
-			  (unsigned long long)n);
+			  (unsigned long long)n, held);
 }
 
 /* An answer that matches nothing: one a restart made us forget, or a bad one. */
@@ -280,16 +281,31 @@ static void handle_resp(struct ddvm_netc *c, const struct ddvm_slot *s)
 
 /*
  * Take every response, publish what we took and pushed, then ask for a
- * doorbell and look once more (an answer may have come meanwhile).
+ * doorbell and look once more (an answer may have come meanwhile).  At
+ * most DDVM_REAP_BUDGET responses per slot of the ring per call: a driver
+ * VM keeping its producer index moving must not hold us here; the rest is
+ * for the next call, which our own doorbell asks for.
  */
 static void reap(struct ddvm_netc *c)
 {
+	uint32_t budget = DDVM_REAP_BUDGET * c->nslots;
 	struct ddvm_slot s;
-	int r;
+	int r = 0;
 
 	for (;;) {
-		while ((r = ddvm_cons_pop(&c->resp, &s)) == 0)
+		while (budget && (r = ddvm_cons_pop(&c->resp, &s)) == 0) {
+			budget--;
 			handle_resp(c, &s);
+		}
+		if (!budget) {
+			c->kick |= ddvm_cons_publish(&c->resp);
+			if (!c->broken) {
+				rx_refill(c);
+				publish(c);
+			}
+			(void)c->t->ops->ring(c->t, c->t->self_id, c->q.resp_vector);
+			return;
+		}
 		if (r == DDVM_RING_ECORRUPT)
 			break;
 		c->kick |= ddvm_cons_publish(&c->resp);

@@ -152,6 +152,24 @@ void ddvm_logf(struct ddvm_transport *t, int level, const char *fmt, ...)
 	t->ops->log(t, level, line);
 }
 
+int ddvm_ratelimit(struct ddvm_transport *t, struct ddvm_ratelimit *rl, uint32_t *suppressed)
+{
+	uint64_t now = t && t->ops && t->ops->now_ns ? t->ops->now_ns(t) : 0;
+
+	if (!rl->start_ns || now - rl->start_ns >= DDVM_RL_INTERVAL_NS) {
+		rl->start_ns = now ? now : 1;
+		rl->n = 0;
+	}
+	if (rl->n >= DDVM_RL_BURST) {
+		rl->suppressed++;
+		return 0;
+	}
+	rl->n++;
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return 1;
+}
+
 const char *ddvm_status_str(uint32_t status)
 {
 	switch (status) {

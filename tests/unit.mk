@@ -143,6 +143,7 @@ $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/blkc_harness.h
 # ... (tests/lib/fake_chan.h), as do the net client's.
 $(UNIT_DIR)/test-blkc $(FUZZ_DIR)/fuzz-blkc-model: tests/lib/fake_chan.h
 $(UNIT_DIR)/test-netc $(FUZZ_DIR)/fuzz-netc: tests/lib/netc_harness.h tests/lib/fake_chan.h
+$(UNIT_DIR)/test-reap-budget: tests/lib/blkc_harness.h tests/lib/netc_harness.h tests/lib/fake_chan.h
 
 # The guest's target parser (kernel C) against a shim of the kernel headers it uses.
 FUZZ_FLAGS_fuzz-target := -Itests/fuzz/kshim

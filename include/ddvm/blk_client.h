@@ -84,6 +84,7 @@ struct ddvm_blkc {
 	/* counters (ddvm_blkc_stats) */
 	uint64_t n_stale, n_bad, n_timeouts, n_resubmitted, n_poisoned, n_restarts;
 	int defer_ring;			/* set by the caller: see ddvm_blkc_take_kick */
+	struct ddvm_ratelimit rl_stale, rl_bad;	/* their log lines */
 };
 
 /*

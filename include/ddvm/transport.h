@@ -88,6 +88,33 @@ unsigned int ddvm_fmt(char *buf, unsigned int n, const char *fmt, ...)
 void ddvm_logf(struct ddvm_transport *t, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Rate limit by time for lines a driver VM can trigger at will (stale or
+ * bad responses, bad frames): at most DDVM_RL_BURST lines per
+ * DDVM_RL_INTERVAL_NS (the transport's clock) per limiter.  Returns 1 if
+ * this line may go out, with *suppressed set to how many were held back
+ * since the last one that did (then reset); 0 if it is held back.
+ * Zero-initialise one per kind of line.
+ */
+#define DDVM_RL_BURST		5u
+#define DDVM_RL_INTERVAL_NS	10000000000ull
+struct ddvm_ratelimit {
+	uint64_t start_ns;
+	uint32_t n, suppressed;
+};
+int ddvm_ratelimit(struct ddvm_transport *t, struct ddvm_ratelimit *rl, uint32_t *suppressed);
+
+/*
+ * Consuming a ring is bounded per call (DDVM_REAP_BUDGET responses per
+ * slot of the ring), so a driver VM that keeps its producer index moving
+ * cannot hold a caller in a loop past its deadlines.  What is left then
+ * is taken at the next call: the client rings its own response doorbell
+ * (through t->ops->ring with t->self_id), so a caller that waits for that
+ * doorbell comes back at once; with a transport that cannot ring itself
+ * the caller's periodic poll takes it.
+ */
+#define DDVM_REAP_BUDGET	2u
+
 /* Text for a DDVM_S_* status, an op, a negated DDVM_E* code. */
 const char *ddvm_status_str(uint32_t status);
 const char *ddvm_op_str(uint16_t op);

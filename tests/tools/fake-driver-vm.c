@@ -13,7 +13,8 @@
  *       [--linger-us N]  (wait N us before each batch, so the client fills the ring)
  *       [--guest-version M.N]  (publish another protocol version as the driver VM's)
  *
- * MODE: wrong-id dup-id bad-len bad-status bad-op corrupt-index stall.
+ * MODE: wrong-id dup-id bad-len bad-status bad-op corrupt-index stall spin (from
+ * then on, garbage responses whenever the client frees a slot, as fast as it can).
  * SIGUSR1 restarts the driver VM: it leaves the channel and joins again as a
  * new peer with the next generation, and the new instance is healthy (no
  * --evil, max_transfer = chunk), as a driver VM restarted by the supervisor.
@@ -154,6 +155,7 @@ static void restart_instance(struct ddvm_peer *peer, const char *sock, struct fa
 		die("%s", peer->err);
 	b->evil = EVIL_NONE;
 	b->dead = 0;
+	b->spinning = 0;
 	b->max_transfer = (uint32_t)chunk;
 	guest_attach(peer->shm, peer->id);	/* the next generation, then its queue */
 	if (fake_blk_bind(b, peer->shm, lay, 1) < 0)
@@ -285,7 +287,7 @@ int main(int argc, char **argv)
 			}
 		}
 		/* Like the guest: serve on doorbells and on every heartbeat tick. */
-		poll(pf, 2, published ? 100 : 10);
+		poll(pf, 2, b.spinning ? 0 : published ? 100 : 10);
 		h->heartbeat = ddvm_cpu_to_le64(ddvm_le64_to_cpu(h->heartbeat) + 1);
 		if (pf[1].revents && ddvm_peer_process(&peer) < 0)
 			die("%s", peer.err);

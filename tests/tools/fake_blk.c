@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fake_blk.h"
@@ -11,7 +12,7 @@
 static const char *const evil_names[] = {
 	[EVIL_NONE] = "none", [EVIL_WRONG_ID] = "wrong-id", [EVIL_DUP_ID] = "dup-id",
 	[EVIL_BAD_LEN] = "bad-len", [EVIL_BAD_STATUS] = "bad-status", [EVIL_BAD_OP] = "bad-op",
-	[EVIL_CORRUPT_INDEX] = "corrupt-index", [EVIL_STALL] = "stall",
+	[EVIL_CORRUPT_INDEX] = "corrupt-index", [EVIL_STALL] = "stall", [EVIL_SPIN] = "spin",
 };
 
 int fake_evil_parse(const char *s)
@@ -185,6 +186,9 @@ static int spoil(struct fake_blk *b, struct ddvm_slot *r, uint64_t buf, uint32_t
 				 __ATOMIC_RELEASE);
 		b->dead = 1;
 		return 0;
+	case EVIL_SPIN:
+		b->spinning = 1;	/* this one is never answered; garbage instead, forever */
+		return 0;
 	case EVIL_STALL:
 	default:
 		return 0;
@@ -227,10 +231,46 @@ static int serve_one(struct fake_blk *b, const struct ddvm_slot *rq, struct ddvm
 	return 1;
 }
 
+/*
+ * EVIL_SPIN: keep the response producer index moving for ms milliseconds:
+ * a garbage response (an id nobody uses) whenever the client has freed a
+ * slot, the moment it has.  Returns 1 (ring the client).
+ */
+static int spin(struct fake_blk *b, unsigned int ms)
+{
+	struct timespec t0, now;
+	struct ddvm_slot g;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		int room = ddvm_prod_space(&b->resp);
+
+		if (room < 0) {
+			fprintf(stderr, "fake-vm: response ring corrupt\n");
+			b->dead = 1;
+			return 1;
+		}
+		while (room-- > 0) {
+			memset(&g, 0, sizeof(g));
+			g.id = ddvm_cpu_to_le64(0x5a5a000000000000ull | (b->nspun++ & 0xffffffffull));
+			g.op = ddvm_cpu_to_le16(DDVM_OP_READ);
+			g.status = ddvm_cpu_to_le32(DDVM_S_OK);
+			ddvm_prod_push(&b->resp, &g);
+			ddvm_prod_publish(&b->resp);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+		 (uint64_t)(now.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	return 1;
+}
+
 int fake_blk_serve(struct fake_blk *b)
 {
 	struct ddvm_slot rq, rs;
 	int ring = 0, r, n, i;
+
+	if (b->spinning && !b->dead)
+		return spin(b, 50);
 
 	/*
 	 * Like interrupt coalescing on a real device: let the client queue

@@ -15,7 +15,7 @@
 
 enum fake_evil {
 	EVIL_NONE, EVIL_WRONG_ID, EVIL_DUP_ID, EVIL_BAD_LEN, EVIL_BAD_STATUS, EVIL_BAD_OP,
-	EVIL_CORRUPT_INDEX, EVIL_STALL,
+	EVIL_CORRUPT_INDEX, EVIL_STALL, EVIL_SPIN,
 };
 
 struct fake_blk {
@@ -36,6 +36,8 @@ struct fake_blk {
 	uint64_t nio, nserved, naffected;
 	uint32_t max_depth;		/* most requests seen queued at once */
 	int dead;			/* a ring is corrupt (or we corrupted it) */
+	int spinning;			/* EVIL_SPIN struck: garbage responses, as fast as room allows */
+	uint64_t nspun;
 };
 
 /* Parse an --evil name; -1 if unknown. */
