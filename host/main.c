@@ -15,6 +15,7 @@
 #include "image.h"
 #include "ddvm/posix/log.h"
 #include "rundir.h"
+#include "spawn.h"
 #include "sd_notify.h"
 #include "supervisor.h"
 #include "vfio_check.h"
@@ -552,6 +553,8 @@ int main(int argc, char **argv)
 	char rundir[PATH_MAX];
 	int i;
 
+	if (argc > 1 && !strcmp(argv[1], "__log"))	/* a log pump (spawn.h), not for people */
+		return spawn_log_pump(argc - 1, argv + 1);
 	log_set_debug(getenv("DDVM_DEBUG") && getenv("DDVM_DEBUG")[0] == '1');
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (is_help(argv[i])) {

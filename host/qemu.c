@@ -229,15 +229,36 @@ static void add_machine(struct args *a, const char *name, enum accel accel, unsi
 	add(a, "1");
 }
 
-/* The serial console appended to DIR/console.log. */
+/*
+ * The serial console: written to fd QEMU_CONSOLE_FD, which the child makes
+ * the pipe of a log pump appending to DIR/console.log, capped and rotated
+ * (spawn_log_fd): a guest flooding its console fills neither the disk nor
+ * our memory.
+ */
+#define QEMU_CONSOLE_FD	60	/* above the QMP and TAP fds (3..), below place_fds' temporaries (64..) */
+
 static void add_console(struct args *a, const char *dir)
 {
-	char e[2 * PATH_MAX];
-
+	(void)dir;
 	add(a, "-chardev");
-	add(a, "file,id=console,path=%s/console.log,append=on", esc(dir, e, sizeof(e)));
+	add(a, "file,id=console,path=/dev/fd/%d,append=on", QEMU_CONSOLE_FD);
 	add(a, "-serial");
 	add(a, "chardev:console");
+}
+
+/* In the child: DIR/console.log's pump as fd QEMU_CONSOLE_FD.  0 or -1. */
+static int place_console(const char *dir, int fresh)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	fd = spawn_log_fd(path, fresh);
+	if (fd < 0 || dup2(fd, QEMU_CONSOLE_FD) < 0)	/* dup2 clears close-on-exec */
+		return -1;
+	if (fd != QEMU_CONSOLE_FD)
+		close(fd);
+	return 0;
 }
 
 static void build(struct args *a, const struct qemu_params *p)
@@ -360,7 +381,7 @@ static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent
 
 	snprintf(path, sizeof(path), "%s/qemu.log", p->dir);
 	spawn_child_setup(parent, path, p->fresh_logs);
-	if (place_fds(p) < 0)
+	if (place_fds(p) < 0 || place_console(p->dir, p->fresh_logs) < 0)
 		_exit(127);
 	spawn_child_exec(a->v);
 }
@@ -475,7 +496,7 @@ pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t er
 	pid = fork();
 	if (pid == 0) {
 		spawn_child_setup(parent, path, p->fresh_logs);
-		if (place_client_fds(p) < 0)
+		if (place_client_fds(p) < 0 || place_console(p->dir, p->fresh_logs) < 0)
 			_exit(127);
 		spawn_child_exec(a.v);
 	}

@@ -2,15 +2,62 @@
 /* Child-side setup shared by QEMU and front-end processes (see spawn.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ddvm/posix/log.h"
 #include "spawn.h"
+
+/* The cap per log file: DDVM_LOG_MAX bytes (at least 64 KiB), default 4 MiB. */
+static unsigned long long log_max(void)
+{
+	const char *e = getenv("DDVM_LOG_MAX");
+	unsigned long long v = e && *e ? strtoull(e, NULL, 0) : 0;
+
+	if (!v)
+		v = SPAWN_LOG_MAX_DEFAULT;
+	return v < SPAWN_LOG_MAX_MIN ? SPAWN_LOG_MAX_MIN : v;
+}
+
+int spawn_log_fd(const char *path, int truncate)
+{
+	char max[32], trunc[2] = { truncate ? '1' : '0', '\0' };
+	int p[2], fd;
+	pid_t pid;
+
+	snprintf(max, sizeof(max), "%llu", log_max());
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			/* The pump: the pipe as stdin, nothing else of ours open. */
+			setsid();
+			if (dup2(p[0], 0) < 0)
+				_exit(127);
+			fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			syscall(SYS_close_range, 3u, ~0u, 0u);
+			execl("/proc/self/exe", "ddvm-log", "__log", path, max, trunc, (char *)NULL);
+			_exit(127);
+		}
+		close(p[0]);
+		if (pid > 0)
+			return p[1];
+		close(p[1]);
+	}
+	/* No pump: the file itself, uncapped, as before. */
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+}
 
 void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
 {
@@ -29,13 +76,95 @@ void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
 		dup2(fd, 0);
 		close(fd);
 	}
-	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0644);
+	fd = spawn_log_fd(log_path, truncate);
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
+}
+
+/* Write all of buf (a full disk drops it: the pump must keep reading). */
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+int spawn_log_pump(int argc, char **argv)
+{
+	static char buf[65536];
+	char old[PATH_MAX + 8];
+	unsigned long long max, size = 0;
+	const char *path;
+	struct stat st;
+	int fd;
+
+	if (argc != 4)
+		return 2;
+	path = argv[1];
+	max = strtoull(argv[2], NULL, 0);
+	if (max < SPAWN_LOG_MAX_MIN)
+		max = SPAWN_LOG_MAX_MIN;
+	snprintf(old, sizeof(old), "%s.1", path);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);	/* ends at EOF: when every writer has gone */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (argv[3][0] == '1' ? O_TRUNC : 0),
+		  0644);
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		size = (unsigned long long)st.st_size;
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf));
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		while (off < (size_t)n) {
+			size_t k = (size_t)n - off, room, cut;
+
+			if (size >= max) {		/* full: the older half goes */
+				if (fd >= 0)
+					close(fd);
+				rename(path, old);
+				fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+				size = 0;
+			}
+			room = (size_t)(max - size);
+			cut = k;
+			if (cut > room) {	/* end the file at a line's end, if one fits */
+				const char *nl = NULL;
+				size_t i;
+
+				for (i = room; i > 0 && !nl; i--)
+					if (buf[off + i - 1] == '\n')
+						nl = buf + off + i - 1;
+				/* no line end fits: a new file for this line (one longer than max is cut) */
+				cut = nl ? (size_t)(nl - (buf + off)) + 1 : size ? 0 : room;
+			}
+			if (fd >= 0)
+				write_all(fd, buf + off, cut);
+			off += cut;
+			size += cut;
+			if (cut < k)
+				size = max;	/* rotate before the rest */
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
 void spawn_child_exec(char *const argv[])

@@ -10,9 +10,30 @@
  * In a freshly forked child: default signal mask and SIGPIPE, own process
  * group, SIGKILL when the supervisor dies (and exit at once if it already
  * did), stdin from /dev/null, stdout and stderr appended (or, with
- * truncate, written afresh) to log_path.  Async-signal-safe calls only.
+ * truncate, written afresh) to log_path through a log pump
+ * (spawn_log_fd).  The supervisor is single-threaded: fork and exec are
+ * safe here.
  */
 void spawn_child_setup(pid_t parent, const char *log_path, int truncate);
+
+/*
+ * Logs are capped: each is written by a pump process (`ddvm __log`, the
+ * ddvm binary itself) that reads a pipe and appends to path until the file
+ * holds DDVM_LOG_MAX bytes (default 4 MiB, at least 64 KiB), then renames
+ * it to path.1 (replacing the older one) and starts path afresh, cutting
+ * at a line's end.  So a QEMU console or a front-end that floods its log
+ * uses at most twice the cap on disk, and nothing of ours slows it.  The
+ * pump has no fd of ours but the pipe, and ends when every writer has
+ * gone (it drains the pipe first).  In a child: returns the pipe's write
+ * end (close-on-exec), or, if no pump can be started, path opened for
+ * appending, as before.  -1 if neither.
+ */
+#define SPAWN_LOG_MAX_DEFAULT	(4ull << 20)
+#define SPAWN_LOG_MAX_MIN	(64ull << 10)
+int spawn_log_fd(const char *path, int truncate);
+
+/* `ddvm __log PATH MAX TRUNCATE`: the pump itself (stdin to PATH).  Exit status. */
+int spawn_log_pump(int argc, char **argv);
 
 /* In the child: exec argv, or report why not on stderr and _exit(127). */
 void spawn_child_exec(char *const argv[]) __attribute__((noreturn));

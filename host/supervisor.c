@@ -18,7 +18,10 @@
 #include "supervisor.h"
 
 #define CTL_MAX_LINE	4096
+#define CTL_MAX_CONNS	64	/* at once; more are closed at once (bounded fds and memory) */
 #define DOWN_DEFAULT_S	10
+
+static unsigned int nconns;
 
 struct ctl_conn {
 	struct supervisor *sv;
@@ -42,6 +45,7 @@ static void conn_free(struct ctl_conn *c)
 		close(c->fd);
 	}
 	free(c);
+	nconns--;
 }
 
 void ctl_reply(struct ctl_conn *c, json_object *reply)
@@ -312,11 +316,18 @@ static void on_ctl_accept(struct watch *w, uint32_t events)
 	int fd;
 
 	(void)events;
-	fd = accept4(sv->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	strfmt(what, sizeof(what), "control socket %s/control.sock", sv->rundir);
+	fd = ddvm_accept(sv->ctl_fd, SOCK_CLOEXEC, what);	/* survives EMFILE */
 	if (fd < 0)
 		return;
-	strfmt(what, sizeof(what), "control socket %s/control.sock", sv->rundir);
 	if (!ddvm_admit_peer(fd, sv->cfg->allow_uids, sv->cfg->nallow, what, NULL)) {
+		close(fd);
+		return;
+	}
+	if (nconns >= CTL_MAX_CONNS) {
+		static struct log_rl rl;
+
+		pr_warn_rl(&rl, "%s: %u connections open already: refusing another", what, nconns);
 		close(fd);
 		return;
 	}
@@ -329,6 +340,7 @@ static void on_ctl_accept(struct watch *w, uint32_t events)
 	}
 	c->sv = sv;
 	c->fd = fd;
+	nconns++;
 }
 
 static int ctl_listen(struct supervisor *sv)

@@ -505,6 +505,9 @@ int vm_init(struct vm *vm, struct supervisor *sv, const struct vm_config *cfg)
 	_Static_assert(CFG_MAX_ALLOW <= DDVM_ALLOW_MAX, "allow_users must fit the server's list");
 	if (r == 0)
 		r = ivs_server_allow(&vm->ivs, sv->cfg->allow_uids, sv->cfg->nallow);
+	/* Its QEMU alone (and a successor while the old one's hang-up is pending). */
+	if (r == 0)
+		r = ivs_server_set_max_peers(&vm->ivs, 2);
 	if (r < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot serve %s: %s", cfg->name, path,
 			 strerror(-r));

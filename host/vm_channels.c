@@ -90,6 +90,9 @@ static int chan_init(struct vm *vm, unsigned int c)
 	r = ivs_server_init(&ch->ivs, ch->sock, ch->shm_fd, lc->vectors, on_client_peer, ch);
 	if (r == 0)
 		r = chan_allow(vm, c);
+	/* The driver VM and the client, and a successor of each while its predecessor's hang-up is pending. */
+	if (r == 0)
+		r = ivs_server_set_max_peers(&ch->ivs, 4);
 	if (r < 0) {
 		strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot serve %s: %s", vm->cfg->name,
 		       ch->sock, strerror(-r));

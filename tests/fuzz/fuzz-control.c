@@ -201,6 +201,7 @@ static struct ctl_conn *conn_new(int *peer)
 	MUST(c && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
 	c->sv = &sv;
 	c->fd = sp[0];
+	nconns++;
 	MUST(loop_add(&c->w, c->fd, EPOLLIN, on_conn) == 0);
 	*peer = sp[1];
 	return c;
