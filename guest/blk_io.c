@@ -334,6 +334,8 @@ static void blkq_start(struct ddvm_blkq *q, struct ddvm_blk_req *r)
 	u32 st = blkq_check(q, &r->slot);
 	struct bio *bio;
 
+	if (st == DDVM_S_OK)
+		st = ddvm_fault_blk_request(q->c->region, &r->slot);	/* fault injection */
 	if (st != DDVM_S_OK) {
 		blkq_answer(q, r, st);
 		return;

@@ -143,6 +143,11 @@ bool ddvm_chan_fault_injection(void);		/* ddvm_chan.fault_injection=1 */
 void ddvm_ctrl_work(struct work_struct *w);
 void ddvm_hb_work(struct work_struct *w);
 
+/* chan_fault.c: fault injection (ddvm_chan.fault_injection=1 only; DDVM_OP_FAULT) */
+void ddvm_fault_arm(struct ddvm_chan *c, u32 fault, u64 arg);
+/* Before starting block request s (checked): DDVM_S_OK, or the status to answer with. */
+u32 ddvm_fault_blk_request(void *region, const struct ddvm_slot *s);
+
 /* chan_kinds.c: translation modules (exported to them: register, unregister, claim) */
 int ddvm_kind_register(const struct ddvm_kind_ops *ops);
 void ddvm_kind_unregister(const struct ddvm_kind_ops *ops);

@@ -15,12 +15,13 @@
 /*
  * Fault injection for tests of recovery: with ddvm_chan.fault_injection=1
  * on the driver VM's kernel command line, DDVM_OP_CRASH panics this kernel
- * (a driver crash, as far as the host can tell).  Off by default.
+ * (a driver crash, as far as the host can tell) and DDVM_OP_FAULT arms the
+ * faults of chan_fault.c.  Off by default.
  */
 static bool fault_injection;
 module_param(fault_injection, bool, 0444);
-MODULE_PARM_DESC(fault_injection, "honour DDVM_OP_CRASH from the host, and panic on a "
-		 "block-queue poison pill (tests only)");
+MODULE_PARM_DESC(fault_injection, "honour DDVM_OP_CRASH and DDVM_OP_FAULT from the host, and "
+		 "panic on a block-queue poison pill (tests only)");
 
 /* For the translation modules' own fault injection (ddvm_blk's poison pill). */
 bool ddvm_chan_fault_injection(void)
@@ -116,6 +117,25 @@ static bool ctrl_serve(struct ddvm_chan *c, struct ddvm_ctrlq *q)
 			if (rc < 0) {
 				ctrl_corrupt(c, q, "request");
 				return false;
+			}
+			if (fault_injection && ddvm_le16_to_cpu(req.op) == DDVM_OP_FAULT) {
+				/*
+				 * Answered and retired before it takes effect: a
+				 * hang never returns, and an oops or poison pill
+				 * must not find it again in a successor.
+				 */
+				ctrl_handle(&req, &resp);
+				resp.status = ddvm_cpu_to_le32(DDVM_S_OK);
+				if (ddvm_prod_push(&q->resp, &resp) < 0) {
+					ctrl_corrupt(c, q, "response");
+					return false;
+				}
+				ddvm_cons_publish(&q->req);
+				ddvm_prod_publish(&q->resp);
+				ddvm_chan_ring(c, q->resp_vector);
+				ddvm_fault_arm(c, (u32)ddvm_le64_to_cpu(req.arg0),
+					       ddvm_le64_to_cpu(req.offset));
+				continue;
 			}
 			if (fault_injection && ddvm_le16_to_cpu(req.op) == DDVM_OP_CRASH) {
 				/*

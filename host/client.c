@@ -445,6 +445,21 @@ int client_crash(const char *rundir, const char *vm)
 	return simple_request(rundir, cmd("crash"), vm);
 }
 
+int client_inject(const char *rundir, const char *vm, const char *fault)
+{
+	json_object *req = cmd("inject"), *r;
+
+	if (vm)
+		json_object_object_add(req, "vm", json_object_new_string(vm));
+	json_object_object_add(req, "fault", json_object_new_string(fault));
+	r = request_ok(rundir, req, 10000);
+	if (!r)
+		return 1;
+	printf("%s: %s\n", jstr(r, "vm"), jstr(r, "detail"));
+	json_object_put(r);
+	return 0;
+}
+
 int client_link(const char *rundir, const char *vm, unsigned int dev, int up)
 {
 	json_object *req = cmd("link");

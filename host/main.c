@@ -16,6 +16,7 @@
 #include "ddvm/posix/log.h"
 #include "rundir.h"
 #include "spawn.h"
+#include "storm.h"
 #include "sd_notify.h"
 #include "supervisor.h"
 #include "vfio_check.h"
@@ -35,7 +36,9 @@ static const char usage_text[] =
 	"  down [--timeout SEC]    stop all driver VMs and the supervisor\n"
 	"  ping [VM] [-n COUNT] [--json]\n"
 	"                          time doorbell round trips over a VM's control queue\n"
-	"  crash [VM]              make a driver VM panic (fault injection; tests)\n"
+	"  inject [VM] FAULT       inject a fault: kill, panic, hang, oops, poison, ioerr, link,\n"
+	"                          storm (fault injection; tests)\n"
+	"  crash [VM]              make a driver VM panic (= inject VM panic)\n"
 	"  link [VM] DEVICE up|down  plug or pull a NIC's cable (QMP set_link; tests)\n"
 	"  qemu-args CLIENT        the QEMU options that attach a client VM to its disks and NICs\n"
 	"  image build [ARGS]      build the driver-VM image (image/build.sh; --client: the\n"
@@ -49,7 +52,7 @@ static const char usage_text[] =
 	"  -V, --version           print the version\n"
 	"\n"
 	"environment: DDVM_ACCEL=kvm|tcg, DDVM_IMAGE_DIR, DDVM_CLIENT_IMAGE_DIR, DDVM_SRCDIR,\n"
-	"             DDVM_QEMU, DDVM_DEBUG=1, DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN (front-ends;\n"
+	"             DDVM_QEMU, DDVM_LOG_MAX, DDVM_DEBUG=1, DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN (front-ends;\n"
 	"             default: the ones installed with ddvm, or the build tree's), DDVM_SYSFS_ROOT\n"
 	"See ddvm(1) and ddvm.conf(5).\n";
 
@@ -76,9 +79,24 @@ static const char *const cmd_help[][2] = {
 	{ "ping", "usage: ddvm ping [VM] [-n COUNT] [--json]\n"
 		  "Send COUNT (default 10) PING requests over VM's control queue, one at a time, each\n"
 		  "with a doorbell both ways; print min/p50/p99/max round-trip microseconds.\n" },
+	{ "inject", "usage: ddvm inject [VM] FAULT\n"
+		    "Inject FAULT into driver VM VM to exercise recovery.  Only for a VM with\n"
+		    "fault_injection = true in its config, and ready.  FAULT is one of:\n"
+		    "  kill    SIGKILL its QEMU\n"
+		    "  panic   its kernel panics (as ddvm crash)\n"
+		    "  hang    it stops answering, heartbeat and queues (the heartbeat watchdog\n"
+		    "          restarts it)\n"
+		    "  oops    an oops in the block translation's I/O path, requests in flight\n"
+		    "  poison  its next block write is a poison pill (that write fails with EIO\n"
+		    "          after killing two driver VMs; the rest complete)\n"
+		    "  ioerr   its disks fail every request with an I/O error for 3 s\n"
+		    "  link    its NICs' cables are pulled for 2 s\n"
+		    "  storm   a hostile client floods garbage requests and doorbells on the VM's\n"
+		    "          last channel (give it a device of its own) for 5 s\n" },
 	{ "crash", "usage: ddvm crash [VM]\n"
-		   "Make VM's kernel panic, as a crashing driver would, to exercise recovery.  Only\n"
-		   "for a VM with fault_injection = true in its config.\n" },
+		   "Make VM's kernel panic, as a crashing driver would, to exercise recovery: the\n"
+		   "same as 'ddvm inject VM panic'.  Only for a VM with fault_injection = true in\n"
+		   "its config.\n" },
 	{ "link", "usage: ddvm link [VM] DEVICE up|down\n"
 		  "Plug or pull the cable of NIC number DEVICE (as in config errors and status:\n"
 		  "1 = the VM's first device) by setting its QEMU backend's link; the driver VM's\n"
@@ -491,6 +509,28 @@ static int cmd_crash(int argc, char **argv, const char *rundir)
 	return client_crash(rundir, vm);
 }
 
+static int cmd_inject(int argc, char **argv, const char *rundir)
+{
+	const char *pos[2];
+	int i, n = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help_for("inject");
+		if (argv[i][0] == '-')
+			return usage_error("inject: unknown option '%s'", argv[i]);
+		if (n == 2)
+			return usage_error("inject: too many arguments ('%s')", argv[i]);
+		pos[n++] = argv[i];
+	}
+	if (!n)
+		return usage_error("inject: expected [VM] FAULT%s", "");
+	if (!vm_fault_known(pos[n - 1]))
+		return usage_error("inject: unknown fault '%s' (kill, panic, hang, oops, poison, ioerr, "
+				   "link, storm)", pos[n - 1]);
+	return client_inject(rundir, n == 2 ? pos[0] : NULL, pos[n - 1]);
+}
+
 static int cmd_link(int argc, char **argv, const char *rundir)
 {
 	const char *pos[3];
@@ -555,6 +595,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "__log"))	/* a log pump (spawn.h), not for people */
 		return spawn_log_pump(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "__storm"))	/* inject's storm client (storm.h) */
+		return storm_main(argc - 1, argv + 1);
 	log_set_debug(getenv("DDVM_DEBUG") && getenv("DDVM_DEBUG")[0] == '1');
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (is_help(argv[i])) {
@@ -589,6 +631,8 @@ int main(int argc, char **argv)
 		return cmd_ping(argc, argv, rundir);
 	if (!strcmp(cmd, "crash"))
 		return cmd_crash(argc, argv, rundir);
+	if (!strcmp(cmd, "inject"))
+		return cmd_inject(argc, argv, rundir);
 	if (!strcmp(cmd, "link"))
 		return cmd_link(argc, argv, rundir);
 	if (!strcmp(cmd, "qemu-args"))

@@ -277,7 +277,8 @@ static void build(struct args *a, const struct qemu_params *p)
 	add(a, "-append");
 	layout_bridges_arg(p->plan, bridges, sizeof(bridges));
 	/* "none": a VM without devices loads no driver (not every one the image has). */
-	add(a, "%s ddvm.modules=%s%s%s%s%s", p->img->cmdline, mods[0] ? mods : "none",
+	/* oops=panic: an oops leaves a driver VM in no known state; it is restarted instead. */
+	add(a, "%s oops=panic ddvm.modules=%s%s%s%s%s", p->img->cmdline, mods[0] ? mods : "none",
 	    bridges[0] ? " ddvm.bridges=" : "", bridges,
 	    vm->fault_injection ? " ddvm_chan.fault_injection=1" : "",
 	    vm->zero_copy ? "" : " ddvm_chan.zero_copy=0");

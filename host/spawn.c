@@ -167,6 +167,13 @@ int spawn_log_pump(int argc, char **argv)
 	return 0;
 }
 
+void spawn_child_exec_path(const char *path, char *const argv[])
+{
+	execv(path, argv);
+	dprintf(2, "ddvm: cannot run %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
 void spawn_child_exec(char *const argv[])
 {
 	execvp(argv[0], argv);

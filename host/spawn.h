@@ -37,6 +37,8 @@ int spawn_log_pump(int argc, char **argv);
 
 /* In the child: exec argv, or report why not on stderr and _exit(127). */
 void spawn_child_exec(char *const argv[]) __attribute__((noreturn));
+/* The same for the program at path (argv[0] is only its name). */
+void spawn_child_exec_path(const char *path, char *const argv[]) __attribute__((noreturn));
 
 /* "WHO exited with status N" / "WHO was killed by signal N (name)", from a wait status. */
 void spawn_describe_exit(const char *who, int status, char *out, size_t len);

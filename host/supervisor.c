@@ -154,6 +154,29 @@ static void handle_crash(struct supervisor *sv, struct ctl_conn *c, json_object 
 	}
 }
 
+static void handle_inject(struct supervisor *sv, struct ctl_conn *c, json_object *req)
+{
+	struct vm *vm = request_vm(sv, c, req, "inject");
+	const char *fault = NULL;
+	json_object *v, *o;
+	char msg[512];
+
+	if (!vm)
+		return;
+	if (json_object_object_get_ex(req, "fault", &v) && json_object_is_type(v, json_type_string))
+		fault = json_object_get_string(v);
+	if (!fault || vm_inject(vm, fault, msg, sizeof(msg)) < 0) {
+		ctl_reply_error(c, fault ? msg : "inject: no fault named");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "vm", json_object_new_string(vm->cfg->name));
+	json_object_object_add(o, "fault", json_object_new_string(fault));
+	json_object_object_add(o, "detail", json_object_new_string(msg));
+	ctl_reply(c, o);
+}
+
 static void handle_link(struct supervisor *sv, struct ctl_conn *c, json_object *req)
 {
 	struct vm *vm = request_vm(sv, c, req, "link");
@@ -254,6 +277,8 @@ static void handle_request(struct supervisor *sv, struct ctl_conn *c, const char
 		handle_ping(sv, c, req);
 	} else if (!strcmp(cmd, "crash")) {
 		handle_crash(sv, c, req);
+	} else if (!strcmp(cmd, "inject")) {
+		handle_inject(sv, c, req);
 	} else if (!strcmp(cmd, "link")) {
 		handle_link(sv, c, req);
 	} else if (!strcmp(cmd, "qemu-args")) {

@@ -244,6 +244,10 @@ static void on_qemu_exit(struct watch *w, uint32_t events)
 	if (r == 0)
 		return;
 	healthy_ms = vm->ready_ms ? now_ms() - vm->ready_ms : 0;
+	if (vm->injected) {	/* a deliberate fault is not one of the VM's own in a row */
+		vm->injected = 0;
+		vm->restart_row = 0;
+	}
 	spawn_describe_exit("QEMU", st, what, sizeof(what));
 	pr_info("vm '%s': %s (pid %d)", vm->cfg->name, what, (int)vm->pid);
 	loop_del(&vm->pid_w);

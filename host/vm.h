@@ -79,6 +79,7 @@ struct vm {
 	uint64_t started_ms, ready_ms;
 	uint32_t start_gen;		/* generation before this boot */
 	char reason[256];		/* why we killed it (restart reason) */
+	int injected;			/* `ddvm inject` will end it: restart at once, no row */
 	int permanent;			/* do not restart (refused) */
 
 	/* health */
@@ -130,6 +131,14 @@ int vm_crash(struct vm *vm, char *msg, size_t len);
  * change exactly as with real hardware.  For tests and demos.
  */
 int vm_set_link(struct vm *vm, unsigned int dev, int up, char *msg, size_t len);
+/*
+ * `ddvm inject VM FAULT` (vm_faults.c): kill, panic, hang, oops, poison,
+ * ioerr, link or storm, for a ready VM with fault_injection = true.  0 with
+ * what was done in msg, or -1 with why not.
+ */
+int vm_inject(struct vm *vm, const char *fault, char *msg, size_t len);
+/* Is name one of inject's faults? */
+int vm_fault_known(const char *name);
 /* Create the ping timer and watch our CTRL doorbell (vm_init). */
 int vm_ping_setup(struct vm *vm);
 /* End the running ping (if any) with an error, or success if error is NULL. */

@@ -75,6 +75,17 @@ int ddvm_ctrlc_crash(struct ddvm_ctrlc *c)
 	return send(c, &s);
 }
 
+int ddvm_ctrlc_fault(struct ddvm_ctrlc *c, uint32_t fault, uint64_t param)
+{
+	struct ddvm_slot s = { 0 };
+
+	s.id = ddvm_cpu_to_le64(CRASH_ID);	/* never a ping's: its answer is stale */
+	s.op = ddvm_cpu_to_le16(DDVM_OP_FAULT);
+	s.arg0 = ddvm_cpu_to_le64(fault);
+	s.offset = ddvm_cpu_to_le64(param);
+	return send(c, &s);
+}
+
 int ddvm_ctrlc_poll(struct ddvm_ctrlc *c, uint64_t *rtt_ns)
 {
 	uint32_t budget = DDVM_REAP_BUDGET * c->q.nslots;

@@ -43,6 +43,13 @@ int ddvm_ctrlc_ping_send(struct ddvm_ctrlc *c, uint64_t cookie, uint32_t timeout
  * Codes as ddvm_ctrlc_ping_send.
  */
 int ddvm_ctrlc_crash(struct ddvm_ctrlc *c);
+/*
+ * Arm fault DDVM_FAULT_* (param: its parameter, e.g. IOERR's milliseconds)
+ * in the driver VM (DDVM_OP_FAULT; honoured only with fault injection
+ * allowed).  Sent like crash: 0, -DDVM_ENOSPC or -DDVM_EPROTO; its answer
+ * is dropped as stale.
+ */
+int ddvm_ctrlc_fault(struct ddvm_ctrlc *c, uint32_t fault, uint64_t param);
 
 /*
  * Take responses.  1 and *rtt_ns: the ping in flight was answered

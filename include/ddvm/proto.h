@@ -306,6 +306,15 @@ struct ddvm_queue_target {
 #define DDVM_OP_WRITE_ZEROES	20u	/* block: zero [offset, offset+len) */
 #define DDVM_OP_NET_TX		32u	/* net: frame in buf to the wire */
 #define DDVM_OP_NET_RX		33u	/* net: buffer for a received frame */
+#define DDVM_OP_FAULT		3u	/* ctrl, fault injection: arm fault arg0 (DDVM_FAULT_*),
+					 * offset its parameter; answered OK once armed, or
+					 * NOTSUPP if not booted with fault injection allowed */
+
+/* DDVM_OP_FAULT's arg0 (tests of recovery only; `ddvm inject`). */
+#define DDVM_FAULT_HANG		1u	/* the driver VM stops answering: interrupts off, spinning */
+#define DDVM_FAULT_OOPS		2u	/* the next block request oopses the translation module */
+#define DDVM_FAULT_POISON	3u	/* the next block WRITE becomes a poison pill */
+#define DDVM_FAULT_IOERR	4u	/* block requests fail with IOERR for `offset` ms */
 
 /* ddvm_slot.flags */
 #define DDVM_F_FUA		0x0001u	/* block write: durable before completion */

@@ -13,7 +13,7 @@
  * (ping) is answered once or freed when its client goes.
  *
  * Client (host/client.c: request and the printers of `ddvm status`,
- * `status --json`, `ping`, `qemu-args`, `crash`, `link`): any reply a
+ * `status --json`, `ping`, `qemu-args`, `crash`, `inject`): any reply a
  * supervisor sends.  Always: no crash, leak, overflow or hang.
  *
  * Input: [0] bit 0 clear: server side, set: client side (bits 1..3: which
@@ -124,6 +124,18 @@ int vm_set_link(struct vm *vm, unsigned int dev, int up, char *msg, size_t len)
 		strfmt(msg, len, "vm '%s' has no device %u", vm->cfg->name, dev);
 		return -1;
 	}
+	return 0;
+}
+
+int vm_inject(struct vm *vm, const char *fault, char *msg, size_t len)
+{
+	vm_ok(vm);
+	MUST(fault != NULL);
+	if (strcmp(fault, "kill") && strcmp(fault, "panic")) {
+		strfmt(msg, len, "unknown fault '%s'", fault);
+		return -1;
+	}
+	strfmt(msg, len, "%s injected", fault);
 	return 0;
 }
 
@@ -360,6 +372,7 @@ static void fuzz_client(unsigned int which, const uint8_t *data, size_t size)
 	case 4: client_qemu_args(sv.rundir, "c1", 0); break;
 	case 5: client_qemu_args(sv.rundir, "c1", 1); break;
 	case 6: client_crash(sv.rundir, "a"); break;
+	case 7: client_inject(sv.rundir, "a", "kill"); break;
 	default: client_link(sv.rundir, "a", 1, 0); break;
 	}
 	stdout = out;
