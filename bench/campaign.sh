@@ -36,6 +36,8 @@
 #   ORDER=cycle                  take them in turn instead (tests: each fault once)
 #   OUT=DIR                      where round logs go (default: the run folder, removed
 #                                at the end unless KEEP_RUNDIR=1)
+#   DDVM_IMAGE_DIR, DDVM_BIN, DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN: a snapshot to run
+#                                (the image is then used as it is, not rebuilt)
 set -eu
 cd "$(dirname "$0")/.."
 . tests/lib/functions.sh
@@ -50,7 +52,9 @@ FAULTS=(${FAULTS:-kill panic hang oops poison ioerr link storm})
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
 [ -x "$DDVM_BIN" ] || make -s >/dev/null
-ddvm image build >/dev/null
+# DDVM_IMAGE_DIR given: that image as it is (a long campaign runs on a snapshot,
+# with DDVM_BIN, DDVM_NBDKIT_PLUGIN and DDVM_TAP_BIN, while the tree changes).
+[ -n "${DDVM_IMAGE_DIR:-}" ] || ddvm image build >/dev/null
 new_rundir
 R=$DDVM_RUNDIR
 OUT=${OUT:-$R}
