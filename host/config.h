@@ -59,6 +59,8 @@ struct dev_config {
 	int exported;
 	char tap[16];			/* NIC: the front-end's TAP device on the host */
 	unsigned int nbd_tcp_port;	/* disk: also serve NBD on 127.0.0.1:PORT (0 = no) */
+	char nbd_tcp_psk[PATH_MAX];	/* its TLS-PSK keys ("" = generated in the run folder) */
+	int nbd_tcp_insecure;		/* no TLS on it (the config says so explicitly) */
 	unsigned int nallow;		/* allow_users: who else may join its channel */
 	uid_t allow_uids[CFG_MAX_ALLOW];
 	/* used by client VMs with virtio = true (through the export) */

@@ -13,11 +13,12 @@
 #include "vfio_check.h"
 
 static const char *const disk_keys[] = { "type", "file", "size", "create", "serial", "readonly",
-					 "export", "nbd_tcp_port", "allow_users", NULL };
+					 "export", "nbd_tcp_port", "nbd_tcp_psk", "nbd_tcp_insecure",
+					 "allow_users", NULL };
 static const char *const nic_keys[] = { "type", "net", "mac", "export", "tap", "allow_users",
 					NULL };
 static const char *const vfio_keys[] = { "type", "host", "export", "tap", "nbd_tcp_port",
-					 "allow_users", NULL };
+					 "nbd_tcp_psk", "nbd_tcp_insecure", "allow_users", NULL };
 
 /* A Linux interface name: 1-15 of letters, digits, '-', '_', '.'; not "." or "..". */
 static int ifname_ok(const char *s)
@@ -25,9 +26,38 @@ static int ifname_ok(const char *s)
 	return cfg_name_ok(s, 16, "-_.") && strcmp(s, ".") && strcmp(s, "..");
 }
 
+/*
+ * NBD over TCP is TLS with a pre-shared key (nbdkit's TLS-PSK) unless the
+ * config says nbd_tcp_insecure = true; the keys are nbd_tcp_psk's file, or
+ * ones the supervisor makes in the run folder.
+ */
+static int parse_tcp_tls(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+			 struct dev_config *d)
+{
+	const char *s;
+	int r;
+
+	if (cfg_get_bool(c, g, "nbd_tcp_insecure", &d->nbd_tcp_insecure) < 0)
+		return -1;
+	if ((r = cfg_get_string(c, g, "nbd_tcp_psk", &s)) < 0)
+		return -1;
+	if ((r || d->nbd_tcp_insecure) && !d->nbd_tcp_port)
+		return cfg_fail(c, "'%s' needs nbd_tcp_port", r ? "nbd_tcp_psk" : "nbd_tcp_insecure");
+	if (!r)
+		return 0;
+	if (d->nbd_tcp_insecure)
+		return cfg_fail(c, "nbd_tcp_psk and nbd_tcp_insecure = true exclude each other");
+	if (!*s)
+		return cfg_fail(c, "nbd_tcp_psk = \"\": give the keys file, or leave it out");
+	cfg_resolve_path(cfg, s, d->nbd_tcp_psk, sizeof(d->nbd_tcp_psk));
+	if (access(d->nbd_tcp_psk, R_OK) < 0)
+		return cfg_fail(c, "nbd_tcp_psk '%s': %s", d->nbd_tcp_psk, strerror(errno));
+	return 0;
+}
+
 /* export, tap, nbd_tcp_port: what the front-end makes of this device. */
-static int parse_export(struct ctx *c, const config_setting_t *g, struct dev_config *d,
-			int disk, int nic)
+static int parse_export(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+			struct dev_config *d, int disk, int nic)
 {
 	const char *s;
 	int r;
@@ -55,6 +85,8 @@ static int parse_export(struct ctx *c, const config_setting_t *g, struct dev_con
 		return cfg_fail(c, "'nbd_tcp_port' applies only to disks");
 	if (r && !d->exported)
 		return cfg_fail(c, "nbd_tcp_port = %u needs export = true", d->nbd_tcp_port);
+	if (disk && parse_tcp_tls(c, cfg, g, d) < 0)
+		return -1;
 	/* Who else may join this export's channel (its own ivshmem socket). */
 	if (cfg_parse_users(c, g, d->allow_uids, &d->nallow) < 0)
 		return -1;
@@ -140,10 +172,11 @@ static int parse_disk(struct ctx *c, const struct ddvm_config *cfg, const config
 			return cfg_fail(c, "an sdhci disk (QEMU's sd-card) must be a power of two in size; "
 				    "'%s' is %llu bytes", d->file, (unsigned long long)sz);
 	}
-	return parse_export(c, g, d, 1, 0);
+	return parse_export(c, cfg, g, d, 1, 0);
 }
 
-static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config *d)
+static int parse_nic(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+		     struct dev_config *d)
 {
 	const char *s;
 	int r;
@@ -172,7 +205,7 @@ static int parse_nic(struct ctx *c, const config_setting_t *g, struct dev_config
 			return cfg_fail(c, "mac '%s' is not of the form 52:54:00:12:34:56", s);
 		snprintf(d->mac, sizeof(d->mac), "%s", s);
 	}
-	return parse_export(c, g, d, 0, 1);
+	return parse_export(c, cfg, g, d, 0, 1);
 }
 
 /* The host function's PCI base class (/sys/.../class "0x020000" -> 0x02), or -1. */
@@ -192,7 +225,8 @@ static int pci_base_class(const char *addr)
 	return r == 1 ? (int)(cls >> 16) : -1;
 }
 
-static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_config *d)
+static int parse_vfio(struct ctx *c, const struct ddvm_config *cfg, const config_setting_t *g,
+		      struct dev_config *d)
 {
 	char sys[PATH_MAX];
 	const char *s;
@@ -214,7 +248,7 @@ static int parse_vfio(struct ctx *c, const config_setting_t *g, struct dev_confi
 	case 0x02: d->vfio_as = DEV_E1000; break;	/* network */
 	default: d->vfio_as = DEV_VFIO; break;
 	}
-	return parse_export(c, g, d, d->vfio_as == DEV_NVME, d->vfio_as == DEV_E1000);
+	return parse_export(c, cfg, g, d, d->vfio_as == DEV_NVME, d->vfio_as == DEV_E1000);
 }
 
 /* "nvme, ahci, ..., vfio": every type, for messages. */
@@ -256,8 +290,8 @@ int cfg_parse_device(struct ctx *c, const struct ddvm_config *cfg, const config_
 	if (dev_is_disk(d->type))
 		return parse_disk(c, cfg, g, d);
 	if (dev_is_nic(d->type))
-		return parse_nic(c, g, d);
-	return parse_vfio(c, g, d);
+		return parse_nic(c, cfg, g, d);
+	return parse_vfio(c, cfg, g, d);
 }
 
 /*

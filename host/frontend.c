@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -114,6 +115,55 @@ static int listen_tcp(unsigned int port)
 	return fd;
 }
 
+int fe_tls_psk(const struct frontend *f, char *path, size_t len, char *user, size_t ulen)
+{
+	const struct dev_config *d = &f->vm->cfg->devs[f->ex->dev];
+	char line[256], *colon;
+	FILE *fp;
+
+	if (f->ex->kind != DDVM_QK_BLOCK || !d->nbd_tcp_port || d->nbd_tcp_insecure)
+		return 0;
+	if (d->nbd_tcp_psk[0])
+		strfmt(path, len, "%s", d->nbd_tcp_psk);
+	else
+		fe_path(f, ".psk", path, len);
+	strfmt(user, ulen, "ddvm");
+	fp = fopen(path, "re");		/* the first key's user names the URI's */
+	if (fp && fgets(line, sizeof(line), fp) && (colon = strchr(line, ':')) && colon > line) {
+		*colon = '\0';
+		strfmt(user, ulen, "%s", line);
+	}
+	if (fp)
+		fclose(fp);
+	return 1;
+}
+
+/* A fresh TLS pre-shared key "ddvm:<256 bits in hex>" at path, mode 0600. */
+static int make_psk(const char *path)
+{
+	unsigned char k[32];
+	char hex[65];
+	unsigned int i;
+	FILE *fp;
+	int fd;
+
+	if (getrandom(k, sizeof(k), 0) != sizeof(k))
+		return -EIO;
+	for (i = 0; i < sizeof(k); i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	fp = fdopen(fd, "w");
+	if (!fp) {
+		close(fd);
+		return -EIO;
+	}
+	fprintf(fp, "ddvm:%s\n", hex);
+	return fclose(fp) ? -EIO : 0;
+}
+
 /* Create the disk's listening sockets once; they outlive nbdkit restarts. */
 static int disk_sockets(struct frontend *f)
 {
@@ -130,6 +180,18 @@ static int disk_sockets(struct frontend *f)
 		return -1;
 	}
 	f->listen_fd[0] = fd;
+	if (d->nbd_tcp_port && !d->nbd_tcp_insecure && !d->nbd_tcp_psk[0]) {
+		/* A key of this run's, for the TLS NBD over TCP requires (fe_tls_psk). */
+		char psk[PATH_MAX], user[64];
+		int r;
+
+		fe_tls_psk(f, psk, sizeof(psk), user, sizeof(user));
+		r = make_psk(psk);
+		if (r < 0) {
+			strfmt(f->error, sizeof(f->error), "cannot write TLS key %s: %s", psk, strerror(-r));
+			return -1;
+		}
+	}
 	if (d->nbd_tcp_port) {
 		fd = listen_tcp(d->nbd_tcp_port);
 		if (fd < 0) {
@@ -173,6 +235,12 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 		arg(a, "nbdkit");
 		arg(a, "--exit-with-parent");
 		arg(a, "-f");
+		if (fe_tls_psk(f, buf, sizeof(buf), sock, sizeof(sock))) {
+			/* NBD over TCP: TLS-PSK, on both its sockets (one nbdkit serves them) */
+			arg(a, "--tls=require");
+			strfmt(lay, sizeof(lay), "--tls-psk=%s", buf);
+			arg(a, lay);
+		}
 		arg(a, prog);
 		layout_chan_sock(&f->vm->plan, f->ex->chan, sock, sizeof(sock));
 		strfmt(buf, sizeof(buf), "socket=%s/%s", f->vm->dir, sock);

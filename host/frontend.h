@@ -77,4 +77,12 @@ void vm_queue_state_json(json_object *o, struct vm *vm, const struct layout_expo
 
 const char *fe_state_str(enum fe_state s);
 
+/*
+ * A disk served on TCP too (nbd_tcp_port) without nbd_tcp_insecure: its
+ * nbdkit requires TLS with a pre-shared key, on both its sockets.  1 with
+ * the keys file (the config's nbd_tcp_psk, or RUNDIR/VM/diskN.psk, made at
+ * each start) and the user of its first key; 0 if not.
+ */
+int fe_tls_psk(const struct frontend *f, char *path, size_t len, char *user, size_t ulen);
+
 #endif

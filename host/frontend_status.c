@@ -144,9 +144,20 @@ static json_object *export_json(struct vm *vm, unsigned int i)
 	json_object_object_add(o, "channel", vm_export_chan(vm, ex) ? vm_chan_json(vm_export_chan(vm, ex))
 								     : NULL);
 	if (disk) {
-		strfmt(buf, sizeof(buf), "nbd+unix:///?socket=%s/disk%u.sock", vm->dir, ex->num);
+		char psk[PATH_MAX], user[64];
+		int tls = f && fe_tls_psk(f, psk, sizeof(psk), user, sizeof(user));
+
+		if (tls)
+			strfmt(buf, sizeof(buf), "nbds+unix://%s@/?socket=%s/disk%u.sock&tls-psk-file=%s", user,
+			       vm->dir, ex->num, psk);
+		else
+			strfmt(buf, sizeof(buf), "nbd+unix:///?socket=%s/disk%u.sock", vm->dir, ex->num);
 		json_object_object_add(o, "nbd", JS(buf));
-		strfmt(buf, sizeof(buf), "nbd://127.0.0.1:%u", d->nbd_tcp_port);
+		if (tls)
+			strfmt(buf, sizeof(buf), "nbds://%s@127.0.0.1:%u/?tls-psk-file=%s", user,
+			       d->nbd_tcp_port, psk);
+		else
+			strfmt(buf, sizeof(buf), "nbd://127.0.0.1:%u", d->nbd_tcp_port);
 		json_object_object_add(o, "nbd_tcp", d->nbd_tcp_port && f && f->listen_fd[1] >= 0 ? JS(buf) : NULL);
 	} else {
 		json_object_object_add(o, "tap", JS(d->tap));
