@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Child-side setup shared by QEMU and front-end processes (see spawn.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -59,6 +60,25 @@ int spawn_log_fd(const char *path, int truncate)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
 }
 
+#define SPAWN_CLOSE_RANGE_CLOEXEC	4u	/* CLOSE_RANGE_CLOEXEC, Linux 5.11 */
+
+/* Without close_range: mark every open fd >= from close-on-exec, one by one. */
+static void cloexec_all_from(int from)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd >= from && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
 {
 	sigset_t all;
@@ -83,6 +103,14 @@ void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
 		if (fd > 2)
 			close(fd);
 	}
+	/*
+	 * A child holds only the fds it is handed: whatever else is open here
+	 * (the supervisor's own are close-on-exec, but it may have inherited
+	 * some from whoever started it) goes at exec.  The callers place the
+	 * fds they hand over after this, with dup2, which keeps them.
+	 */
+	if (syscall(SYS_close_range, 3u, ~0u, SPAWN_CLOSE_RANGE_CLOEXEC) < 0)
+		cloexec_all_from(3);
 }
 
 /* Write all of buf (a full disk drops it: the pump must keep reading). */

@@ -1,0 +1,95 @@
+#!/bin/bash
+# Every process the supervisor starts holds only the fds it is handed, and
+# QEMU runs inside its seccomp sandbox.  Two driver VMs (a: a disk; b: a
+# disk and a NIC), started from a shell holding a marker file open on fd 77
+# (ddvm up, and the supervisor, inherit it).  Then, for each QEMU, nbdkit,
+# ddvm-tap and log pump:
+#   - not the marker: fds the supervisor did not hand over are gone at exec
+#   - no listening socket of the supervisor's (control.sock, the ivshmem
+#     servers' sockets, the NBD sockets of other exports), and QEMU no QMP
+#     socket but its own (QEMU listens on it, the supervisor connects): a
+#     child reaches the supervisor only through what it was given
+#   - only its own VM's shared memory, and a front-end only its own
+#     channel's (memfd:ddvm-VM-EXPORT)
+#   - a log pump: its pipe, its log file and /dev/null, nothing else
+# and each QEMU reports seccomp mode 2 (-sandbox on, with obsolete,
+# elevateprivileges, spawn and resourcecontrol denied).
+. "$(dirname "$0")/../lib/functions.sh"
+requires jq qemu-system-x86_64 nbdkit
+new_rundir
+d=$DDVM_RUNDIR
+cat >"$d/two.conf" <<CONF
+vms = ( { name = "a"; memory = 128;
+          devices = ( { type = "nvme"; file = "$d/a.img"; size = "16M"; create = true; } ); },
+        { name = "b"; memory = 128;
+          devices = ( { type = "nvme"; file = "$d/b.img"; size = "16M"; create = true; },
+                      { type = "e1000"; net = "isolated"; tap = "ddvt-${d##*.}"; } ); } );
+CONF
+: >"$d/marker"
+exec 77<"$d/marker"
+ddvm up -d "$d/two.conf" >/dev/null || fail "ddvm up -d failed: $(tail -5 "$d/ddvm.log")"
+exec 77<&-
+wait_for "front-ends running" 60 bash -c "[ \$('$DDVM_BIN' status --json | jq '[.vms[].exports[] | select(.state == \"running\")] | length') = 3 ]"
+
+# Inodes of the listening sockets in the run folder: path inode.
+socks=$(awk -v d="$d/" 'NR > 1 && $8 ~ "^" d && $8 ~ /\.sock$/ { print $8, $7 }' /proc/net/unix | sort -u)
+[ -n "$socks" ] || fail "found no listening socket in the run folder"
+sv=$(status_json | jq -r .supervisor_pid)
+
+# fds_ok PID WHAT VM [OWN-MEMFD [OWN-SOCKET...]]: check one process; it may
+# hold the listening sockets it was handed (QEMU its qmp.sock, nbdkit its
+# NBD socket), no other.
+fds_ok() {
+	local pid=$1 what=$2 vm=$3 own=${4:-} fd t ino n=0 listening mine
+	shift 3; [ $# -eq 0 ] || shift
+	mine=$(for s in "$@"; do echo "$socks" | awk -v p="$s" '$1 == p { print $2 }'; done)
+	listening=$(echo "$socks" | awk '{ print $2 }' | grep -vxF "${mine:-none}" || true)
+	for fd in /proc/"$pid"/fd/*; do
+		t=$(readlink "$fd" 2>/dev/null) || continue
+		n=$((n + 1))
+		[ "$t" != "$d/marker" ] || fail "$what (pid $pid) holds the marker fd the supervisor inherited"
+		case $t in
+		socket:\[*)
+			ino=${t#socket:[}; ino=${ino%]}
+			! grep -qx "$ino" <<<"$listening" || fail "$what (pid $pid) holds a listening socket of the supervisor ($t)"
+			;;
+		/memfd:ddvm-*)
+			t=${t% (deleted)}
+			case ${t#/memfd:} in
+			ddvm-$vm | ddvm-$vm-*) ;;
+			*) fail "$what (pid $pid) of vm $vm holds another VM's memory: $t" ;;
+			esac
+			[ -z "$own" ] || [ "${t#/memfd:}" = "$own" ] ||
+				fail "$what (pid $pid) holds another channel's memory: $t (its own: $own)"
+			;;
+		esac
+	done
+	note "$what (pid $pid, vm $vm): $n fds, none it was not handed"
+}
+for vm in a b; do
+	q=$(vm_field "$vm" .pid)
+	[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$q/status")" = 2 ] || fail "QEMU of $vm is not in seccomp mode 2"
+	grep -q -- '-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny' \
+		"/proc/$q/cmdline" 2>/dev/null || tr '\0' ' ' <"/proc/$q/cmdline" |
+		grep -q -- '-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny' ||
+		fail "QEMU of $vm: not every sandbox option"
+	fds_ok "$q" "QEMU" "$vm" "" "$d/$vm/qmp.sock"
+	for i in $(vm_json "$vm" | jq -r '.exports | keys[]'); do
+		p=$(vm_json "$vm" | jq -r ".exports[$i].frontend_pid")
+		k=$(vm_json "$vm" | jq -r ".exports[$i] | if .kind == \"disk\" then \"disk\" else \"net\" end")
+		n=$(vm_json "$vm" | jq -r ".exports[$i].index")
+		fds_ok "$p" "front-end $k$n" "$vm" "ddvm-$vm-$k$n" "$d/$vm/disk$n.sock"
+	done
+done
+# The log pumps: their pipe (0), /dev/null (1, 2) and their log, nothing else.
+pumps=$(pgrep -f "^ddvm-log __log $d/" || true)
+[ "$(echo $pumps | wc -w)" -ge 7 ] || fail "expected a log pump per console, QEMU and front-end log: $pumps"
+for p in $pumps; do
+	n=$(ls /proc/"$p"/fd | wc -l)
+	log=$(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{ print $3 }')
+	[ "$n" -le 4 ] || fail "log pump $p ($log) holds $n fds: $(ls -l /proc/$p/fd | tail -n +2)"
+	[ "$(readlink /proc/"$p"/fd/0 | cut -c1-5)" = pipe: ] || fail "log pump $p: stdin is not its pipe"
+done
+note "$(echo $pumps | wc -w) log pumps, each with its pipe and its log alone"
+ddvm down >/dev/null || fail "down failed"
+echo ok
