@@ -47,7 +47,7 @@ within_cap() {
 	local f s
 	for f in "$dir"/console.log "$dir"/console.log.1 "$dir"/qemu.log "$dir"/*.log "$dir"/*.log.1; do
 		[ -f "$f" ] || continue
-		s=$(stat -c %s "$f")
+		s=$(stat -c %s "$f" 2>/dev/null) || continue	# rotated away meanwhile
 		[ "$s" -le "$CAP" ] || fail "$f is $s bytes, past the cap of $CAP"
 		[ "$s" -le "$max_seen" ] || max_seen=$s
 	done
