@@ -417,14 +417,17 @@ static int queue_bogus(const struct ddvm_queue_state_info *s)
 /* The queue is served from now on: parameters, RX buffers, a line in the log. */
 static void start_serving(struct ddvm_netc *c)
 {
+	uint32_t held;
+
 	c->serving = 1;
 	c->bogus_gen = 0;
 	c->rx_parked = 0;
 	follow(c);
 	rx_refill(c);
 	publish(c);
-	ddvm_logf(c->t, DDVM_LOG_INFO, "queue %u ready (driver VM peer %u, generation %u, mtu %u)",
-		  c->qi, c->gpeer, c->gen, c->mtu);
+	if (ddvm_ratelimit(c->t, &c->rl_state, &held))
+		ddvm_logf(c->t, DDVM_LOG_INFO, "queue %u ready (driver VM peer %u, generation %u, mtu %u)%s",
+			  c->qi, c->gpeer, c->gen, c->mtu, held ? " (state lines held back before this)" : "");
 }
 
 /*
@@ -436,7 +439,7 @@ static void start_serving(struct ddvm_netc *c)
 static void check_state(struct ddvm_netc *c)
 {
 	struct ddvm_guest_view g;
-	uint32_t gen, gstate;
+	uint32_t gen, gstate, held;
 	int ok;
 
 	ddvm_guest_read(c->t->base, &g);
@@ -464,10 +467,10 @@ static void check_state(struct ddvm_netc *c)
 		start_serving(c);
 	} else if (!ok && c->serving) {
 		c->serving = 0;
-		if (!queue_bogus(&c->st))	/* else report_bogus says why */
+		if (!queue_bogus(&c->st) && ddvm_ratelimit(c->t, &c->rl_state, &held))	/* else report_bogus */
 			ddvm_logf(c->t, DDVM_LOG_WARN, "queue %u not ready: driver VM %s, queue state "
-				  "%u error %u", c->qi, ddvm_guest_state_str(gstate), c->st.state,
-				  c->st.error);
+				  "%u error %u%s", c->qi, ddvm_guest_state_str(gstate), c->st.state,
+				  c->st.error, held ? " (state lines held back before this)" : "");
 	}
 	if (!ok && gstate == DDVM_GUEST_READY && queue_bogus(&c->st))
 		report_bogus(c, gen);

@@ -66,7 +66,11 @@ void app_set_carrier(struct app *a, int on)
 		return;
 	}
 	a->carrier = on;
-	pr_info("TAP %s: carrier %s", a->tap.name, on ? "on" : "off");
+	{
+		static struct log_rl rl;	/* a driver VM flapping its link at will */
+
+		log_msg_rl(&rl, "info", "TAP %s: carrier %s", a->tap.name, on ? "on" : "off");
+	}
 }
 
 /*

@@ -119,6 +119,7 @@ struct ddvm_netc {
 	uint32_t bogus_gen;		/* 1 + generation whose bad parameters were logged */
 	unsigned int ring_misses;
 	struct ddvm_ratelimit rl_bad[DDVM_NET_RESP_NVERDICTS];	/* bad responses' log lines, by kind */
+	struct ddvm_ratelimit rl_state;	/* "ready" / "not ready" lines (a flapping driver VM) */
 
 	struct ddvm_netc_stats n;	/* counters (ddvm_netc_stats) */
 };
