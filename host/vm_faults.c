@@ -109,7 +109,7 @@ static int inject_link(struct vm *vm, char *msg, size_t len)
 		if (!dev_is_nic(d->type) || d->net == NET_NONE)
 			continue;
 		if (vm_set_link(vm, i + 1, 0, msg, len) < 0)
-			return -1;
+			goto undo;
 		f->devs[n++] = i + 1;
 	}
 	if (!n) {
@@ -121,15 +121,20 @@ static int inject_link(struct vm *vm, char *msg, size_t len)
 	if (f->fd < 0 || timer_arm(f->fd, LINK_FLAP_MS) < 0 ||
 	    loop_add(&f->w, f->fd, EPOLLIN, on_flap_end) < 0) {
 		strfmt(msg, len, "vm '%s': cannot time the link flap: %m", vm->cfg->name);
-		for (i = 0; i < n; i++)
-			vm_set_link(vm, f->devs[i], 1, msg + strlen(msg), 0);
 		if (f->fd >= 0)
 			close(f->fd);
-		return -1;
+		goto undo;
 	}
 	f->vm = vm;
 	strfmt(msg, len, "%u cable%s pulled for %u ms", n, n == 1 ? "" : "s", LINK_FLAP_MS);
 	return 0;
+undo:	/* plug back what was pulled; msg keeps the first error */
+	for (i = 0; i < n; i++) {
+		char ignore[256];
+
+		vm_set_link(vm, f->devs[i], 1, ignore, sizeof(ignore));
+	}
+	return -1;
 }
 
 static void on_storm_exit(struct watch *w, uint32_t events)
