@@ -90,5 +90,6 @@ include frontends/tap/build.mk
 include frontends/build.mk
 include install.mk
 include examples/tinyos/build.mk
+include tests/drivers.mk
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -54,7 +54,11 @@ cp "$NB" "$R/extra/bin/netblast"
 cat >"$R/extra/etc/ddvm/bench.sh" <<EOF
 #!/bin/sh
 # bench/net.sh's in-driver-VM run (generated).
-dev=\$(ls /sys/class/net | grep -v '^lo\$' | head -n 1)
+# The NIC's netdev (a USB NIC appears once its bus is enumerated: wait up to 60 s).
+n=0
+while dev=\$(ls /sys/class/net | grep -v '^lo\$' | head -n 1); [ -z "\$dev" ] && [ \$n -lt 600 ]; do
+	sleep 0.1; n=\$((n + 1))
+done
 ip link set lo up; ip link set "\$dev" up; ip addr add $NV_IPV/16 dev "\$dev"
 say() { echo "netblast: \$*" >/dev/console; }
 nb() { /bin/netblast client $NV_IPR $PORT "\$@" 2>&1; }

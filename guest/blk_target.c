@@ -4,17 +4,24 @@
  *
  * The host names a PCI function of the driver VM ("pci=DDDD:BB:DD.F",
  * optionally " n=N"); the queue serves the Nth whole disk (class "block",
- * type "disk", not hidden) found under that function, walking its device
- * tree depth-first in the order the children were added, as the PCI
- * translation table lists them (pci_table.c).  The string is parsed by
- * ddvm_chan (target.c), which net translation shares.
+ * type "disk": not a partition; not hidden: no nvme multipath path) found
+ * under that function, walking its device tree depth-first in the order
+ * the children were added, as the PCI translation table lists them
+ * (pci_table.c).  Behind a SCSI host adapter, an SD or a USB host
+ * controller the disk is several levels down (docs/drivers.md).  The
+ * string is parsed by ddvm_chan (target.c), which net translation shares.
  */
 #include <linux/kernel.h>
 #include <linux/pci.h>
 
 #include "blk.h"
 
-#define WALK_MAX_DEPTH	8	/* pci dev -> ata port -> scsi host -> target -> sdev -> disk */
+/*
+ * Deep enough for a disk behind a host adapter or a USB controller (7
+ * levels for UAS: root hub -> USB device -> interface -> scsi host ->
+ * target -> sdev -> disk), with room for USB hubs and SAS ports/expanders.
+ */
+#define WALK_MAX_DEPTH	12
 
 struct find_ctx {
 	u32 want, seen;
