@@ -28,15 +28,7 @@ vms = ( { name = "nv"; memory = 160;
 clients = ( { name = "v1"; start = false; virtio = true;
               disks = [ "nv/disk0" ]; nics = [ "nv/net0" ]; } );
 CONF
-ip tuntap add "$NV_WIRE" mode tap || fail "cannot create wire tap $NV_WIRE"
-ip netns add "$NV_NSR" || fail "cannot create netns $NV_NSR"
-ip netns add "$NV_NSC" || fail "cannot create netns $NV_NSC"
-ddvm up -d "$D/nv.conf" >"$D/up.out" 2>&1 || fail "ddvm up -d failed: $(cat "$D/up.out")"
-ip link set "$NV_WIRE" netns "$NV_NSR"
-inR ip link set lo up
-inR ip addr add "$NV_IPR/16" dev "$NV_WIRE"
-inR ip -6 addr add "$NV_LLR/64" dev "$NV_WIRE" nodad
-inR ip link set "$NV_WIRE" up
+netvm_start "$D/nv.conf" virtio
 wait_for "the NBD export" 60 nbdinfo --size "nbd+unix:///?socket=$D/nv/disk0.sock"
 port_of() { [ "$(basename "$(readlink "/sys/class/net/$1/master" 2>/dev/null)")" = ddvmhb0.0 ]; }
 wait_for "the TAP front-end $NV_FE in host bridge ddvmhb0.0" 60 port_of "$NV_FE"

@@ -11,6 +11,7 @@
 #   netvm_conf MODEL [VMOPTS] [DEVOPTS]   config for one driver VM "nv" with one NIC
 #                            (plus $NV_CONF_EXTRA, top-level settings, e.g. clients)
 #   netvm_up MODEL [VMOPTS] [DEVOPTS]     wire tap, ddvm up -d, move both ends, addresses
+#   netvm_start CONF WHAT    the same with a config of the test's own, the wire end only
 #   netvm_down               ddvm down, remove namespaces and taps (also in cleanup)
 #   inC / inR CMD...         run CMD in the client / remote namespace
 #   nv_export JQ             jq on the VM's first export (status --json)
@@ -53,14 +54,13 @@ CONF
 }
 
 # netvm_up MODEL [VMOPTS] [DEVOPTS]: DEVOPTS default: export through TAP $NV_FE.
-netvm_up() {
-	local model=$1 vmopts=${2:-} devopts=${3-tap = \"$NV_FE\";} conf exported=1
-	case $devopts in *"export = false"*) exported=0 ;; esac
-	conf=$(netvm_conf "$model" "$vmopts" "$devopts")
+# netvm_start CONF WHAT: the wire tap and both namespaces, ddvm up -d CONF
+# (whose NIC's wire is tap:$NV_WIRE), the wire moved into R with R's addresses.
+netvm_start() {
 	ip tuntap add "$NV_WIRE" mode tap || fail "cannot create wire tap $NV_WIRE"
 	ip netns add "$NV_NSR" || fail "cannot create netns $NV_NSR"
 	ip netns add "$NV_NSC" || fail "cannot create netns $NV_NSC"
-	ddvm up -d "$conf" >"$DDVM_RUNDIR/up.out" 2>&1 || fail "ddvm up -d ($model) failed: $(cat "$DDVM_RUNDIR/up.out")"
+	ddvm up -d "$1" >"$DDVM_RUNDIR/up.out" 2>&1 || fail "ddvm up -d ($2) failed: $(cat "$DDVM_RUNDIR/up.out")"
 	# QEMU's fd to the wire stays valid across the move.
 	ip link set "$NV_WIRE" netns "$NV_NSR"
 	inR ip link set lo up
@@ -68,6 +68,13 @@ netvm_up() {
 	inR ip -6 addr add "$NV_LLR/64" dev "$NV_WIRE" nodad
 	inR ip link set "$NV_WIRE" up
 	inC ip link set lo up
+}
+
+netvm_up() {
+	local model=$1 vmopts=${2:-} devopts=${3-tap = \"$NV_FE\";} conf exported=1
+	case $devopts in *"export = false"*) exported=0 ;; esac
+	conf=$(netvm_conf "$model" "$vmopts" "$devopts")
+	netvm_start "$conf" "$model"
 	[ "$exported" = 1 ] || return 0
 	wait_for "front-end TAP $NV_FE" 30 ip link show "$NV_FE"
 	[ "$(nv_export .tap)" = "$NV_FE" ] || fail "status names TAP '$(nv_export .tap)', expected $NV_FE"
