@@ -119,6 +119,10 @@ install: all
 		chmod 0644 "$(D)$(DOCDIR)/$$f"; done
 	install -m 0644 $(UNIT) $(D)$(SYSTEMDUNITDIR)/
 	install -m 0644 dist/ddvm.bash-completion $(D)$(BASHCOMPDIR)/ddvm
+	install -m 0755 scripts/add-user.sh $(D)$(DDVM_DATADIR)/add-user.sh
+	@# the user QEMU and the front-ends run as; a staged install (DESTDIR) leaves it to the package
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then scripts/add-user.sh; \
+	else echo "not creating the system user ddvm here: run $(DDVM_DATADIR)/add-user.sh as root"; fi
 
 uninstall:
 	rm -f $(D)$(BINDIR)/ddvm $(D)$(BINDIR)/ddvm-tap $(D)$(NBDKIT_PLUGINDIR)/nbdkit-ddvm-plugin.so
@@ -126,6 +130,7 @@ uninstall:
 	rm -f $(D)$(MANDIR)/man1/ddvm.1 $(D)$(MANDIR)/man1/nbdkit-ddvm-plugin.1 \
 		$(D)$(MANDIR)/man5/ddvm.conf.5
 	rm -f $(D)$(SYSTEMDUNITDIR)/ddvm@.service $(D)$(BASHCOMPDIR)/ddvm
+	@# the system user ddvm stays: files may be its (userdel ddvm removes it)
 	@# images and configs are the user's: kept (a folder only if empty)
 	-rmdir $(D)$(DDVM_STATEDIR)/images $(D)$(DDVM_STATEDIR) $(D)$(SYSCONFDIR)/ddvm 2>/dev/null
 	@[ ! -d $(D)$(DDVM_STATEDIR) ] || echo "kept $(D)$(DDVM_STATEDIR) (built images: remove it yourself)"

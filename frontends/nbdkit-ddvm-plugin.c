@@ -35,7 +35,8 @@ static int ddvm_config(const char *key, const char *value)
 {
 	if (strcmp(key, "socket") == 0) {
 		free((char *)prm.socket);
-		prm.socket = nbdkit_absolute_path(value);
+		/* fd:N: a connection the supervisor handed us (ivs_server_pair) */
+		prm.socket = strncmp(value, "fd:", 3) ? nbdkit_absolute_path(value) : strdup(value);
 		return prm.socket ? 0 : -1;
 	}
 	if (strcmp(key, "queue") == 0)
@@ -297,6 +298,7 @@ static struct nbdkit_plugin plugin = {
 	.config_complete = ddvm_config_complete,
 	.config_help =
 		"socket=PATH     (required) the driver VM's ivshmem server socket\n"
+		"                (fd:N: a connection to it on fd N, as ddvm hands it)\n"
 		"disk=N          the Nth block queue of the channel (default 0)\n"
 		"queue=N         or: index N in the channel's queue table\n"
 		"timeout=SECS    fail a request not answered in time (default 60)\n"

@@ -80,6 +80,8 @@ int cvm_qemu_params(const struct ddvm_config *cfg, unsigned int c, const char *r
 				return -1;
 			}
 			layout_chan_sock(&lay, lay.ex[e].chan, sock, sizeof(sock));
+			p->chan_vm[p->nchan] = v;
+			p->chan_num[p->nchan] = lay.ex[e].chan;
 			snprintf(p->chan_sock[p->nchan++], PATH_MAX, "%s/%s/%s", rundir, vm->name,
 				 sock);
 		}
@@ -121,8 +123,10 @@ static void on_client_exit(struct watch *w, uint32_t events);
 static void start(struct client_vm *cl)
 {
 	struct qemu_client_params p;
+	uint16_t ids[QEMU_CLIENT_MAX_CHAN];
 	struct image_info img;
 	char err[512];
+	unsigned int c;
 
 	if (!cl->cfg->kernel[0] && image_load_client(&img, err, sizeof(err)) < 0)
 		goto fail;
@@ -133,7 +137,23 @@ static void start(struct client_vm *cl)
 	p.accel = cl->sv->accel;
 	p.dir = cl->dir;
 	p.fresh_logs = !cl->ever_started;
+	p.handed = 1;
+	for (c = 0; c < p.nchan; c++) {
+		p.chan_fd[c] = vm_chan_pair(&cl->sv->vms[p.chan_vm[c]], p.chan_num[c], 0, &ids[c]);
+		if (p.chan_fd[c] < 0) {
+			snprintf(err, sizeof(err), "cannot connect to channel %u of driver VM '%s': %s",
+				 p.chan_num[c], cl->sv->vms[p.chan_vm[c]].cfg->name, strerror(-p.chan_fd[c]));
+			while (c--)
+				close(p.chan_fd[c]);
+			goto fail;
+		}
+	}
 	cl->pid = qemu_client_spawn(&p, err, sizeof(err));
+	for (c = 0; c < p.nchan; c++) {
+		close(p.chan_fd[c]);	/* QEMU has them (or, failing, the peers go) */
+		if (cl->pid > 0)
+			vm_chan_set_pid(&cl->sv->vms[p.chan_vm[c]], p.chan_num[c], ids[c], cl->pid);
+	}
 	if (cl->pid < 0)
 		goto fail;
 	cl->pidfd = (int)syscall(SYS_pidfd_open, cl->pid, 0);

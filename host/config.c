@@ -57,7 +57,7 @@ static const char *const type_unusable[DEV_NTYPES] = {
 	[DEV_NVME] = NULL,
 };
 
-static const char *const top_keys[] = { "vms", "image", "allow_users", "clients", NULL };
+static const char *const top_keys[] = { "vms", "image", "allow_users", "clients", "user", NULL };
 static const char *const vm_keys[] = { "name", "memory", "boot_timeout", "max_restarts",
 				       "channel", "modules", "devices", "fault_injection", "zero_copy", NULL };
 static const char *const chan_keys[] = { "size", NULL };
@@ -577,6 +577,26 @@ int cfg_parse_users(struct ctx *c, const config_setting_t *g, uid_t *uids, unsig
 	return 0;
 }
 
+/*
+ * user = "name": who QEMU and the front-ends run as (privilege.h); resolved
+ * here so a typo fails `ddvm up`.  Left out: "ddvm" if it exists.
+ */
+static int parse_run_user(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
+{
+	const char *name;
+	int r = cfg_get_string(c, root, "user", &name);
+
+	if (r <= 0)
+		return r;
+	if (!name[0] || strlen(name) >= sizeof(cfg->run_user))
+		return cfg_fail(c, "user must be a user name (1-%zu characters)", sizeof(cfg->run_user) - 1);
+	if (strcmp(name, "root") && !getpwnam(name))
+		return cfg_fail(c, "user '%s' does not exist (QEMU and the front-ends run as it; "
+				"`make install` creates ddvm)", name);
+	snprintf(cfg->run_user, sizeof(cfg->run_user), "%s", name);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setting_t *root)
 {
 	const config_setting_t *vms;
@@ -592,6 +612,8 @@ static int parse_root(struct ctx *c, struct ddvm_config *cfg, const config_setti
 	if (r > 0)
 		cfg_resolve_path(cfg, img, cfg->image_dir, sizeof(cfg->image_dir));
 	if (cfg_parse_users(c, root, cfg->allow_uids, &cfg->nallow) < 0 && !keep_going(c))
+		return -1;
+	if (parse_run_user(c, cfg, root) < 0 && !keep_going(c))
 		return -1;
 	vms = config_setting_get_member(root, "vms");
 	at_member(root, vms);

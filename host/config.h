@@ -131,6 +131,7 @@ struct ddvm_config {
 	/* allow_users, resolved: who may connect to our sockets besides our own euid */
 	unsigned int nallow;
 	uid_t allow_uids[CFG_MAX_ALLOW];
+	char run_user[64];		/* user = (QEMU and front-ends run as it); "" = default */
 	unsigned int nvms;
 	struct vm_config vms[CFG_MAX_VMS];
 	unsigned int nclients;

@@ -2,13 +2,16 @@
 /* Front-end processes (nbdkit, ddvm-tap) of a driver VM.  See frontend.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +29,7 @@
 #include "restart_policy.h"
 #include "supervisor.h"
 #include "vm.h"
+#include "privilege.h"
 #include "spawn.h"
 
 /* 5 short runs in a row, then give up; a run of 30 s ends the row */
@@ -180,6 +184,10 @@ static int disk_sockets(struct frontend *f)
 		return -1;
 	}
 	f->listen_fd[0] = fd;
+	/* a virtio client VM's QEMU, as the run user, connects to it (through an fd of its folder) */
+	if (run_user.active && fchownat(AT_FDCWD, path, run_user.uid, run_user.gid, AT_SYMLINK_NOFOLLOW) < 0)
+		pr_warn("vm '%s': %s: cannot give %s to user %s: %m", f->vm->cfg->name, f->name, path,
+			run_user.name);
 	if (d->nbd_tcp_port && !d->nbd_tcp_insecure && !d->nbd_tcp_psk[0]) {
 		/* A key of this run's, for the TLS NBD over TCP requires (fe_tls_psk). */
 		char psk[PATH_MAX], user[64];
@@ -207,6 +215,18 @@ static int disk_sockets(struct frontend *f)
 }
 
 /* --- processes ----------------------------------------------------------- */
+
+/* What a front-end is handed (child_exec), besides its listening sockets (3, 4). */
+#define FE_CHAN_FD		9	/* its channel: a connection of ivs_server_pair */
+#define FE_PLUGIN_FD		10	/* nbdkit: the ddvm plugin */
+/*
+ * nbdkit resolves --tls-psk with realpath, so the key must be at a path the
+ * run user can walk, and the run folder is root's: as the run user, nbdkit
+ * gets a /tmp of its own (a mount namespace and a small tmpfs) with a copy.
+ */
+#define FE_PRIVATE_PSK		"/tmp/ddvm-nbd.psk"
+#define FE_STATS_DIR_FD		12	/* ddvm-tap: its stats folder */
+#define FE_TUN_FD		13	/* ddvm-tap: /dev/net/tun (root's alone, often) */
 
 struct argv {
 	int n;
@@ -238,12 +258,16 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 		if (fe_tls_psk(f, buf, sizeof(buf), sock, sizeof(sock))) {
 			/* NBD over TCP: TLS-PSK, on both its sockets (one nbdkit serves them) */
 			arg(a, "--tls=require");
-			strfmt(lay, sizeof(lay), "--tls-psk=%s", buf);
+			if (run_user.active)	/* a copy in its private /tmp (private_key) */
+				strfmt(lay, sizeof(lay), "--tls-psk=%s", FE_PRIVATE_PSK);
+			else
+				strfmt(lay, sizeof(lay), "--tls-psk=%s", buf);
 			arg(a, lay);
 		}
-		arg(a, prog);
-		layout_chan_sock(&f->vm->plan, f->ex->chan, sock, sizeof(sock));
-		strfmt(buf, sizeof(buf), "socket=%s/%s", f->vm->dir, sock);
+		(void)prog;	/* opened by the child (FE_PLUGIN_FD), wherever it is */
+		strfmt(buf, sizeof(buf), "/proc/self/fd/%d", FE_PLUGIN_FD);
+		arg(a, buf);
+		strfmt(buf, sizeof(buf), "socket=fd:%d", FE_CHAN_FD);
 		arg(a, buf);
 		strfmt(buf, sizeof(buf), "queue=%u", f->ex->queue);
 		arg(a, buf);
@@ -256,8 +280,7 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 	} else {
 		arg(a, prog);
 		arg(a, "--socket");
-		layout_chan_sock(&f->vm->plan, f->ex->chan, sock, sizeof(sock));
-		strfmt(buf, sizeof(buf), "%s/%s", f->vm->dir, sock);
+		strfmt(buf, sizeof(buf), "fd:%d", FE_CHAN_FD);
 		arg(a, buf);
 		arg(a, "--queue");
 		strfmt(buf, sizeof(buf), "%u", f->ex->queue);
@@ -268,8 +291,11 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 			arg(a, "--bridge");
 			arg(a, f->vm->cfg->devs[f->ex->dev].host_bridge);
 		}
-		arg(a, "--stats");
-		fe_path(f, ".json", buf, sizeof(buf));
+		arg(a, "--tun-fd");
+		strfmt(buf, sizeof(buf), "%d", FE_TUN_FD);
+		arg(a, buf);
+		arg(a, "--stats");	/* in its own folder: it writes it anew and renames */
+		strfmt(buf, sizeof(buf), "/proc/self/fd/%d/%s.json", FE_STATS_DIR_FD, f->name);
 		arg(a, buf);
 		ch = vm_export_chan(f->vm, f->ex);	/* as for the plugin, above */
 		if (ch && ddvm_layout_format(&ch->layout, lay, sizeof(lay)) == 0) {
@@ -279,21 +305,55 @@ static void build_args(const struct frontend *f, const char *prog, struct argv *
 	}
 }
 
-/* In the child: log file, listening sockets as fds 3.. (LISTEN_FDS), exec. */
-static void child_exec(const struct frontend *f, struct argv *a, pid_t parent)
+/* In the child, still root: FE_PRIVATE_PSK, a copy of the key at path, in a /tmp of its own. */
+static void private_key(const char *path)
+{
+	char opts[64], buf[4096];
+	ssize_t n;
+	int in, out;
+
+	in = spawn_open(path, O_RDONLY);
+	snprintf(opts, sizeof(opts), "mode=0700,size=64k,uid=%u,gid=%u", (unsigned int)run_user.uid,
+		 (unsigned int)run_user.gid);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("ddvm-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0) {
+		dprintf(2, "ddvm: cannot give nbdkit a /tmp of its own for its TLS key: %s\n",
+			strerror(errno));
+		_exit(127);
+	}
+	out = open(FE_PRIVATE_PSK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out < 0 || fchown(out, run_user.uid, run_user.gid) < 0) {
+		dprintf(2, "ddvm: cannot write %s: %s\n", FE_PRIVATE_PSK, strerror(errno));
+		_exit(127);
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			_exit(127);
+	close(in);
+	close(out);
+}
+
+/*
+ * In the child, still root: log file; listening sockets as fds 3.. (LISTEN_FDS);
+ * its channel connection (FE_CHAN_FD); for nbdkit the plugin and the TLS key
+ * opened here, for ddvm-tap its stats folder: so it needs no path of the run
+ * folder as the run user.  Then exec as the run user (ddvm-tap keeping
+ * CAP_NET_ADMIN alone: its TAP's MTU, carrier and bridge).
+ */
+static void child_exec(const struct frontend *f, struct argv *a, pid_t parent, int chan_fd,
+		       const char *prog)
 {
 	char path[PATH_MAX + 16], num[16];
-	int tmp[2] = { -1, -1 }, n = 0, i;
+	int src[8], dst[8], n = 0, i;
 
 	fe_path(f, ".log", path, sizeof(path));
 	spawn_child_setup(parent, path, 0);
-	/* move out of the way first: a socket may already be fd 3 or 4 */
 	for (i = 0; i < 2; i++)
-		if (f->listen_fd[i] >= 0)
-			tmp[n++] = fcntl(f->listen_fd[i], F_DUPFD_CLOEXEC, 10);
-	for (i = 0; i < n; i++)
-		if (tmp[i] < 0 || dup2(tmp[i], 3 + i) < 0)	/* dup2 clears close-on-exec */
-			_exit(127);
+		if (f->listen_fd[i] >= 0) {
+			src[n] = f->listen_fd[i];
+			dst[n] = 3 + n;
+			n++;
+		}
 	unsetenv("LISTEN_FDNAMES");
 	if (n) {
 		strfmt(num, sizeof(num), "%d", (int)getpid());
@@ -304,7 +364,49 @@ static void child_exec(const struct frontend *f, struct argv *a, pid_t parent)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 	}
-	spawn_child_exec(a->v);
+	src[n] = chan_fd;
+	dst[n++] = FE_CHAN_FD;
+	if (is_disk(f)) {
+		src[n] = spawn_open(prog, O_RDONLY);
+		dst[n++] = FE_PLUGIN_FD;
+		if (fe_tls_psk(f, path, sizeof(path), num, sizeof(num)) && run_user.active)
+			private_key(path);
+	} else {
+		fe_path(f, ".d", path, sizeof(path));
+		src[n] = spawn_open(path, O_PATH | O_DIRECTORY);
+		dst[n++] = FE_STATS_DIR_FD;
+		src[n] = spawn_open("/dev/net/tun", O_RDWR);
+		dst[n++] = FE_TUN_FD;
+	}
+	if (spawn_place_fds(src, dst, (unsigned int)n) < 0)
+		_exit(127);
+	spawn_child_exec_as(NULL, a->v, is_disk(f) ? -1 : CAP_NET_ADMIN);
+}
+
+/* Before the fork, in the run folder: ddvm-tap's stats folder (the run user's; NAME.json a link into it). */
+static int prepare_files(struct frontend *f)
+{
+	char dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+
+	if (is_disk(f))
+		return 0;
+	fe_path(f, ".d", dir, sizeof(dir));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		strfmt(f->error, sizeof(f->error), "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (run_user.active && fchownat(AT_FDCWD, dir, run_user.uid, run_user.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		strfmt(f->error, sizeof(f->error), "cannot give %s to user %s: %s", dir, run_user.name,
+		       strerror(errno));
+		return -1;
+	}
+	fe_path(f, ".json", link, sizeof(link));
+	strfmt(target, sizeof(target), "%s.d/%s.json", f->name, f->name);
+	if (symlink(target, link) < 0 && errno != EEXIST) {
+		strfmt(f->error, sizeof(f->error), "cannot create %s: %s", link, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void on_exit_fe(struct watch *w, uint32_t events);
@@ -332,7 +434,8 @@ static void fe_spawn(struct frontend *f)
 	char prog[PATH_MAX], cmd[1024] = "";
 	struct argv a = { 0 };
 	pid_t parent = getpid();
-	int i;
+	uint16_t chan_id;
+	int i, chan_fd;
 
 	fe_program(f, prog, sizeof(prog));
 	if (access(prog, R_OK) < 0) {
@@ -350,13 +453,29 @@ static void fe_spawn(struct frontend *f)
 		pr_err("vm '%s': %s: %s", vmname, f->name, f->error);
 		return;
 	}
+	if (prepare_files(f) < 0) {
+		f->state = FE_FAILED;
+		pr_err("vm '%s': %s: %s", vmname, f->name, f->error);
+		return;
+	}
+	chan_fd = vm_chan_pair(f->vm, f->ex->chan, 0, &chan_id);
+	if (chan_fd < 0) {
+		strfmt(f->error, sizeof(f->error), "cannot connect to channel %u: %s", f->ex->chan,
+		       strerror(-chan_fd));
+		f->state = FE_FAILED;
+		pr_err("vm '%s': %s: %s", vmname, f->name, f->error);
+		return;
+	}
 	build_args(f, prog, &a);
 	for (i = 0; i < a.n; i++)
 		strfmt(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", a.v[i]);
 	f->pid = fork();
 	if (f->pid == 0)
-		child_exec(f, &a, parent);
+		child_exec(f, &a, parent, chan_fd, prog);
 	args_free(&a);
+	close(chan_fd);
+	if (f->pid > 0)
+		vm_chan_set_pid(f->vm, f->ex->chan, chan_id, f->pid);
 	if (f->pid < 0) {
 		f->pid = 0;
 		strfmt(f->error, sizeof(f->error), "fork: %s", strerror(errno));

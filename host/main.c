@@ -12,6 +12,7 @@
 #include "client.h"
 #include "config.h"
 #include "config_check.h"
+#include "privilege.h"
 #include "image.h"
 #include "ddvm/posix/log.h"
 #include "rundir.h"
@@ -357,6 +358,12 @@ static void check_host(const char *conf, const struct ddvm_config *cfg, struct c
 	char msg[900], warn[512], path[96];
 	unsigned int i, j;
 
+	/* who QEMU and the front-ends would run as (the config resolved the name already) */
+	if (run_user_init(cfg->run_user, msg, sizeof(msg)) < 0)
+		fprintf(stderr, "%s: %s\n", conf, msg), o->n++;
+	else if (run_user_why_root())
+		fprintf(stderr, "%s: warning: QEMU and the front-ends would run as root: %s\n", conf,
+			run_user_why_root());
 	for (i = 0; i < cfg->nvms; i++)
 		for (j = 0; j < cfg->vms[i].ndevs; j++) {
 			struct cfg_error e = { 0 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "privilege.h"
 #include "qemu.h"
 #include "spawn.h"
 
@@ -63,6 +64,11 @@ static const char *qemu_binary(void)
 }
 
 #define WIRE_FD0	4	/* the first wire TAP's fd in QEMU (3 is QMP) */
+/* What the child hands QEMU (place_fds), each at a number of its own. */
+#define QEMU_KERNEL_FD	61
+#define QEMU_INITRD_FD	62
+#define QEMU_CHAN_FD0	100	/* + channel, < 100 + LAYOUT_MAX_CHANNELS */
+#define QEMU_DISK_FD0	140	/* + 2 x device index (+ 1), < 140 + 2 x CFG_MAX_DEVS */
 
 /*
  * A disk's QEMU devices: its controller where it has one of its own (at the
@@ -167,9 +173,16 @@ static void add_devices(struct args *a, const struct vm_config *vm)
 		if (layout_pci_slot(vm, i))	/* pinned, so a queue target can name it */
 			snprintf(addr, sizeof(addr), ",addr=0x%x", layout_pci_slot(vm, i));
 		if (dev_is_disk(d->type)) {
+			/* the backing file: opened by the child while still root (place_fds) */
+			(void)e;
+			/* QEMU opens it read-only first (probing), then read-write: both in its set */
+			add(a, "-add-fd");
+			add(a, "fd=%u,set=%u", QEMU_DISK_FD0 + 2 * i, QEMU_DISK_FD0 + 2 * i);
+			add(a, "-add-fd");
+			add(a, "fd=%u,set=%u", QEMU_DISK_FD0 + 2 * i + 1, QEMU_DISK_FD0 + 2 * i);
 			add(a, "-drive");
-			add(a, "file=%s,if=none,id=disk%u,format=raw,discard=unmap%s",
-			    esc(d->file, e, sizeof(e)), i, d->readonly ? ",readonly=on" : "");
+			add(a, "file=/dev/fdset/%u,if=none,id=disk%u,format=raw,discard=unmap%s",
+			    QEMU_DISK_FD0 + 2 * i, i, d->readonly ? ",readonly=on" : "");
 			add_disk(a, vm, i, addr, serial);
 		} else if (dev_is_nic(d->type)) {
 			char mac[32] = "", netdev[32] = "";
@@ -235,13 +248,16 @@ static void add_machine(struct args *a, const char *name, enum accel accel, unsi
  * (spawn_log_fd): a guest flooding its console fills neither the disk nor
  * our memory.
  */
-#define QEMU_CONSOLE_FD	60	/* above the QMP and TAP fds (3..), below place_fds' temporaries (64..) */
+#define QEMU_CONSOLE_FD	60	/* above the QMP and TAP fds (3..) */
 
 static void add_console(struct args *a, const char *dir)
 {
 	(void)dir;
+	/* an fd set, not /dev/fd/N: the pipe is root's, and QEMU runs as the run user */
+	add(a, "-add-fd");
+	add(a, "fd=%d,set=%d", QEMU_CONSOLE_FD, QEMU_CONSOLE_FD);
 	add(a, "-chardev");
-	add(a, "file,id=console,path=/dev/fd/%d,append=on", QEMU_CONSOLE_FD);
+	add(a, "file,id=console,path=/dev/fdset/%d,append=on", QEMU_CONSOLE_FD);
 	add(a, "-serial");
 	add(a, "chardev:console");
 }
@@ -267,11 +283,12 @@ static void build(struct args *a, const struct qemu_params *p)
 	char mods[1024], bridges[CFG_MAX_DEVS * 12];
 
 	add_machine(a, vm->name, p->accel, vm->memory_mb);
+	/* /proc/self/fd: opened by the child while still root, wherever the image is */
 	add(a, "-kernel");
-	add(a, "%s", p->img->kernel);
+	add(a, "/proc/self/fd/%d", QEMU_KERNEL_FD);
 	if (p->img->initramfs[0]) {
 		add(a, "-initrd");
-		add(a, "%s", p->img->initramfs);
+		add(a, "/proc/self/fd/%d", QEMU_INITRD_FD);
 	}
 	config_vm_modules(vm, mods, sizeof(mods));
 	add(a, "-append");
@@ -313,7 +330,10 @@ static void add_channels(struct args *a, const struct qemu_params *p)
 		layout_chan_sock(p->plan, c, sock, sizeof(sock));
 		v = p->plan->chan[c].vectors > QEMU_VECTORS ? p->plan->chan[c].vectors : QEMU_VECTORS;
 		add(a, "-chardev");
-		add(a, "socket,id=ivsh%u,path=%s/%s", c, esc(p->dir, e, sizeof(e)), sock);
+		if (p->chan_fds)	/* a connection we made (ivs_server_pair) */
+			add(a, "socket,id=ivsh%u,fd=%u", c, QEMU_CHAN_FD0 + c);
+		else
+			add(a, "socket,id=ivsh%u,path=%s/%s", c, esc(p->dir, e, sizeof(e)), sock);
 		add(a, "-device");
 		add(a, "ivshmem-doorbell,chardev=ivsh%u,vectors=%u,addr=0x%x.%x%s", c, v,
 		    QEMU_CHAN_SLOT + c / 8, c % 8, c % 8 == 0 ? ",multifunction=on" : "");
@@ -352,27 +372,72 @@ void qemu_describe(const struct qemu_params *p, char *out, size_t len)
 }
 
 /*
- * In the child: QMP becomes fd 3 and the wire TAPs fds 4, 5, ... (device
- * order, as add_devices numbered them), inheritable; every other fd stays
- * close-on-exec.  Each goes to a high number first, so that placing one
- * never overwrites another that is still to be placed.
+ * In the child, still root: QMP becomes fd 3, the wire TAPs fds 4, 5, ...
+ * (device order, as add_devices numbered them), the channels' connections
+ * QEMU_CHAN_FD0 + c, and what QEMU would otherwise open by path -- kernel,
+ * initrd, each disk's backing file -- is opened here, so the run user QEMU
+ * becomes needs no access to any folder.  Every other fd stays close-on-exec.
  */
 static int place_fds(const struct qemu_params *p)
 {
-	int src[1 + CFG_MAX_DEVS], hi[1 + CFG_MAX_DEVS];
-	unsigned int i, n = 0;
+	int src[SPAWN_MAX_PLACED], dst[SPAWN_MAX_PLACED];
+	unsigned int i, n = 0, ntap = 0;
 
-	src[n++] = p->qmp_fd;
-	for (i = 0; i < p->vm->ndevs; i++)
-		if (dev_is_nic(p->vm->devs[i].type) && p->vm->devs[i].net == NET_TAP)
-			src[n++] = p->wire_fds ? p->wire_fds[i] : -1;
-	for (i = 0; i < n; i++)
-		if (src[i] < 0 || (hi[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
-			return -1;
-	for (i = 0; i < n; i++)
-		if (dup2(hi[i], 3 + (int)i) < 0)	/* dup2 clears close-on-exec */
-			return -1;
-	return 0;
+	src[n] = p->qmp_fd;
+	dst[n++] = 3;
+	for (i = 0; i < p->vm->ndevs; i++) {
+		const struct dev_config *d = &p->vm->devs[i];
+
+		if (dev_is_nic(d->type) && d->net == NET_TAP) {
+			src[n] = p->wire_fds ? p->wire_fds[i] : -1;
+			dst[n++] = WIRE_FD0 + (int)ntap++;
+		} else if (dev_is_disk(d->type)) {
+			src[n] = spawn_open(d->file, O_RDONLY);
+			dst[n++] = QEMU_DISK_FD0 + 2 * (int)i;
+			src[n] = spawn_open(d->file, d->readonly ? O_RDONLY : O_RDWR);
+			dst[n++] = QEMU_DISK_FD0 + 2 * (int)i + 1;
+		}
+	}
+	for (i = 0; p->chan_fds && i < p->plan->nchan; i++) {
+		src[n] = p->chan_fds[i];
+		dst[n++] = QEMU_CHAN_FD0 + (int)i;
+	}
+	src[n] = spawn_open(p->img->kernel, O_RDONLY);
+	dst[n++] = QEMU_KERNEL_FD;
+	if (p->img->initramfs[0]) {
+		src[n] = spawn_open(p->img->initramfs, O_RDONLY);
+		dst[n++] = QEMU_INITRD_FD;
+	}
+	return spawn_place_fds(src, dst, n);
+}
+
+/*
+ * In the child, still root: QEMU opens /dev/vfio/GROUP itself, so a host
+ * device's IOMMU group becomes the run user's (as libvirt does for its
+ * QEMU user); only root could open it otherwise.
+ */
+static void vfio_give_groups(const struct vm_config *vm)
+{
+	char link[PATH_MAX], target[PATH_MAX], dev[PATH_MAX + 16];
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; run_user.active && i < vm->ndevs; i++) {
+		const char *g;
+
+		if (vm->devs[i].type != DEV_VFIO)
+			continue;
+		snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group", vm->devs[i].host);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;	/* QEMU says what is wrong */
+		target[n] = '\0';
+		g = strrchr(target, '/');
+		snprintf(dev, sizeof(dev), "/dev/vfio/%s", g ? g + 1 : target);
+		if (chown(dev, run_user.uid, run_user.gid) < 0)
+			dprintf(2, "ddvm: cannot give %s to user %s: %s\n", dev, run_user.name,
+				strerror(errno));
+	}
 }
 
 /* In the child: set up fds and signals, then exec.  Never returns. */
@@ -384,7 +449,8 @@ static void child_exec(const struct qemu_params *p, struct args *a, pid_t parent
 	spawn_child_setup(parent, path, p->fresh_logs);
 	if (place_fds(p) < 0 || place_console(p->dir, p->fresh_logs) < 0)
 		_exit(127);
-	spawn_child_exec(a->v);
+	vfio_give_groups(p->vm);
+	spawn_child_exec_as(NULL, a->v, -1);
 }
 
 pid_t qemu_spawn(const struct qemu_params *p, char *err, size_t errlen)
@@ -414,7 +480,10 @@ static void add_client_channels(struct args *a, const struct qemu_client_params 
 
 	for (c = 0; c < p->nchan; c++) {
 		add(a, "-chardev");
-		add(a, "socket,id=ddvm%u,path=%s", c, esc(p->chan_sock[c], e, sizeof(e)));
+		if (p->handed)
+			add(a, "socket,id=ddvm%u,fd=%u", c, QEMU_CHAN_FD0 + c);
+		else
+			add(a, "socket,id=ddvm%u,path=%s", c, esc(p->chan_sock[c], e, sizeof(e)));
 		add(a, "-device");
 		add(a, "ivshmem-doorbell,chardev=ddvm%u,vectors=%u", c, QEMU_VECTORS);
 	}
@@ -432,8 +501,12 @@ static void add_client_virtio(struct args *a, const struct qemu_client_params *p
 
 	for (i = 0; i < p->nvdisk; i++) {
 		add(a, "-blockdev");
-		add(a, "driver=nbd,node-name=ddvmvd%u,server.type=unix,server.path=%s,"
-		       "reconnect-delay=60", i, esc(p->vdisk_sock[i], e, sizeof(e)));
+		if (p->handed)	/* the socket file through an fd of it: no folder on the way */
+			add(a, "driver=nbd,node-name=ddvmvd%u,server.type=unix,"
+			       "server.path=/proc/self/fd/%u,reconnect-delay=60", i, QEMU_DISK_FD0 + i);
+		else
+			add(a, "driver=nbd,node-name=ddvmvd%u,server.type=unix,server.path=%s,"
+			       "reconnect-delay=60", i, esc(p->vdisk_sock[i], e, sizeof(e)));
 		add(a, "-device");
 		add(a, "virtio-blk-pci,drive=ddvmvd%u", i);
 	}
@@ -451,29 +524,47 @@ static void add_client_virtio(struct args *a, const struct qemu_client_params *p
 	}
 }
 
-/* In the child: the virtio-net TAPs become fds 3, 4, ... (as add_client_virtio numbered them). */
+/*
+ * In the child, still root: the virtio-net TAPs become fds 3, 4, ... (as
+ * add_client_virtio numbered them), the channels' connections
+ * QEMU_CHAN_FD0 + c, each virtio disk's NBD socket file (O_PATH: QEMU
+ * reconnects through it) QEMU_DISK_FD0 + i, kernel and initrd theirs.
+ */
 static int place_client_fds(const struct qemu_client_params *p)
 {
-	int hi[CFG_MAX_ATTACH];
-	unsigned int i, n = 0;
+	int src[SPAWN_MAX_PLACED], dst[SPAWN_MAX_PLACED];
+	unsigned int i, n = 0, ntap = 0;
 
 	for (i = 0; i < p->nvnic; i++)
-		if (p->vnic_fd[i] >= 0 && (hi[n++] = fcntl(p->vnic_fd[i], F_DUPFD_CLOEXEC, 64)) < 0)
-			return -1;
-	for (i = 0; i < n; i++)
-		if (dup2(hi[i], 3 + (int)i) < 0)
-			return -1;
-	return 0;
+		if (p->vnic_fd[i] >= 0) {
+			src[n] = p->vnic_fd[i];
+			dst[n++] = 3 + (int)ntap++;
+		}
+	for (i = 0; i < p->nchan; i++) {
+		src[n] = p->chan_fd[i];
+		dst[n++] = QEMU_CHAN_FD0 + (int)i;
+	}
+	for (i = 0; i < p->nvdisk; i++) {
+		src[n] = spawn_open(p->vdisk_sock[i], O_PATH);
+		dst[n++] = QEMU_DISK_FD0 + (int)i;
+	}
+	src[n] = spawn_open(p->kernel, O_RDONLY);
+	dst[n++] = QEMU_KERNEL_FD;
+	if (p->initrd[0]) {
+		src[n] = spawn_open(p->initrd, O_RDONLY);
+		dst[n++] = QEMU_INITRD_FD;
+	}
+	return spawn_place_fds(src, dst, n);
 }
 
 static void build_client(struct args *a, const struct qemu_client_params *p)
 {
 	add_machine(a, p->cl->name, p->accel, p->cl->memory_mb);
 	add(a, "-kernel");
-	add(a, "%s", p->kernel);
+	add(a, "/proc/self/fd/%d", QEMU_KERNEL_FD);	/* place_client_fds */
 	if (p->initrd[0]) {
 		add(a, "-initrd");
-		add(a, "%s", p->initrd);
+		add(a, "/proc/self/fd/%d", QEMU_INITRD_FD);
 	}
 	add(a, "-append");
 	add(a, "%s%s%s", p->cmdline, p->cmdline[0] && p->cl->append[0] ? " " : "", p->cl->append);
@@ -499,7 +590,7 @@ pid_t qemu_client_spawn(const struct qemu_client_params *p, char *err, size_t er
 		spawn_child_setup(parent, path, p->fresh_logs);
 		if (place_client_fds(p) < 0 || place_console(p->dir, p->fresh_logs) < 0)
 			_exit(127);
-		spawn_child_exec(a.v);
+		spawn_child_exec_as(NULL, a.v, -1);
 	}
 	args_free(&a);
 	if (pid < 0) {

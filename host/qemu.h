@@ -24,6 +24,8 @@ struct qemu_params {
 					 * taps are passed as fds 4, 5, ... in device order */
 	int fresh_logs;			/* truncate qemu.log (first start) */
 	const struct vm_layout *plan;	/* its channels: one ivshmem-doorbell device each */
+	const int *chan_fds;		/* per channel: a connection of ivs_server_pair
+					 * (NULL: QEMU connects to the sockets by path) */
 };
 
 /*
@@ -46,6 +48,14 @@ struct qemu_client_params {
 	const char *cmdline;		/* the image's (or "") */
 	unsigned int nchan;
 	char chan_sock[QEMU_CLIENT_MAX_CHAN][PATH_MAX];	/* the channels' sockets */
+	unsigned int chan_vm[QEMU_CLIENT_MAX_CHAN];	/* ... the driver VM and channel each is */
+	unsigned int chan_num[QEMU_CLIENT_MAX_CHAN];
+	/*
+	 * spawn: QEMU gets the channels as connections (chan_fd, ivs_server_pair)
+	 * and the virtio disks' sockets through fds, not paths (qemu-args: 0)
+	 */
+	int handed;
+	int chan_fd[QEMU_CLIENT_MAX_CHAN];
 	/* virtio = true: virtio-blk on the exports' NBD sockets, virtio-net on TAPs */
 	unsigned int nvdisk, nvnic;
 	char vdisk_sock[CFG_MAX_ATTACH][PATH_MAX];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ddvm/posix/log.h"
+#include "privilege.h"
 #include "spawn.h"
 
 /* The cap per log file: DDVM_LOG_MAX bytes (at least 64 KiB), default 4 MiB. */
@@ -48,6 +49,7 @@ int spawn_log_fd(const char *path, int truncate)
 				dup2(fd, 2);
 			}
 			syscall(SYS_close_range, 3u, ~0u, 0u);
+			run_user_shed_caps();	/* uid 0 (root owns the run folder), no capability */
 			execl("/proc/self/exe", "ddvm-log", "__log", path, max, trunc, (char *)NULL);
 			_exit(127);
 		}
@@ -195,17 +197,93 @@ int spawn_log_pump(int argc, char **argv)
 	return 0;
 }
 
-void spawn_child_exec_path(const char *path, char *const argv[])
+int spawn_place_fds(const int *src, const int *dst, unsigned int n)
 {
-	execv(path, argv);
-	dprintf(2, "ddvm: cannot run %s: %s\n", path, strerror(errno));
-	_exit(127);
+	int tmp[SPAWN_MAX_PLACED];
+	unsigned int i;
+
+	if (n > SPAWN_MAX_PLACED)
+		return -1;
+	/* each out of the way first, so placing one never overwrites another still to be placed */
+	for (i = 0; i < n; i++)
+		if (src[i] < 0 || (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SPAWN_TMP_FD)) < 0)
+			return -1;
+	for (i = 0; i < n; i++)
+		if (dup2(tmp[i], dst[i]) < 0)	/* dup2 clears close-on-exec */
+			return -1;
+	for (i = 0; i < n; i++)
+		close(tmp[i]);
+	return 0;
 }
 
-void spawn_child_exec(char *const argv[])
+int spawn_open(const char *path, int flags)
 {
-	execvp(argv[0], argv);
-	dprintf(2, "ddvm: cannot run %s: %s\n", argv[0], strerror(errno));
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		dprintf(2, "ddvm: cannot open %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	return fd;
+}
+
+/*
+ * The program, opened while we are still root (so the folders it is in need
+ * not be open to the run user): a binary close-on-exec, a script not (its
+ * interpreter reads it as /dev/fd/N).  -1 with errno.
+ */
+static int open_program(const char *path)
+{
+	char head[2] = "";
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		close(fd);
+		errno = EACCES;
+		return -1;
+	}
+	if (pread(fd, head, 2, 0) == 2 && head[0] == '#' && head[1] == '!')
+		fcntl(fd, F_SETFD, 0);
+	return fd;
+}
+
+/* As execvp looks it up. */
+static int find_program(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char full[PATH_MAX];
+	int fd, e = ENOENT;
+
+	if (strchr(name, '/'))
+		return open_program(name);
+	for (p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; p; p = end ? end + 1 : NULL) {
+		end = strchr(p, ':');
+		snprintf(full, sizeof(full), "%.*s/%s", end ? (int)(end - p) : (int)strlen(p), p, name);
+		fd = open_program(full);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT && errno != ENOTDIR)
+			e = errno;
+	}
+	errno = e;
+	return -1;
+}
+
+void spawn_child_exec_as(const char *path, char *const argv[], int keep_cap)
+{
+	extern char **environ;
+	int fd = find_program(path ? path : argv[0]);
+
+	if (fd < 0) {
+		dprintf(2, "ddvm: cannot run %s: %s\n", path ? path : argv[0], strerror(errno));
+		_exit(127);
+	}
+	run_user_drop(keep_cap);
+	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+	dprintf(2, "ddvm: cannot run %s: %s\n", path ? path : argv[0], strerror(errno));
 	_exit(127);
 }
 

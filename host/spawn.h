@@ -35,10 +35,24 @@ int spawn_log_fd(const char *path, int truncate);
 /* `ddvm __log PATH MAX TRUNCATE`: the pump itself (stdin to PATH).  Exit status. */
 int spawn_log_pump(int argc, char **argv);
 
-/* In the child: exec argv, or report why not on stderr and _exit(127). */
-void spawn_child_exec(char *const argv[]) __attribute__((noreturn));
-/* The same for the program at path (argv[0] is only its name). */
-void spawn_child_exec_path(const char *path, char *const argv[]) __attribute__((noreturn));
+/*
+ * In the child: fds src[i] become dst[i] (inheritable); at most
+ * SPAWN_MAX_PLACED, each dst below SPAWN_TMP_FD.  0 or -1.
+ */
+#define SPAWN_MAX_PLACED	64
+#define SPAWN_TMP_FD		512
+int spawn_place_fds(const int *src, const int *dst, unsigned int n);
+
+/* In the child (still root): open path (close-on-exec), or say why on stderr and _exit(127). */
+int spawn_open(const char *path, int flags);
+
+/*
+ * In the child: open the program (path, or argv[0] looked up in PATH) while
+ * still root, drop to the run user with keep_cap alone (run_user_drop, -1:
+ * none), exec it; or report why not on stderr and _exit(127).
+ */
+void spawn_child_exec_as(const char *path, char *const argv[], int keep_cap)
+	__attribute__((noreturn));
 
 /* "WHO exited with status N" / "WHO was killed by signal N (name)", from a wait status. */
 void spawn_describe_exit(const char *who, int status, char *out, size_t len);

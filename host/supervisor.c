@@ -15,6 +15,7 @@
 #include "ddvm/posix/log.h"
 #include "ddvm/posix/private_sock.h"
 #include "sd_notify.h"
+#include "privilege.h"
 #include "supervisor.h"
 
 #define CTL_MAX_LINE	4096
@@ -534,6 +535,23 @@ int supervisor_run(struct supervisor *sv)
 	signal(SIGPIPE, SIG_IGN);
 	pr_info("supervisor pid %d, run dir %s, accelerator %s (%s)", (int)getpid(), sv->rundir,
 		accel_name(sv->accel), sv->accel_reason);
+	{
+		char err[256];
+
+		if (run_user_init(sv->cfg->run_user, err, sizeof(err)) < 0 ||
+		    (sv->accel == ACCEL_KVM && run_user_check_kvm(err, sizeof(err)) < 0) ||
+		    run_user_limit_supervisor(err, sizeof(err)) < 0) {
+			pr_err("%s", err);
+			notify(sv, err);
+			goto out;
+		}
+		if (run_user.active)
+			pr_info("QEMU and the front-ends run as user %s (uid %u), without capabilities "
+				"(ddvm-tap: CAP_NET_ADMIN), in QEMU's sandbox; the supervisor keeps the "
+				"capabilities it needs alone", run_user.name, (unsigned int)run_user.uid);
+		else if (run_user_why_root())
+			pr_warn("QEMU and the front-ends run as root: %s", run_user_why_root());
+	}
 	if (loop_init() < 0)
 		goto out;
 	sv->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -63,7 +63,7 @@ static void on_peer(void *opaque, const struct ivs_peer *p, int connected)
 		pr_info("vm '%s': QEMU attached to the channel as ivshmem peer %u", vm->cfg->name, p->id);
 	} else if (!connected && p->id == vm->peer_id) {
 		vm->peer_id = 0;
-	} else if (connected) {
+	} else if (connected && p->pid) {	/* (pid 0: a connection we made for a child, named later) */
 		pr_info("vm '%s': peer %u (pid %d) joined the channel", vm->cfg->name, p->id, (int)p->pid);
 	}
 }
@@ -106,6 +106,12 @@ static void on_qmp_event(struct qmp *q, const char *event)
 
 static void on_qemu_exit(struct watch *w, uint32_t events);
 
+static void close_fds(const int *fds, unsigned int n)
+{
+	while (n--)
+		close(fds[n]);
+}
+
 static void write_pidfile(struct vm *vm)
 {
 	char path[PATH_MAX + 16];
@@ -127,8 +133,10 @@ int vm_start(struct vm *vm)
 		.wire_fds = vm->wire_fd,
 	};
 	char path[PATH_MAX + 16], err[256], cmd[8192];
+	int chan_fds[LAYOUT_MAX_CHANNELS];
+	uint16_t chan_ids[LAYOUT_MAX_CHANNELS];
 	struct ddvm_guest_view gv;
-	unsigned int timeout;
+	unsigned int timeout, c;
 
 	if (vfio_before_start(vm->cfg, vm->restarts > 0, vm->error, sizeof(vm->error)) < 0)
 		goto fail;	/* host devices: checked, reset on a restart (vfio_check.h) */
@@ -147,7 +155,26 @@ int vm_start(struct vm *vm)
 	vm->start_gen = gv.generation;
 	vm->reason[0] = '\0';
 	vm->peer_id = 0;
+	for (c = 0; c < vm->plan.nchan; c++) {
+		chan_fds[c] = vm_chan_pair(vm, c, 0, &chan_ids[c]);
+		if (chan_fds[c] < 0) {
+			strfmt(vm->error, sizeof(vm->error), "vm '%s': cannot connect QEMU to channel %u: %s",
+			       vm->cfg->name, c, strerror(-chan_fds[c]));
+			close_fds(chan_fds, c);
+			close(p.qmp_fd);
+			goto fail;
+		}
+	}
+	p.chan_fds = chan_fds;
 	vm->pid = qemu_spawn(&p, err, sizeof(err));
+	close_fds(chan_fds, vm->plan.nchan);	/* QEMU has them (or, failing, the peers go) */
+	if (vm->pid > 0) {
+		for (c = 0; c < vm->plan.nchan; c++)
+			vm_chan_set_pid(vm, c, chan_ids[c], vm->pid);
+		vm->peer_id = chan_ids[0];
+		pr_info("vm '%s': QEMU attached to the channel as ivshmem peer %u", vm->cfg->name,
+			vm->peer_id);
+	}
 	if (vm->pid < 0) {
 		close(p.qmp_fd);
 		vm->pid = 0;

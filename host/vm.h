@@ -151,6 +151,14 @@ int vm_channels_init(struct vm *vm);
 void vm_channels_restore(struct vm *vm);
 void vm_channels_destroy(struct vm *vm);
 const struct vm_chan *vm_export_chan(const struct vm *vm, const struct layout_export *ex);
+
+/*
+ * A connection to channel chan (0: the VM's own) for a child to inherit
+ * (ivs_server_pair): the fd, close-on-exec, and the peer's id in *id; or
+ * -errno.  vm_chan_set_pid names the process once it is forked.
+ */
+int vm_chan_pair(struct vm *vm, unsigned int chan, pid_t pid, uint16_t *id);
+void vm_chan_set_pid(struct vm *vm, unsigned int chan, uint16_t id, pid_t pid);
 json_object *vm_chan_json(const struct vm_chan *ch);
 
 /* Fill in vm->tp for the mapped channel (vm_transport.c). */

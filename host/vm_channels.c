@@ -187,3 +187,25 @@ json_object *vm_chan_json(const struct vm_chan *ch)
 	json_object_object_add(o, "peers", peers);
 	return o;
 }
+
+int vm_chan_pair(struct vm *vm, unsigned int chan, pid_t pid, uint16_t *id)
+{
+	struct ivs_server *s;
+
+	if (chan == 0)
+		s = &vm->ivs;
+	else if (chan - 1 < vm->nclients && vm->clients[chan - 1].serving)
+		s = &vm->clients[chan - 1].ivs;
+	else
+		return -ENOENT;
+	ivs_server_dispatch(s);	/* a peer that died is gone first: it still counts otherwise */
+	return ivs_server_pair(s, pid, id);
+}
+
+void vm_chan_set_pid(struct vm *vm, unsigned int chan, uint16_t id, pid_t pid)
+{
+	if (chan == 0)
+		ivs_server_set_pid(&vm->ivs, id, pid);
+	else if (chan - 1 < vm->nclients && vm->clients[chan - 1].serving)
+		ivs_server_set_pid(&vm->clients[chan - 1].ivs, id, pid);
+}

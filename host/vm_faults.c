@@ -156,8 +156,9 @@ static int inject_storm(struct vm *vm, char *msg, size_t len)
 	char lay[1024], path[PATH_MAX + 16], self[PATH_MAX];
 	pid_t parent = getpid(), pid;
 	unsigned int i;
+	uint16_t cid;
 	ssize_t n;
-	int fd;
+	int fd, cfd;
 
 	if (!vm->nclients) {
 		strfmt(msg, len, "vm '%s' has no client channel to storm", vm->cfg->name);
@@ -178,13 +179,26 @@ static int inject_storm(struct vm *vm, char *msg, size_t len)
 	}
 	self[n] = '\0';
 	strfmt(path, sizeof(path), "%s/storm.log", vm->dir);
+	/* a hostile client like any other: the run user, its channel an fd it is handed */
+	cfd = vm_chan_pair(vm, vm->nclients, 0, &cid);
+	if (cfd < 0) {
+		strfmt(msg, len, "vm '%s': cannot connect a storm client: %s", vm->cfg->name,
+		       strerror(-cfd));
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = { "ddvm-storm", "__storm", (char *)ch->sock, lay, STORM_SECS, NULL };
+		char *argv[] = { "ddvm-storm", "__storm", "fd:3", lay, STORM_SECS, NULL };
+		int three = 3;
 
 		spawn_child_setup(parent, path, 0);
-		spawn_child_exec_path(self, argv);
+		if (spawn_place_fds(&cfd, &three, 1) < 0)
+			_exit(127);
+		spawn_child_exec_as(self, argv, -1);
 	}
+	close(cfd);
+	if (pid > 0)
+		vm_chan_set_pid(vm, vm->nclients, cid, pid);
 	if (pid < 0) {
 		strfmt(msg, len, "fork: %m");
 		return -1;

@@ -11,7 +11,9 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# The system user QEMU and the front-ends run as, which the tests expect.
+add_user() { [ "$(id -u)" != 0 ] || "$(dirname "$0")/add-user.sh"; }
+[ -n "$missing" ] || { add_user; exit 0; }
 echo "ddvm: installing Debian packages:$missing" >&2
 if [ "$(id -u)" != 0 ]; then
 	echo "ddvm: need root to install packages (run: sudo $0)" >&2
@@ -21,3 +23,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+add_user

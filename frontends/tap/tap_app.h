@@ -22,6 +22,7 @@ enum { EXIT_SETUP = 1, EXIT_USAGE = 2, EXIT_CORRUPT = 3, EXIT_SERVER = 4 };
 
 struct app {
 	const char *socket, *tap_name, *stats;
+	int tun_fd;			/* --tun-fd, or -1 */
 	const char *bridge;		/* --bridge: the TAP joins it, up */
 	struct ddvm_layout layout;	/* --layout, the supervisor's */
 	int has_layout;

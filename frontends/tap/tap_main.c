@@ -32,15 +32,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ddvm-tap --socket PATH --queue N [--tap NAME] [--bridge NAME]\n"
-		"                [--stats FILE] [--layout LAYOUT] [--timeout SECS]\n"
+		"                [--stats FILE] [--tun-fd N] [--layout LAYOUT] [--timeout SECS]\n"
 		"                [--exit-on-corrupt] [--help]\n"
 		"Export NET queue N of the driver VM served at ivshmem socket PATH as a TAP.\n"
+		"PATH fd:N: a connection to it on fd N (as ddvm hands it).\n"
 		"The TAP takes the NIC's MAC and MTU and is left down: configure it and\n"
 		"bring it up like any interface (ip addr add ...; ip link set NAME up).\n"
 		"  --tap NAME         TAP name (default ddvm-<socket dir>-<N>)\n"
 		"  --bridge NAME      make the TAP a port of host bridge NAME (which must\n"
 		"                     exist) and bring it up, each time it is made\n"
 		"  --stats FILE       write counters as JSON every second (atomically)\n"
+		"  --tun-fd N         use /dev/net/tun open on fd N (as ddvm hands it: ddvm-tap\n"
+		"                     then needs CAP_NET_ADMIN alone, not access to the device)\n"
 		"  --layout LAYOUT    the channel's layout, from whoever wrote the region (the\n"
 		"                     supervisor); without it, the region's own, checked\n"
 		"  --timeout SECS     wait at most SECS for the queue to be READY (default %d);\n"
@@ -200,8 +203,9 @@ static int setup(struct app *a)
 		return r;
 	a->mtu = a->c.mtu;
 	default_tap_name(a->socket, a->qi, tap_name);
-	r = tap_dev_open(&a->tap, a->tap_name ? a->tap_name : tap_name, a->mtu, s->mac, 1, err,
-			 sizeof(err));
+	r = tap_dev_open_on(&a->tap, a->tun_fd, a->tap_name ? a->tap_name : tap_name, a->mtu, s->mac,
+			    1, err, sizeof(err));
+	a->tun_fd = -1;		/* the TAP's now */
 	if (r < 0) {
 		fprintf(stderr, "ddvm-tap: %s\n", err);
 		return r;
@@ -288,6 +292,7 @@ int main(int argc, char **argv)
 		{ "tap", required_argument, NULL, 't' },
 		{ "bridge", required_argument, NULL, 'b' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "tun-fd", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' },
 		{ "exit-on-corrupt", no_argument, NULL, 'x' },
@@ -300,7 +305,7 @@ int main(int argc, char **argv)
 	int o, qset = 0, ret;
 
 	a.timeout_s = DEFAULT_TIMEOUT_S;
-	a.tap.fd = a.epfd = a.tfd = a.sfd = a.resp_efd = -1;
+	a.tap.fd = a.epfd = a.tfd = a.sfd = a.resp_efd = a.tun_fd = -1;
 	a.mtu = 1500;
 	a.tap_offered = UINT32_MAX;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -309,6 +314,14 @@ int main(int argc, char **argv)
 		case 't': a.tap_name = optarg; break;
 		case 'b': a.bridge = optarg; break;
 		case 'S': a.stats = optarg; break;
+		case 'F':
+			if (parse_uint(optarg, 65535, &v) < 0 || v < 3) {
+				fprintf(stderr, "ddvm-tap: --tun-fd %s: not a file descriptor (3..65535)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			a.tun_fd = (int)v;
+			break;
 		case 'x': a.exit_on_corrupt = 1; break;
 		case 'L':
 			if (ddvm_layout_parse(optarg, &a.layout, err, sizeof(err)) < 0) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* ivshmem server (QEMU ivshmem-doorbell protocol).  See ivshmem_server.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -150,39 +151,35 @@ static int alloc_id(struct ivs_server *s)
 	return -1;
 }
 
-static void accept_one(struct ivs_server *s)
+/*
+ * Make sock (connected, ours now) peer pid's: an id, the setup messages, and
+ * everyone told.  The new id, or -1 (sock closed).
+ */
+static int add_peer(struct ivs_server *s, int sock, pid_t pid)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	struct ucred cred;
 	struct ivs_peer *p;
 	unsigned int i, v;
-	int sock, id;
+	int id;
 
-	sock = ddvm_accept(s->listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK, s->path);
-	if (sock < 0)
-		return;
-	if (!ddvm_admit_peer(sock, s->allow, s->nallow, s->path, &cred)) {
-		close(sock);
-		return;
-	}
 	id = s->npeers < s->max_peers ? alloc_id(s) : -1;
 	if (id < 0) {
 		pr_warn_rl(&s->rl_full, "%s: %u peers already (the channel's capacity): refusing "
-			   "a connection from pid %d", s->path, s->npeers, (int)cred.pid);
+			   "a connection from pid %d", s->path, s->npeers, (int)pid);
 		close(sock);
-		return;
+		return -1;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p || efds_open(p, s->nvectors) < 0) {
 		pr_warn_rl(&s->rl_full, "%s: out of memory or fds for a new peer (pid %d): refusing it",
-			   s->path, (int)cred.pid);
+			   s->path, (int)pid);
 		free(p);
 		close(sock);
-		return;
+		return -1;
 	}
 	p->sock = sock;
 	p->id = (uint16_t)id;
-	p->pid = cred.pid;
+	p->pid = pid;
 
 	if (send_msg(sock, 0, -1) < 0 || send_msg(sock, p->id, -1) < 0 ||
 	    send_msg(sock, -1, s->shm_fd) < 0)
@@ -199,7 +196,7 @@ static void accept_one(struct ivs_server *s)
 		efds_close(p);
 		close(sock);
 		free(p);
-		return;
+		return -1;
 	}
 	for (i = 0; i < s->npeers; i++)
 		advertise(s, s->peers[i], p, 0);
@@ -208,6 +205,53 @@ static void accept_one(struct ivs_server *s)
 	if (s->cb)
 		s->cb(s->opaque, p, 1);
 	reap(s);
+	return id;
+}
+
+static void accept_one(struct ivs_server *s)
+{
+	struct ucred cred;
+	int sock;
+
+	sock = ddvm_accept(s->listen_fd, SOCK_CLOEXEC | SOCK_NONBLOCK, s->path);
+	if (sock < 0)
+		return;
+	if (!ddvm_admit_peer(sock, s->allow, s->nallow, s->path, &cred)) {
+		close(sock);
+		return;
+	}
+	add_peer(s, sock, cred.pid);
+}
+
+int ivs_server_pair(struct ivs_server *s, pid_t pid, uint16_t *id)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	r = add_peer(s, sv[0], pid);
+	if (r < 0) {
+		close(sv[1]);
+		return -EBUSY;
+	}
+	*id = (uint16_t)r;
+	return sv[1];
+}
+
+int ivs_server_set_pid(struct ivs_server *s, uint16_t id, pid_t pid)
+{
+	struct ivs_peer *p = find(s, id, NULL);
+
+	if (!p)
+		return -ENOENT;
+	p->pid = pid;
+	return 0;
 }
 
 /* A peer's socket is readable: peers never send; EOF or data both end it. */

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -287,15 +288,33 @@ int ddvm_peer_connect(struct ddvm_peer *p, const char *path, int timeout_ms)
 	int ret, quiet = 0;
 
 	init_fields(p);
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return fail(p, -ENAMETOOLONG, "socket path %s is too long", path);
-	strcpy(sa.sun_path, path);
-	p->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (p->sock < 0)
-		return fail(p, -errno, "socket: %s", strerror(errno));
-	if (connect(p->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = fail(p, -errno, "cannot connect to ivshmem server %s: %s", path, strerror(errno));
-		goto err;
+	if (!strncmp(path, "fd:", 3)) {
+		/* a connection we were handed (ivs_server_pair): ours from now on */
+		char *end;
+		long fd = strtol(path + 3, &end, 10);
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		if (end == path + 3 || *end || fd < 0 || fd > 65535)
+			return fail(p, -EINVAL, "%s: expected fd:N, N a file descriptor", path);
+		errno = 0;
+		if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+			return fail(p, -EBADF, "%s: not a stream socket we were handed (%s)", path,
+				    errno ? strerror(errno) : "another type");
+		p->sock = (int)fd;
+		fcntl(p->sock, F_SETFD, FD_CLOEXEC);
+	} else {
+		if (strlen(path) >= sizeof(sa.sun_path))
+			return fail(p, -ENAMETOOLONG, "socket path %s is too long", path);
+		strcpy(sa.sun_path, path);
+		p->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (p->sock < 0)
+			return fail(p, -errno, "socket: %s", strerror(errno));
+		if (connect(p->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			ret = fail(p, -errno, "cannot connect to ivshmem server %s: %s", path,
+				   strerror(errno));
+			goto err;
+		}
 	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {

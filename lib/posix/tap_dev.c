@@ -74,6 +74,12 @@ int tap_dev_set_offload(struct tap_dev *t, uint32_t f)
 int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_t mac[6],
 		 int vnet, char *err, size_t errlen)
 {
+	return tap_dev_open_on(t, -1, name, mtu, mac, vnet, err, errlen);
+}
+
+int tap_dev_open_on(struct tap_dev *t, int tun, const char *name, uint32_t mtu,
+		    const uint8_t mac[6], int vnet, char *err, size_t errlen)
+{
 	struct ifreq ifr;
 	const char *what;
 	int ret;
@@ -82,9 +88,19 @@ int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_
 	t->name[0] = '\0';
 	if (strlen(name) >= IFNAMSIZ) {
 		snprintf(err, errlen, "TAP name '%s' is longer than %d characters", name, IFNAMSIZ - 1);
+		if (tun >= 0)
+			close(tun);
 		return -EINVAL;
 	}
-	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	t->fd = tun >= 0 ? tun : open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tun >= 0 && (fcntl(t->fd, F_SETFD, FD_CLOEXEC) < 0 ||
+			 fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK) < 0)) {
+		ret = -errno;
+		snprintf(err, errlen, "the /dev/net/tun we were handed (fd %d): %s", tun, strerror(errno));
+		close(t->fd);
+		t->fd = -1;
+		return ret;
+	}
 	if (t->fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));

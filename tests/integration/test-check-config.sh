@@ -23,7 +23,7 @@ note "examples: ok"
 # 2. Many mistakes, each reported where it is.
 touch "$d/exists.img"
 cat >"$d/bad.conf" <<'CONF'
-allow_users = [ "root", "no-such-user-ddvm" ];
+allow_users = [ "root", "no-such-user-ddvm" ]; user = "no-such-user-ddvm";
 bogus = 1;
 vms = (
   { name = "a";
@@ -54,8 +54,9 @@ set -e
 [ $rc = 1 ] || fail "check of a bad config exited $rc, expected 1"
 f=$d/bad.conf
 expected=(
-	"$f:2: bogus: line 2: unknown key 'bogus' in the top level (allowed: vms, image, allow_users, clients)"
+	"$f:2: bogus: line 2: unknown key 'bogus' in the top level (allowed: vms, image, allow_users, clients, user)"
 	"$f:1: allow_users[1]: allow_users[1]: no such user 'no-such-user-ddvm'"
+	"$f:1: user: user 'no-such-user-ddvm' does not exist (QEMU and the front-ends run as it; \`make install\` creates ddvm)"
 	"$f:5: vms[0].memory: vm 'a': memory = 10 is out of range (64..1048576 MiB)"
 	"$f:6: vms[0].zero_copy: vm 'a': 'zero_copy' must be true or false"
 	"$f:7: vms[0].channel.size: vm 'a': channel size 3145728 is not a power of two"

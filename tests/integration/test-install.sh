@@ -188,15 +188,17 @@ note "notified: $(head -n 1 "$d/notify.log")"
 wait_for "nvme bound to driver nvme producing nvme0n1" 60 has_dev nvme nvme0n1
 wait_for "e1000 bound to driver e1000 producing eth0" 60 has_dev e1000 eth0
 qpid=$(vm_json | jq -r .pid)
-tr '\0' '\n' <"/proc/$qpid/cmdline" | grep -q "^$root/var/lib/ddvm/images/driver/" ||
-	fail "QEMU does not boot the installed image: $(tr '\0' ' ' <"/proc/$qpid/cmdline")"
+# (the kernel is handed to QEMU as fd 61: the file behind it)
+case $(readlink "/proc/$qpid/fd/61") in "$root/var/lib/ddvm/images/driver/"*) ;; *)
+	fail "QEMU does not boot the installed image: its kernel is $(readlink "/proc/$qpid/fd/61")" ;; esac
 ex() { vm_json | jq -r ".exports[] | select(.kind == \"$1\") | $2"; }
 running() { [ "$(ex "$1" .state)" = running ]; }
 wait_for "nbdkit running" 60 running disk
 wait_for "ddvm-tap running" 60 running nic
 nbd_pid=$(ex disk .frontend_pid) tap_pid=$(ex nic .frontend_pid)
-tr '\0' ' ' <"/proc/$nbd_pid/cmdline" | grep -q " $root/usr/lib/.*/nbdkit/plugins/nbdkit-ddvm-plugin.so " ||
-	fail "nbdkit does not run the installed plugin: $(tr '\0' ' ' <"/proc/$nbd_pid/cmdline")"
+# (the plugin is handed to nbdkit as fd 10: the file behind it)
+readlink "/proc/$nbd_pid/fd/10" | grep -q "^$root/usr/lib/.*/nbdkit/plugins/nbdkit-ddvm-plugin.so$" ||
+	fail "nbdkit does not run the installed plugin: its fd 10 is $(readlink "/proc/$nbd_pid/fd/10")"
 [ "$(readlink "/proc/$tap_pid/exe")" = "$root/usr/local/bin/ddvm-tap" ] ||
 	fail "the TAP front-end is not the installed ddvm-tap: $(readlink "/proc/$tap_pid/exe")"
 for p in $qpid $nbd_pid $tap_pid; do

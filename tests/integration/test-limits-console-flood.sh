@@ -17,13 +17,19 @@ CAP=65536 FLOOD=$((24 << 20))
 export DDVM_LOG_MAX=$CAP
 wrap=$DDVM_RUNDIR/wrap
 mkdir -p "$wrap"
-# QEMU: flood fd N of "-chardev file,id=console,path=/dev/fd/N", then be QEMU.
+# The wrappers run as the run user (ddvm), who cannot enter the run folder:
+# they say they are done in a folder of their own.
+flags=$(mktemp -d /tmp/ddvm-flood-flags.XXXXXX)
+chmod 0777 "$flags"
+cleanup_fn "rm -rf '$flags'"
+# QEMU: flood fd N of "-chardev file,id=console,path=/dev/fdset/N" (its fd set N
+# holds fd N, -add-fd fd=N,set=N), then be QEMU.
 cat >"$wrap/qemu" <<WRAP
 #!/bin/bash
-for a; do case \$a in file,id=console,path=/dev/fd/*) fd=\${a#file,id=console,path=/dev/fd/}; fd=\${fd%%,*} ;; esac; done
+for a; do case \$a in file,id=console,path=/dev/fdset/*) fd=\${a#file,id=console,path=/dev/fdset/}; fd=\${fd%%,*} ;; esac; done
 [ -n "\${fd:-}" ] || { echo "wrapper: no console fd in the arguments" >&2; exit 1; }
 ( yes "console flood from the driver VM: \$(date +%s%N) 0123456789abcdef" | head -c $FLOOD >&"\$fd"
-  echo done >"$DDVM_RUNDIR/console-flood.done" ) &
+  echo done >"$flags/console-flood.done" ) &
 exec qemu-system-x86_64 "\$@"
 WRAP
 # nbdkit: flood stderr, then be nbdkit.
@@ -31,7 +37,7 @@ real_nbdkit=$(command -v nbdkit)
 cat >"$wrap/nbdkit" <<WRAP
 #!/bin/bash
 ( yes "nbdkit flood: \$(date +%s%N) 0123456789abcdef" | head -c $FLOOD >&2
-  echo done >"$DDVM_RUNDIR/nbdkit-flood.done" ) &
+  echo done >"$flags/nbdkit-flood.done" ) &
 exec $real_nbdkit "\$@"
 WRAP
 chmod +x "$wrap/qemu" "$wrap/nbdkit"
@@ -51,7 +57,7 @@ within_cap() {
 		[ "$s" -le "$CAP" ] || fail "$f is $s bytes, past the cap of $CAP"
 		[ "$s" -le "$max_seen" ] || max_seen=$s
 	done
-	[ -e "$DDVM_RUNDIR/console-flood.done" ] && [ -e "$DDVM_RUNDIR/nbdkit-flood.done" ]
+	[ -e "$flags/console-flood.done" ] && [ -e "$flags/nbdkit-flood.done" ]
 }
 wait_for "both floods written (sizes sampled meanwhile)" "$BOOT_SECS" within_cap
 note "floods of $FLOOD bytes each written; largest log seen: $max_seen bytes (cap $CAP)"

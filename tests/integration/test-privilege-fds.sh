@@ -13,9 +13,15 @@
 #     channel's (memfd:ddvm-VM-EXPORT)
 #   - a log pump: its pipe, its log file and /dev/null, nothing else
 # and each QEMU reports seccomp mode 2 (-sandbox on, with obsolete,
-# elevateprivileges, spawn and resourcecontrol denied).
+# elevateprivileges, spawn and resourcecontrol denied).  And each runs with
+# the least privilege: QEMU and nbdkit as the unprivileged user ddvm with no
+# capability at all (effective, permitted, bounding, ambient), ddvm-tap as
+# ddvm with CAP_NET_ADMIN alone, the log pumps as uid 0 (root owns the run
+# folder) with no capability; every one with no_new_privs.  The supervisor
+# stays root with the capabilities it needs alone (bounding set too).
 . "$(dirname "$0")/../lib/functions.sh"
 requires jq qemu-system-x86_64 nbdkit
+id ddvm >/dev/null 2>&1 || fail "no user ddvm (scripts/add-user.sh, run by scripts/install-deps.sh, creates it)"
 new_rundir
 d=$DDVM_RUNDIR
 cat >"$d/two.conf" <<CONF
@@ -66,8 +72,36 @@ fds_ok() {
 	done
 	note "$what (pid $pid, vm $vm): $n fds, none it was not handed"
 }
+# priv_ok PID WHAT USER CAPS: real, effective, saved and fs uid all USER's, and
+# the capability sets (effective, permitted, bounding, ambient) all CAPS (hex).
+DDVM_UID=$(id -u ddvm)
+priv_ok() {
+	local pid=$1 what=$2 uid=$3 caps=$4 f
+	[ "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")" = "$uid $uid $uid $uid" ] ||
+		fail "$what (pid $pid) runs as uid $(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status"), not $uid"
+	for f in CapEff CapPrm CapBnd CapAmb; do
+		[ "$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$pid/status")" = "$caps" ] ||
+			fail "$what (pid $pid): $f $(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$pid/status"), expected $caps"
+	done
+	[ "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$pid/status")" = 1 ] || fail "$what (pid $pid): no no_new_privs"
+	note "$what (pid $pid): uid $uid, capabilities $caps, no_new_privs"
+}
+NONE=0000000000000000 NET_ADMIN=0000000000001000
+# The supervisor keeps what it needs (host/privilege.c): chown, dac_override,
+# dac_read_search, fowner, kill, setgid, setuid, setpcap, net_bind_service,
+# net_admin, ipc_lock, sys_ptrace, sys_admin, sys_nice, sys_resource -- so no
+# sys_module, sys_rawio, sys_boot, sys_time, mknod, net_raw, bpf, ...
+sv_caps=0
+for c in 0 1 2 3 5 6 7 8 10 12 14 19 21 23 24; do sv_caps=$((sv_caps | (1 << c))); done
+sv_caps=$(printf '%016x' $((sv_caps & 0x$(awk '/^CapPrm:/ { print $2 }' /proc/self/status))))	# of what we have
+for f in CapEff CapPrm CapBnd; do
+	[ "$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$sv/status")" = "$sv_caps" ] ||
+		fail "supervisor (pid $sv): $f $(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$sv/status"), expected $sv_caps"
+done
+note "supervisor (pid $sv): root with the capabilities it needs alone ($sv_caps)"
 for vm in a b; do
 	q=$(vm_field "$vm" .pid)
+	priv_ok "$q" "QEMU of $vm" "$DDVM_UID" $NONE
 	[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$q/status")" = 2 ] || fail "QEMU of $vm is not in seccomp mode 2"
 	grep -q -- '-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny' \
 		"/proc/$q/cmdline" 2>/dev/null || tr '\0' ' ' <"/proc/$q/cmdline" |
@@ -79,6 +113,7 @@ for vm in a b; do
 		k=$(vm_json "$vm" | jq -r ".exports[$i] | if .kind == \"disk\" then \"disk\" else \"net\" end")
 		n=$(vm_json "$vm" | jq -r ".exports[$i].index")
 		fds_ok "$p" "front-end $k$n" "$vm" "ddvm-$vm-$k$n" "$d/$vm/disk$n.sock"
+		priv_ok "$p" "front-end $k$n of $vm" "$DDVM_UID" "$([ "$k" = disk ] && echo $NONE || echo $NET_ADMIN)"
 	done
 done
 # The log pumps: their pipe (0), /dev/null (1, 2) and their log, nothing else.
@@ -89,6 +124,7 @@ for p in $pumps; do
 	log=$(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{ print $3 }')
 	[ "$n" -le 4 ] || fail "log pump $p ($log) holds $n fds: $(ls -l /proc/$p/fd | tail -n +2)"
 	[ "$(readlink /proc/"$p"/fd/0 | cut -c1-5)" = pipe: ] || fail "log pump $p: stdin is not its pipe"
+	priv_ok "$p" "log pump $p ($log)" 0 $NONE
 done
 note "$(echo $pumps | wc -w) log pumps, each with its pipe and its log alone"
 ddvm down >/dev/null || fail "down failed"

@@ -16,10 +16,15 @@ cat >"$d/gu.conf" <<CONF
 vms = ( { name = "gu"; memory = 128; fault_injection = true;
   devices = ( { type = "e1000"; net = "isolated"; tap = "$tap"; } ); } );
 CONF
+# The marker is where the stand-in can see it: it runs as the user ddvm,
+# who cannot enter the run folder.
+mark=$(mktemp -d /tmp/ddvm-heal.XXXXXX)
+chmod 0755 "$mark"
+cleanup_fn "rm -rf '$mark'"
 cat >"$d/fe-standin" <<SH
 #!/bin/bash
-# ddvm-tap's stand-in: fails while $d/heal is missing, then is ddvm-tap.
-[ -e "$d/heal" ] || { echo "stand-in: no $d/heal yet: failing"; exit 7; }
+# ddvm-tap's stand-in: fails while $mark/heal is missing, then is ddvm-tap.
+[ -e "$mark/heal" ] || { echo "stand-in: no $mark/heal yet: failing"; exit 7; }
 exec "$TOP/build/bin/ddvm-tap" "\$@"
 SH
 chmod +x "$d/fe-standin"
@@ -30,7 +35,7 @@ fe_running() {
 	local pid
 	pid=$(ex_field .frontend_pid)
 	ex_state_is running && [ "$pid" != null ] && kill -0 "$pid" 2>/dev/null &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "build/bin/ddvm-tap --socket $d/gu/"
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "build/bin/ddvm-tap --socket fd:9 "
 }
 fe_serves() { [ "$(jq -r .state "$d/gu/net0.json" 2>/dev/null)" = ready ]; }
 
@@ -54,7 +59,7 @@ grep -q "ready again" "$d/status.txt" || fail "human status does not say what ha
 note "given up: $err"
 
 # The cause goes away; the driver VM crashes and comes back as a new instance.
-touch "$d/heal"
+touch "$mark/heal"
 ddvm crash gu >"$d/crash.out" 2>&1 || fail "ddvm crash failed: $(cat "$d/crash.out")"
 gen_bumped() { [ "$(vm_field gu .generation)" -gt "$gen" ] && vm_state_is gu ready; }
 wait_for "driver VM ready with generation > $gen" "$BOOT_SECS" gen_bumped

@@ -64,8 +64,19 @@ run_case() {
 	[ "$(ex_field 1 .channel.size)" = 4194304 ] || fail "NIC channel size $(ex_field 1 .channel.size), expected 4M computed"
 	[ "$(ex_field 0 .channel.socket)" = "$d/fe/chan-disk0.sock" ] || fail "disk channel socket $(ex_field 0 .channel.socket)"
 	[ "$(vm_field fe .channel_vectors)" -ge 4 ] || fail "too few doorbell vectors"
-	check_export 0 disk 0 "pci=0000:00:04.0" "^nbdkit .*--exit-with-parent.* $plugin socket=$d/fe/chan-disk0.sock queue=0" $pm
-	check_export 1 nic 0 "pci=0000:00:05.0" "^$tapbin --socket $d/fe/chan-net0.sock --queue 0 --tap $tap --stats $d/fe/net0.json" $tm
+	# What they use they are handed: the channel a connection (fd 9), the plugin an fd
+	# (10), ddvm-tap's stats folder an fd (12) -- no path in the run folder.
+	check_export 0 disk 0 "pci=0000:00:04.0" "^nbdkit .*--exit-with-parent.* /proc/self/fd/10 socket=fd:9 queue=0" $pm
+	check_export 1 nic 0 "pci=0000:00:05.0" "^$tapbin --socket fd:9 --queue 0 --tap $tap --tun-fd 13 --stats /proc/self/fd/12/net0.json" $tm
+	if [ $pm = 0 ]; then
+		[ "$(readlink "/proc/$(ex_field 0 .frontend_pid)/fd/10")" = "$(readlink -f "$plugin")" ] ||
+			fail "nbdkit's fd 10 is $(readlink "/proc/$(ex_field 0 .frontend_pid)/fd/10"), not the plugin"
+	fi
+	if [ $tm = 0 ]; then
+		[ "$(readlink "/proc/$(ex_field 1 .frontend_pid)/fd/12")" = "$d/fe/net0.d" ] ||
+			fail "ddvm-tap's fd 12 is $(readlink "/proc/$(ex_field 1 .frontend_pid)/fd/12"), not $d/fe/net0.d"
+		wait_for "ddvm-tap's stats through $d/fe/net0.json" 30 test -s "$d/fe/net0.json"
+	fi
 	ex_field 0 .nbd | grep -qx "nbd+unix:///?socket=$d/fe/disk0.sock" || fail "nbd URI '$(ex_field 0 .nbd)'"
 	[ "$(ex_field 1 .tap)" = "$tap" ] || fail "tap name '$(ex_field 1 .tap)'"
 	for m in "$pm:nbdkit plugin" "$tm:TAP front-end"; do

@@ -57,7 +57,9 @@ written() { tos_ok && [ -n "$(tos_line '^tinyos: disk0 wrote sector 1 ')" ]; }
 wait_for "tinyos to write sector 1 (console $con)" 120 written
 pid=$(status_json | jq -r '.clients[0].pid')
 args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || fail "no QEMU for tinyos (pid $pid)"
-case $args in *tinyos.elf*) ;; *) fail "pid $pid is not tinyos's QEMU: $args" ;; esac
+# its kernel is handed as an fd (/proc/self/fd/61): the file behind it is tinyos's
+case $args in *"-kernel /proc/self/fd/61"*) ;; *) fail "pid $pid is not a client VM's QEMU: $args" ;; esac
+case $(readlink "/proc/$pid/fd/61") in *tinyos.elf) ;; *) fail "pid $pid's kernel is $(readlink "/proc/$pid/fd/61"), not tinyos" ;; esac
 case $args in *-drive*|*nvme*|*virtio-blk*|*ide-hd*) fail "tinyos's QEMU has a disk of its own: $args" ;; esac
 grep -q 'ivshmem-doorbell' <<<"$args" || fail "tinyos's QEMU has no ddvm channel: $args"
 line=$(tos_line '^tinyos: disk0 size=')

@@ -156,6 +156,51 @@ static void handshake(struct client *c, const char *path, int64_t want_id,
 	}
 }
 
+/*
+ * ivs_server_pair: a peer made without the listening socket (for a child
+ * to inherit), set up at once like any other, its pid named later; when
+ * its end closes it goes; a full channel refuses one with -EBUSY.
+ */
+static void pairs(const struct client *a)
+{
+	const struct ivs_peer *pp;
+	uint16_t id, id2;
+	int fd, fd2, v, shm;
+
+	fd = ivs_server_pair(&srv, 0, &id);
+	REQUIRE(fd >= 0, "ivs_server_pair: %s", strerror(-fd));
+	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the pair's end is inheritable already");
+	for (v = 0; v < NVEC; v++)
+		expect(a->sock, id, 1, NULL, "paired peer advertised to peer 1");
+	expect(fd, 0, 0, NULL, "pair: version");
+	expect(fd, id, 0, NULL, "pair: own id");
+	expect(fd, -1, 1, &shm, "pair: shm");
+	close(shm);
+	for (v = 0; v < NVEC; v++)
+		expect(fd, 0, 1, NULL, "pair: peer 0's vectors");
+	for (v = 0; v < NVEC; v++)
+		expect(fd, a->id, 1, NULL, "pair: peer 1's vectors");
+	for (v = 0; v < NVEC; v++)
+		expect(fd, id, 1, NULL, "pair: its own vectors");
+	pp = ivs_server_peer(&srv, id);
+	CHECK(pp && pp->pid == 0, "paired peer not listed with pid 0");
+	CHECK(ivs_server_set_pid(&srv, id, 424242) == 0, "set_pid");
+	pp = ivs_server_peer_by_pid(&srv, 424242);
+	CHECK(pp && pp->id == id, "paired peer not found by the pid set");
+	CHECK(ivs_server_set_pid(&srv, 999, 1) == -ENOENT, "set_pid of a missing peer");
+	/* full: capacity 2 (peer 1 and this one) */
+	REQUIRE(ivs_server_set_max_peers(&srv, 2) == 0, "capacity 2");
+	fd2 = ivs_server_pair(&srv, 0, &id2);
+	CHECK(fd2 == -EBUSY, "a pair beyond the capacity: %d", fd2);
+	if (fd2 >= 0)
+		close(fd2);
+	REQUIRE(ivs_server_set_max_peers(&srv, IVS_MAX_PEERS) == 0, "reset capacity");
+	close(fd);
+	pump();
+	expect(a->sock, id, 0, NULL, "paired peer gone when its end closed");
+	CHECK(ivs_server_peer(&srv, id) == NULL, "paired peer still listed");
+}
+
 static uint64_t drain(int efd)
 {
 	uint64_t n = 0;
@@ -483,6 +528,7 @@ int main(void)
 	pump();
 	CHECK(srv.npeers == 1, "expected 1 peer left, have %u", srv.npeers);
 
+	pairs(&a);
 	CHECK(socket_mode(path) == 0600, "socket mode %o, expected 0600", socket_mode(path));
 	stale_files(dir, shm);
 	other_uids(dir, path, &a);

@@ -197,10 +197,35 @@ static void test_hostile(void)
 	CHECK_EQ(try_setup(hangup, 3), -ETIMEDOUT);
 }
 
+/* "fd:N", a connection handed to us: N must be a number and a stream socket. */
+static void test_handed_fd(void)
+{
+	struct ddvm_peer p;
+	char arg[32];
+	int pp[2], dg[2];
+
+	CHECK_EQ(ddvm_peer_connect(&p, "fd:", 100), -EINVAL);
+	CHECK_EQ(ddvm_peer_connect(&p, "fd:7x", 100), -EINVAL);
+	CHECK_EQ(ddvm_peer_connect(&p, "fd:-3", 100), -EINVAL);
+	CHECK_EQ(ddvm_peer_connect(&p, "fd:99999", 100), -EINVAL);
+	CHECK(pipe(pp) == 0);
+	snprintf(arg, sizeof(arg), "fd:%d", pp[0]);
+	CHECK_EQ(ddvm_peer_connect(&p, arg, 100), -EBADF);	/* not a socket */
+	CHECK(strstr(p.err, "not a stream socket") != NULL);
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) == 0);
+	snprintf(arg, sizeof(arg), "fd:%d", dg[0]);
+	CHECK_EQ(ddvm_peer_connect(&p, arg, 100), -EBADF);	/* not a stream */
+	close(pp[0]);
+	close(pp[1]);
+	close(dg[0]);
+	close(dg[1]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_good();
 	test_hostile();
+	test_handed_fd();
 	return check_summary("test-peer");
 }

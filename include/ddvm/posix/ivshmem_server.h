@@ -84,6 +84,17 @@ int ivs_server_allow(struct ivs_server *s, const uid_t *uids, unsigned int n);
  */
 int ivs_server_set_max_peers(struct ivs_server *s, unsigned int n);
 
+/*
+ * A peer without a listening socket: a connected pair, our end a peer (of
+ * process pid, 0 if not known yet) at once, the other end returned
+ * (close-on-exec) for a child to inherit -- so a QEMU or front-end reaches
+ * the channel through an fd it is handed, never a path.  The peer's id in
+ * *id.  The fd, or -errno (-EBUSY: the channel is full).
+ */
+int ivs_server_pair(struct ivs_server *s, pid_t pid, uint16_t *id);
+/* Name the process behind a peer of ivs_server_pair once it is forked.  0 or -ENOENT. */
+int ivs_server_set_pid(struct ivs_server *s, uint16_t id, pid_t pid);
+
 /* An fd that becomes readable when ivs_server_dispatch has work. */
 static inline int ivs_server_pollfd(const struct ivs_server *s) { return s->epfd; }
 

@@ -43,7 +43,8 @@ struct ddvm_peer {
 };
 
 /*
- * Connect to the server at path and complete the initial exchange (version,
+ * Connect to the server at path ("fd:N": use the connected socket N we were
+ * handed instead, and own it) and complete the initial exchange (version,
  * own id, shm fd, other peers, own eventfds), waiting at most timeout_ms.
  * Maps the shm (size from fstat).  Returns 0 or -errno (p->err says why);
  * on failure nothing is left open.

@@ -20,6 +20,9 @@ struct tap_dev {
  */
 int tap_dev_open(struct tap_dev *t, const char *name, uint32_t mtu, const uint8_t mac[6],
 		 int vnet, char *err, size_t errlen);
+/* The same on tun, an open /dev/net/tun (ours from now on, even on failure): -1 opens one. */
+int tap_dev_open_on(struct tap_dev *t, int tun, const char *name, uint32_t mtu,
+		    const uint8_t mac[6], int vnet, char *err, size_t errlen);
 
 /*
  * Let the host stack hand us checksum-partial / TSO frames (TUN_F_*),
