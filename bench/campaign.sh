@@ -24,7 +24,9 @@
 # a front-end whose pid changed, or any of them gone); driver-VM restarts;
 # client-visible errors by kind (EIO on writes/reads: expected from poison
 # and ioerr, counted as unexpected otherwise; a TCP stream that broke or
-# whose checksum differs).  Prints a table, recovery p50/p99/max per kind,
+# whose checksum differs).  A poison pill armed after fio's last write is
+# taken by a 4 KiB write of its own.  Prints (bench/campaign-report.sh, from
+# the round lines) a table, recovery p50/p99/max per kind,
 # and last:
 #   N injections, L lost writes, W wrong reads, C host crashes
 # Exit 0 iff no write was lost, no read wrong, no host process crashed and
@@ -34,6 +36,11 @@
 #   SEED=n                       the seed (default: random)
 #   FAULTS="kill panic ..."      the faults to draw from (default: all eight)
 #   ORDER=cycle                  take them in turn instead (tests: each fault once)
+#   LEAD_KIB=n                   the fault lands after n KiB more written (default: random,
+#                                64-1087; past fio's 16 MiB: once its writes are done)
+#   FROM=k                       resume a campaign that stopped (SEED= its seed): rounds
+#                                before k are drawn, not run; bench/campaign-report.sh
+#                                sums the outputs of both parts
 #   OUT=DIR                      where round logs go (default: the run folder, removed
 #                                at the end unless KEEP_RUNDIR=1)
 #   DDVM_IMAGE_DIR, DDVM_BIN, DDVM_NBDKIT_PLUGIN, DDVM_TAP_BIN: a snapshot to run
@@ -48,6 +55,8 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || fail "needs $PY"
 N=${1:-1000}
 [[ $N =~ ^[0-9]+$ ]] && [ "$N" -ge 1 ] || fail "usage: bench/campaign.sh [N]"
+FROM=${FROM:-1}
+[[ $FROM =~ ^[0-9]+$ ]] && [ "$FROM" -ge 1 ] && [ "$FROM" -le "$N" ] || fail "FROM=$FROM: a round from 1 to $N"
 FAULTS=(${FAULTS:-kill panic hang oops poison ioerr link storm})
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
@@ -104,11 +113,11 @@ wait_for "the NBD export" 60 nbdinfo --size "$URI"
 wait_for "ping through the TAP" 60 inC ping -c 1 -W 1 "$IPR"
 SV_PID=$(status_json | jq -r .supervisor_pid)
 accel=$(vm_field cmp .accel)
-echo "campaign: $N injections, seed $SEED, faults ${FAULTS[*]}, accelerator $accel, $(nproc) CPUs"
+# say LINE: to stdout and to what bench/campaign-report.sh makes the report of
+say() { printf '%s\n' "$*" | tee -a "$R/campaign.out"; }
+say "campaign: $N injections, seed $SEED, faults ${FAULTS[*]}, accelerator $accel, $(nproc) CPUs"
 
-# --- counters ---------------------------------------------------------------------------
-declare -A inj rec_ms werr rerr
-lost=0 wrong=0 crashes=0 tcp_bad=0 unexpected=0 restarts0=$(vm_field cmp .restarts)
+# --- rounds: each prints a line; campaign-report.sh counts them --------------------------
 fe_pids() { status_json | jq -r '[.vms[0].exports[].frontend_pid] | map(tostring) | join(" ")'; }
 FE_PIDS=$(fe_pids)
 qemu_wchar() { awk '$1 == "wchar:" {print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
@@ -131,14 +140,21 @@ fio_counts() {
 	RE=$(grep -cE 'Input/output error: read' "$log" || true)
 }
 
-for ((i = 1; i <= N; i++)); do
+# draw(): the next round's fault and lead from the seeded sequence (a resumed
+# campaign draws the rounds it skips, so round k gets the fault it had).
+draw() {
 	if [ "${ORDER:-random}" = cycle ]; then
 		kind=${FAULTS[(i - 1) % ${#FAULTS[@]}]}
 	else
 		kind=${FAULTS[RANDOM % ${#FAULTS[@]}]}
 	fi
 	lead_kib=$((64 + RANDOM % 1024))	# the fault lands after this much more written
-	inj[$kind]=$((${inj[$kind]:-0} + 1))
+	lead_kib=${LEAD_KIB:-$lead_kib}
+}
+for ((i = 1; i < FROM; i++)); do draw; done
+[ "$FROM" = 1 ] || echo "campaign: resumed at round $FROM"
+for ((i = FROM; i <= N; i++)); do
+	draw
 	gen0=$(vm_field cmp .generation)
 	qpid=$(vm_field cmp .pid)
 	off=$(( (i % 12) * 4 ))
@@ -161,64 +177,57 @@ for ((i = 1; i <= N; i++)); do
 	wait_for "fio writing through the driver VM" 60 wrote
 	t0=$(now_ms)
 	ddvm inject cmp "$kind" >"$log.inject" 2>&1 || {
-		echo "round $i: inject $kind failed: $(cat "$log.inject")"
-		unexpected=$((unexpected + 1))
+		say "round $i: inject $kind failed: $(cat "$log.inject")"
 	}
 	# recovery: the first client request completed after the fault
 	case $kind in
 	kill | panic | hang | oops | poison) restart=1 ;;
 	*) restart=0 ;;
 	esac
-	t1=
+	t1= poked=
 	while [ -z "$t1" ]; do
-		[ $(($(now_ms) - t0)) -lt 180000 ] || { echo "round $i: $kind: no recovery in 180 s"; unexpected=$((unexpected + 1)); break; }
+		[ $(($(now_ms) - t0)) -lt 180000 ] || { say "round $i: $kind: no recovery in 180 s"; break; }
 		host_alive || break
+		if [ "$kind" = poison ] && [ -z "$poked" ] && ! kill -0 "$fpid" 2>/dev/null &&
+			[ "$(vm_field cmp .generation 2>/dev/null || echo "$gen0")" -le "$gen0" ]; then
+			# fio wrote its last before the pill was armed: the next write is ours
+			# (outside fio's area), and it is the one that must fail
+			poked=1
+			timeout 150 qemu-io -f raw -c "write -P 0x5a 61M 4k" "$URI" >"$log.poke" 2>&1 &
+			poke=$!
+		fi
 		if [ "$restart" = 1 ] && [ "$(vm_field cmp .generation 2>/dev/null || echo "$gen0")" -le "$gen0" ]; then
 			continue	# (the status query paces this loop)
 		fi
 		if [ "$kind" = link ]; then probe_net && t1=$(now_ms); else probe_io && t1=$(now_ms); fi
 	done
-	[ -z "$t1" ] || rec_ms[$kind]="${rec_ms[$kind]:-} $((t1 - t0))"
 	# the round's end: fio verified, the stream complete
 	wait "$fpid" || true
 	wait "$src" || true
 	wait "$sink" || true
 	fio_counts "$log.fio"
-	lost=$((lost + L)) wrong=$((wrong + W))
-	werr[$kind]=$((${werr[$kind]:-0} + WE)) rerr[$kind]=$((${rerr[$kind]:-0} + RE))
-	case $kind in poison | ioerr) ;; *) unexpected=$((unexpected + WE + RE)) ;; esac
+	if [ -n "$poked" ]; then
+		wait "$poke" || true
+		! grep -q 'Input/output error' "$log.poke" || WE=$((WE + 1))
+	fi
 	s_src=$(awk '{print $1}' "$log.source" 2>/dev/null) s_sink=$(awk '{print $1}' "$log.sink" 2>/dev/null)
 	tcp=ok
-	if [ -z "$s_src" ] || [ "$s_src" != "$s_sink" ]; then tcp=BROKEN; tcp_bad=$((tcp_bad + 1)); fi
+	if [ -z "$s_src" ] || [ "$s_src" != "$s_sink" ]; then tcp=BROKEN; fi
+	printf 'round %d/%d %-6s recovery %6s ms  fio: %d lost, %d wrong, %d write EIO, %d read EIO  tcp %s  gen %s -> %s\n' \
+		"$i" "$N" "$kind" "${t1:+$((t1 - t0))}" "$L" "$W" "$WE" "$RE" "$tcp" "$gen0" \
+		"$(vm_field cmp .generation 2>/dev/null || echo '?')" | tee -a "$R/campaign.out"
 	if ! host_alive; then
-		crashes=$((crashes + 1))
-		echo "round $i: a host process died (supervisor $SV_PID, front-ends $FE_PIDS -> $(fe_pids 2>/dev/null))"
+		say "round $i: a host process died (supervisor $SV_PID, front-ends $FE_PIDS -> $(fe_pids 2>/dev/null))"
 		kill -0 "$SV_PID" 2>/dev/null || break
 		FE_PIDS=$(fe_pids)
 	fi
-	printf 'round %d/%d %-6s recovery %6s ms  fio: %d lost, %d wrong, %d write EIO, %d read EIO  tcp %s  gen %s -> %s\n' \
-		"$i" "$N" "$kind" "${t1:+$((t1 - t0))}" "$L" "$W" "$WE" "$RE" "$tcp" "$gen0" \
-		"$(vm_field cmp .generation 2>/dev/null || echo '?')"
 	[ "$OUT" != "$R" ] || [ "$L$W" != 00 ] || rm -f "$log".*
 	# the driver VM is serving again before the next round
 	wait_for "driver VM ready after round $i" 180 vm_state_is cmp ready
 	wait_for "NBD export answering after round $i" 120 probe_io
 done
-done_n=$((i > N ? N : i))
-
-# --- report -----------------------------------------------------------------------------
-pct() { printf '%s\n' $1 | sort -n | awk -v p="$2" '{a[NR] = $1} END { if (NR) { k = int((NR * p + 99) / 100); if (k < 1) k = 1; print a[k] } else print "-" }'; }
-restarts=$(( $(vm_field cmp .restarts 2>/dev/null || echo "$restarts0") - restarts0 ))
+# --- report: the same as for a campaign run in parts ------------------------------------
 echo
-echo "campaign, $(date +%F), seed $SEED, accelerator $accel, $(nproc) host CPUs, $restarts driver-VM restarts"
-printf '%-8s %6s %10s %10s %10s %12s %12s\n' fault count "rec p50" "rec p99" "rec max" "write EIO" "read EIO"
-for k in "${FAULTS[@]}"; do
-	[ -n "${inj[$k]:-}" ] || continue
-	printf '%-8s %6d %10s %10s %10s %12d %12d\n' "$k" "${inj[$k]}" "$(pct "${rec_ms[$k]:-}" 50)" \
-		"$(pct "${rec_ms[$k]:-}" 99)" "$(pct "${rec_ms[$k]:-}" 100)" "${werr[$k]:-0}" "${rerr[$k]:-0}"
-done
-echo "(recovery in ms: the fault until the first client request completed after it)"
-echo "client-visible errors: $unexpected unexpected (EIO outside poison/ioerr rounds, failed injections," \
-	"rounds without recovery), $tcp_bad TCP streams broken or corrupted"
-echo "$done_n injections, $lost lost writes, $wrong wrong reads, $crashes host crashes"
-[ "$lost" = 0 ] && [ "$wrong" = 0 ] && [ "$crashes" = 0 ] && [ "$unexpected" = 0 ] && [ "$tcp_bad" = 0 ]
+rc=0
+bench/campaign-report.sh "$R/campaign.out" || rc=$?
+exit "$rc"
