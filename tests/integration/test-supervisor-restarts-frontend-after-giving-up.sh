@@ -21,11 +21,13 @@ CONF
 mark=$(mktemp -d /tmp/ddvm-heal.XXXXXX)
 chmod 0755 "$mark"
 cleanup_fn "rm -rf '$mark'"
+# ... and so is the ddvm-tap it becomes (the tree may be in a folder of root's)
+install -m 0755 "$TOP/build/bin/ddvm-tap" "$mark/ddvm-tap"
 cat >"$d/fe-standin" <<SH
 #!/bin/bash
 # ddvm-tap's stand-in: fails while $mark/heal is missing, then is ddvm-tap.
 [ -e "$mark/heal" ] || { echo "stand-in: no $mark/heal yet: failing"; exit 7; }
-exec "$TOP/build/bin/ddvm-tap" "\$@"
+exec "$mark/ddvm-tap" "\$@"
 SH
 chmod +x "$d/fe-standin"
 
@@ -35,7 +37,7 @@ fe_running() {
 	local pid
 	pid=$(ex_field .frontend_pid)
 	ex_state_is running && [ "$pid" != null ] && kill -0 "$pid" 2>/dev/null &&
-		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "build/bin/ddvm-tap --socket fd:9 "
+		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$mark/ddvm-tap --socket fd:9 "
 }
 fe_serves() { [ "$(jq -r .state "$d/gu/net0.json" 2>/dev/null)" = ready ]; }
 
