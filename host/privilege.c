@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "confine.h"
 #include "ddvm/posix/log.h"
 #include "privilege.h"
 
@@ -105,8 +106,14 @@ static void die(const char *what)
 
 void run_user_drop(int keep_cap)
 {
+	int r;
+
 	if (!run_user.active) {
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (confine_to_self() < 0) {
+			dprintf(2, "ddvm: cannot install the child's seccomp filter: %s\n", strerror(errno));
+			_exit(127);
+		}
 		return;
 	}
 	if (drop_bounding(keep_cap) < 0)
@@ -129,6 +136,12 @@ void run_user_drop(int keep_cap)
 		die("ambient capability");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("no_new_privs");
+	/* one uid runs every VM's children: none may signal or trace another (confine.h) */
+	r = confine_to_self();
+	if (r < 0) {
+		errno = -r;
+		die("seccomp filter");
+	}
 }
 
 void run_user_shed_caps(void)

@@ -43,7 +43,8 @@ const char *run_user_why_root(void);
 
 /*
  * In a forked child, after its fds are placed: become the run user (if
- * active) with no capability but keep_cap (-1: none), and no_new_privs.
+ * active) with no capability but keep_cap (-1: none), and no_new_privs,
+ * under the seccomp filter of confine.h (no signal or trace but to itself).
  * Never returns on failure: says why on stderr and _exit(127).
  */
 void run_user_drop(int keep_cap);

@@ -162,9 +162,9 @@ FUZZ_LINK_fuzz-ivshmem-server := lib/posix/ivshmem_server.c lib/posix/log.c lib/
 $(FUZZ_DIR)/fuzz-ivshmem-server: lib/posix/ivshmem_server.c include/ddvm/posix/ivshmem_server.h
 
 # The control socket: the supervisor's side (VMs stubbed) and the CLI's.
-FUZZ_LINK_fuzz-control := host/loop.c lib/posix/log.c lib/posix/private_sock.c host/rundir.c host/privilege.c -ljson-c -pthread
+FUZZ_LINK_fuzz-control := host/loop.c lib/posix/log.c lib/posix/private_sock.c host/rundir.c host/privilege.c host/confine.c -ljson-c -pthread
 FUZZ_MAXLEN_fuzz-control := 8192
-$(FUZZ_DIR)/fuzz-control: host/supervisor.c host/client.c host/supervisor.h host/privilege.c host/privilege.h
+$(FUZZ_DIR)/fuzz-control: host/supervisor.c host/client.c host/supervisor.h host/privilege.c host/privilege.h host/confine.c
 
 # The config loader, through libconfig.
 FUZZ_LINK_fuzz-config := host/config.c host/config_dev.c host/config_clients.c host/layout.c host/vfio_check.c \
@@ -180,3 +180,6 @@ $(FUZZ_DIR)/fuzz-tap: frontends/tap/tap_loop.c frontends/tap/tap_app.h tests/lib
 
 # The layout argument parser, included by its unit test and fuzz target.
 $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
+
+# The children's seccomp filter: test-confine includes host/confine.c.
+$(UNIT_DIR)/test-confine: host/confine.c host/confine.h

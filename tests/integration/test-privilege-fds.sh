@@ -17,7 +17,9 @@
 # the least privilege: QEMU and nbdkit as the unprivileged user ddvm with no
 # capability at all (effective, permitted, bounding, ambient), ddvm-tap as
 # ddvm with CAP_NET_ADMIN alone, the log pumps as uid 0 (root owns the run
-# folder) with no capability; every one with no_new_privs.  The supervisor
+# folder) with no capability; every one with no_new_privs; QEMU and the
+# front-ends under the filter that lets them signal or trace nobody but
+# themselves (host/confine.c; test-confine checks what it refuses).  The supervisor
 # stays root with the capabilities it needs alone (bounding set too).
 . "$(dirname "$0")/../lib/functions.sh"
 requires jq qemu-system-x86_64 nbdkit
@@ -86,6 +88,14 @@ priv_ok() {
 	[ "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$pid/status")" = 1 ] || fail "$what (pid $pid): no no_new_privs"
 	note "$what (pid $pid): uid $uid, capabilities $caps, no_new_privs"
 }
+# confined PID WHAT N: in seccomp mode 2 under N filters at least (ours, host/confine.c: no
+# signal or trace but to itself; QEMU's -sandbox on top)
+confined() {
+	local n
+	[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$1/status")" = 2 ] || fail "$2 (pid $1) has no seccomp filter"
+	n=$(awk '/^Seccomp_filters:/ { print $2 }' "/proc/$1/status")
+	[ -z "$n" ] || [ "$n" -ge "$3" ] || fail "$2 (pid $1) runs under $n seccomp filters, expected $3 at least"
+}
 NONE=0000000000000000 NET_ADMIN=0000000000001000
 # The supervisor keeps what it needs (host/privilege.c): chown, dac_override,
 # dac_read_search, fowner, kill, setgid, setuid, setpcap, net_bind_service,
@@ -102,6 +112,7 @@ note "supervisor (pid $sv): root with the capabilities it needs alone ($sv_caps)
 for vm in a b; do
 	q=$(vm_field "$vm" .pid)
 	priv_ok "$q" "QEMU of $vm" "$DDVM_UID" $NONE
+	confined "$q" "QEMU of $vm" 2
 	[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$q/status")" = 2 ] || fail "QEMU of $vm is not in seccomp mode 2"
 	grep -q -- '-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny' \
 		"/proc/$q/cmdline" 2>/dev/null || tr '\0' ' ' <"/proc/$q/cmdline" |
@@ -114,6 +125,7 @@ for vm in a b; do
 		n=$(vm_json "$vm" | jq -r ".exports[$i].index")
 		fds_ok "$p" "front-end $k$n" "$vm" "ddvm-$vm-$k$n" "$d/$vm/disk$n.sock"
 		priv_ok "$p" "front-end $k$n of $vm" "$DDVM_UID" "$([ "$k" = disk ] && echo $NONE || echo $NET_ADMIN)"
+		confined "$p" "front-end $k$n of $vm" 1
 	done
 done
 # The log pumps: their pipe (0), /dev/null (1, 2) and their log, nothing else.
