@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -106,6 +107,7 @@ static void die(const char *what)
 
 void run_user_drop(int keep_cap)
 {
+	pid_t parent = getppid();
 	int r;
 
 	if (!run_user.active) {
@@ -126,6 +128,15 @@ void run_user_drop(int keep_cap)
 		die("setresgid");
 	if (setresuid(run_user.uid, run_user.uid, run_user.uid) < 0)
 		die("setresuid");
+	/*
+	 * A change of uid clears the parent-death signal (spawn_child_setup set
+	 * it): set it again, or a child would outlive a supervisor killed with
+	 * SIGKILL; and if the supervisor died meanwhile, go now.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die("parent-death signal");
+	if (getppid() != parent)
+		_exit(127);
 	if (setuid(0) == 0) {	/* must be impossible now */
 		errno = EPERM;
 		die("uid 0 could be regained");

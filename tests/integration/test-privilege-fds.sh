@@ -20,7 +20,8 @@
 # folder) with no capability; every one with no_new_privs; QEMU and the
 # front-ends under the filter that lets them signal or trace nobody but
 # themselves (host/confine.c; test-confine checks what it refuses).  The supervisor
-# stays root with the capabilities it needs alone (bounding set too).
+# stays root with the capabilities it needs alone (bounding set too).  And
+# when it is killed (SIGKILL), every one of them goes with it.
 . "$(dirname "$0")/../lib/functions.sh"
 requires jq qemu-system-x86_64 nbdkit
 id ddvm >/dev/null 2>&1 || fail "no user ddvm (scripts/add-user.sh, run by scripts/install-deps.sh, creates it)"
@@ -139,5 +140,11 @@ for p in $pumps; do
 	priv_ok "$p" "log pump $p ($log)" 0 $NONE
 done
 note "$(echo $pumps | wc -w) log pumps, each with its pipe and its log alone"
-ddvm down >/dev/null || fail "down failed"
+# Dropping to the user clears the parent-death signal: it must have been set
+# again.  The supervisor killed with SIGKILL, every child goes with it.
+kids=$(for vm in a b; do vm_field "$vm" .pid; vm_json "$vm" | jq -r '.exports[].frontend_pid'; done)
+kill -9 "$sv"
+gone() { local p; for p in $kids; do ! kill -0 "$p" 2>/dev/null || return 1; done; }
+wait_for "QEMU and the front-ends gone with the supervisor (pids $(echo $kids))" 20 gone
+note "supervisor killed: its $(echo $kids | wc -w) QEMUs and front-ends went with it"
 echo ok
