@@ -69,25 +69,26 @@ const char *run_user_why_root(void)
 	return why_root[0] ? why_root : NULL;
 }
 
-static int capset_to(unsigned long long set)
+/* Effective and permitted become set, inheritable inh. */
+static int capset_to(unsigned long long set, unsigned long long inh)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = {
-		{ .effective = (__u32)set, .permitted = (__u32)set, .inheritable = (__u32)set },
+		{ .effective = (__u32)set, .permitted = (__u32)set, .inheritable = (__u32)inh },
 		{ .effective = (__u32)(set >> 32), .permitted = (__u32)(set >> 32),
-		  .inheritable = (__u32)(set >> 32) },
+		  .inheritable = (__u32)(inh >> 32) },
 	};
 
 	return (int)syscall(SYS_capset, &h, d);
 }
 
-/* Every capability out of the bounding set but keep: no exec can bring one back. */
-static int drop_bounding(int keep)
+/* Every capability not in keep out of the bounding set: no exec can bring one back. */
+static int drop_bounding(unsigned long long keep)
 {
 	int c;
 
 	for (c = 0; c < 64; c++) {
-		if (c == keep)
+		if (keep & (1ull << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			if (errno == EINVAL)	/* past the kernel's last capability */
@@ -107,6 +108,7 @@ static void die(const char *what)
 
 void run_user_drop(int keep_cap)
 {
+	unsigned long long keep = keep_cap >= 0 ? 1ull << keep_cap : 0;
 	pid_t parent = getppid();
 	int r;
 
@@ -118,7 +120,7 @@ void run_user_drop(int keep_cap)
 		}
 		return;
 	}
-	if (drop_bounding(keep_cap) < 0)
+	if (drop_bounding(keep) < 0)
 		die("bounding set");
 	if (keep_cap >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("keepcaps");
@@ -141,7 +143,7 @@ void run_user_drop(int keep_cap)
 		errno = EPERM;
 		die("uid 0 could be regained");
 	}
-	if (capset_to(keep_cap >= 0 ? 1ull << keep_cap : 0) < 0)
+	if (capset_to(keep, keep) < 0)	/* inheritable too: for the ambient set */
 		die("capset");
 	if (keep_cap >= 0 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, keep_cap, 0, 0) < 0)
 		die("ambient capability");
@@ -159,8 +161,8 @@ void run_user_shed_caps(void)
 {
 	if (geteuid() != 0)
 		return;
-	drop_bounding(-1);
-	capset_to(0);
+	drop_bounding(0);
+	capset_to(0, 0);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
@@ -212,12 +214,10 @@ static const int supervisor_caps[] = {
 
 int run_user_limit_supervisor(char *err, size_t len)
 {
-	unsigned long long keep = 0;
-	unsigned int i;
-	int c;
-
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct now[2];
+	unsigned long long keep = 0;
+	unsigned int i;
 
 	if (!run_user.active)
 		return 0;
@@ -229,24 +229,9 @@ int run_user_limit_supervisor(char *err, size_t len)
 		return -1;
 	}
 	keep &= (unsigned long long)now[0].permitted | (unsigned long long)now[1].permitted << 32;
-	for (c = 0; c < 64; c++) {
-		if (keep & (1ull << c))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno == EINVAL)
-			break;
-	}
-	{
-		struct __user_cap_data_struct d[2] = {
-			{ .effective = (__u32)keep, .permitted = (__u32)keep },
-			{ .effective = (__u32)(keep >> 32), .permitted = (__u32)(keep >> 32) },
-		};
-
-		h.version = _LINUX_CAPABILITY_VERSION_3;
-		h.pid = 0;
-		if (syscall(SYS_capset, &h, d) < 0) {
-			strfmt(err, len, "cannot limit the supervisor's capabilities: %s", strerror(errno));
-			return -1;
-		}
+	if (drop_bounding(keep) < 0 || capset_to(keep, 0) < 0) {
+		strfmt(err, len, "cannot limit the supervisor's capabilities: %s", strerror(errno));
+		return -1;
 	}
 	return 0;
 }
