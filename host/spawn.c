@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "ddvm/posix/log.h"
+#include "loop.h"
 #include "privilege.h"
 #include "spawn.h"
 
@@ -195,6 +199,65 @@ int spawn_log_pump(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	return 0;
+}
+
+/* The last line in path, as spawn_log_last_line gives it; "" if none. */
+static void read_last_line(const char *path, char *out, size_t len)
+{
+	char buf[1024];
+	ssize_t n = -1;
+	size_t end, start, o = 0;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		n = pread(fd, buf, sizeof(buf),
+			  st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	end = (size_t)n;
+	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' || buf[end - 1] == ' '))
+		end--;
+	for (start = end; start > 0 && buf[start - 1] != '\n'; start--)
+		;
+	for (; start < end && o + 1 < len; start++)
+		out[o++] = buf[start] >= 0x20 && buf[start] < 0x7f ? buf[start] : '?';
+	out[o] = '\0';
+}
+
+void spawn_log_last_line(const char *path, char *out, size_t len, int wait_ms)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	uint64_t deadline = now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+	char ev[4096];
+
+	if (len == 0)
+		return;
+	read_last_line(path, out, len);
+	if (out[0] || wait_ms <= 0)
+		return;
+	/* Nothing yet: the pump may still be writing it.  Until it does (or closes), or the deadline. */
+	pfd.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (pfd.fd < 0)
+		return;
+	if (inotify_add_watch(pfd.fd, path, IN_MODIFY | IN_CLOSE_WRITE) >= 0) {
+		for (;;) {
+			uint64_t now;
+
+			read_last_line(path, out, len);	/* after the watch: nothing slips between */
+			now = now_ms();
+			if (out[0] || now >= deadline)
+				break;
+			if (poll(&pfd, 1, (int)(deadline - now)) <= 0)
+				break;
+			while (read(pfd.fd, ev, sizeof(ev)) > 0)
+				;
+		}
+	}
+	close(pfd.fd);
 }
 
 int spawn_place_fds(const int *src, const int *dst, unsigned int n)

@@ -54,6 +54,14 @@ int spawn_open(const char *path, int flags);
 void spawn_child_exec_as(const char *path, char *const argv[], int keep_cap)
 	__attribute__((noreturn));
 
+/*
+ * The last line a child wrote to its log (what QEMU says as it gives up),
+ * without its newline and with anything unprintable as '?', into out; "" if
+ * none.  The child has exited but its pump may not have written it yet: an
+ * empty log is waited on for up to wait_ms.
+ */
+void spawn_log_last_line(const char *path, char *out, size_t len, int wait_ms);
+
 /* "WHO exited with status N" / "WHO was killed by signal N (name)", from a wait status. */
 void spawn_describe_exit(const char *who, int status, char *out, size_t len);
 

@@ -229,10 +229,16 @@ static void after_exit(struct vm *vm, const char *what, uint64_t healthy_ms)
 		return;
 	}
 	if (!vm->ever_ready) {
-		if (!vm->error[0])
+		if (!vm->error[0]) {
+			char path[PATH_MAX + 16], said[200];
+
+			strfmt(path, sizeof(path), "%s/qemu.log", vm->dir);
+			spawn_log_last_line(path, said, sizeof(said), 1000);
 			strfmt(vm->error, sizeof(vm->error),
-				 "vm '%s': %s before the driver VM was ready; see %s/qemu.log and %s/console.log",
-				 name, reason, vm->dir, vm->dir);
+				 "vm '%s': %s before the driver VM was ready%s%s%s; see %s/qemu.log and "
+				 "%s/console.log", name, reason, said[0] ? " (QEMU: " : "", said,
+				 said[0] ? ")" : "", vm->dir, vm->dir);
+		}
 		pr_err("%s", vm->error);
 		set_state(vm, VM_FAILED);
 		return;

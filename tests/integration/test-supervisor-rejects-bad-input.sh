@@ -75,6 +75,13 @@ echo 'kernel = ;' >"$d/img-badconf/image.conf"
 expect_error "broken image.conf" "image\.conf:1: syntax error" \
 	env DDVM_IMAGE_DIR="$d/img-badconf" "$DDVM_BIN" up "$(demo_config)"
 expect_error "status without supervisor" "no supervisor" ddvm status
+# A QEMU that refuses to start: ddvm up says what QEMU said, not only its status.
+printf '#!/bin/sh\necho "qemu-system-x86_64: -drive id=disk0: Could not open: Permission denied" >&2\nexit 1\n' \
+	>"$d/refusing-qemu"
+chmod +x "$d/refusing-qemu"
+expect_error "QEMU refusing to start" \
+	"QEMU exited with status 1 before the driver VM was ready \(QEMU: qemu-system-x86_64: -drive id=disk0: Could not open: Permission denied\)" \
+	env DDVM_QEMU="$d/refusing-qemu" "$DDVM_BIN" up "$(demo_config)"
 
 no_qemu_left || fail "a QEMU was started by a failing command"
 ddvm --help | grep -q "up" || fail "--help does not list commands"

@@ -14,7 +14,17 @@ TEST_NAME=$(basename "$0" .sh)
 # Deadlines sized for TCG on a 2-core machine; KVM is much faster.
 BOOT_SECS=${DDVM_TEST_BOOT_SECS:-90}
 
-fail() { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
+fail() { echo "FAIL: $TEST_NAME: $*" >&2; _qemu_log_tails >&2; exit 1; }
+# What each QEMU of the run dir said last: the run dir goes at exit, and with
+# it what a CI log would otherwise never show.
+_qemu_log_tails() {
+	local f
+	[ -n "${DDVM_RUNDIR:-}" ] || return 0
+	for f in "$DDVM_RUNDIR"/*/qemu.log "$DDVM_RUNDIR"/*/*/qemu.log; do
+		[ -s "$f" ] || continue
+		tail -n 3 "$f" | sed "s|^|  ${f#"$DDVM_RUNDIR"/}: |"
+	done
+}
 note() { echo "  $TEST_NAME: $*"; }
 
 requires() {
