@@ -594,12 +594,27 @@ static int cmd_image(int argc, char **argv)
 	return 1;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (a CI runner, a service
+ * manager): /dev/null there, so none of our own fds -- a lock, a channel --
+ * is 0, 1 or 2, where every child puts its stdio.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			open("/dev/null", O_RDWR);	/* the lowest free: fd itself */
+}
+
 int main(int argc, char **argv)
 {
 	const char *opt_rundir = NULL, *cmd;
 	char rundir[PATH_MAX];
 	int i;
 
+	std_fds_open();
 	if (argc > 1 && !strcmp(argv[1], "__log"))	/* a log pump (spawn.h), not for people */
 		return spawn_log_pump(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "__storm"))	/* inject's storm client (storm.h) */

@@ -270,7 +270,7 @@ static int place_console(const char *dir, int fresh)
 
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	fd = spawn_log_fd(path, fresh);
-	if (fd < 0 || dup2(fd, QEMU_CONSOLE_FD) < 0)	/* dup2 clears close-on-exec */
+	if (fd < 0 || spawn_fd_to(fd, QEMU_CONSOLE_FD) < 0)
 		return -1;
 	if (fd != QEMU_CONSOLE_FD)
 		close(fd);

@@ -33,6 +33,13 @@ static unsigned long long log_max(void)
 	return v < SPAWN_LOG_MAX_MIN ? SPAWN_LOG_MAX_MIN : v;
 }
 
+int spawn_fd_to(int fd, int target)
+{
+	if (fd == target)	/* dup2 onto itself would leave close-on-exec as it is */
+		return fcntl(fd, F_SETFD, 0) < 0 ? -1 : 0;
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
 int spawn_log_fd(const char *path, int truncate)
 {
 	char max[32], trunc[2] = { truncate ? '1' : '0', '\0' };
@@ -45,12 +52,12 @@ int spawn_log_fd(const char *path, int truncate)
 		if (pid == 0) {
 			/* The pump: the pipe as stdin, nothing else of ours open. */
 			setsid();
-			if (dup2(p[0], 0) < 0)
+			if (spawn_fd_to(p[0], 0) < 0)
 				_exit(127);
 			fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
+				spawn_fd_to(fd, 1);
+				spawn_fd_to(fd, 2);
 			}
 			syscall(SYS_close_range, 3u, ~0u, 0u);
 			run_user_shed_caps();	/* uid 0 (root owns the run folder), no capability */
@@ -104,8 +111,8 @@ void spawn_child_setup(pid_t parent, const char *log_path, int truncate)
 	}
 	fd = spawn_log_fd(log_path, truncate);
 	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
+		spawn_fd_to(fd, 1);
+		spawn_fd_to(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}

@@ -32,6 +32,14 @@ void spawn_child_setup(pid_t parent, const char *log_path, int truncate);
 #define SPAWN_LOG_MAX_MIN	(64ull << 10)
 int spawn_log_fd(const char *path, int truncate);
 
+/*
+ * In a child: fd becomes target, inherited across exec -- also when it
+ * already is target (the lowest free fd can be a fixed number; dup2 onto
+ * itself would keep close-on-exec, and the program would find it closed).
+ * 0 or -1.
+ */
+int spawn_fd_to(int fd, int target);
+
 /* `ddvm __log PATH MAX TRUNCATE`: the pump itself (stdin to PATH).  Exit status. */
 int spawn_log_pump(int argc, char **argv);
 

@@ -183,3 +183,6 @@ $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
 
 # The children's seccomp filter: test-confine includes host/confine.c.
 $(UNIT_DIR)/test-confine: host/confine.c host/confine.h
+
+# The children's fd plumbing and log reading: test-spawn includes host/spawn.c.
+$(UNIT_DIR)/test-spawn: host/spawn.c host/spawn.h
