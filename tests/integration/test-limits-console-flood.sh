@@ -70,9 +70,14 @@ wait_for "the console log rotated" 60 test -s "$dir/console.log.1"
 for f in "$dir"/console.log "$dir"/console.log.1; do
 	s=$(stat -c %s "$f")
 	[ "$s" -le "$CAP" ] || fail "$f is $s bytes, past the cap"
-	grep -q 'console flood from the driver VM' "$f" || fail "$f holds none of the flood"
 	[ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" = '\n' ] || fail "$f does not end at a line's end"
 done
+# The flood went through the pump, not around it: its end is in the newest
+# two files.  (In which of them depends on where the last rotation fell and
+# on how much the guest wrote after the flood: console.log may hold only
+# the guest's lines.)
+grep -q 'console flood from the driver VM' "$dir"/console.log "$dir"/console.log.1 ||
+	fail "neither console.log nor console.log.1 holds any of the flood"
 fe_logs=
 for f in "$dir"/*.log.1; do
 	case ${f##*/} in console.* | qemu.*) ;; *) [ -f "$f" ] && fe_logs="$fe_logs $f" ;; esac
