@@ -25,7 +25,8 @@ UNIT_DEPS  := $(UNIT_LIB) tests/unit/check.h $(wildcard include/ddvm/*.h include
 UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ihost \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 
-UNIT_SRCS := $(filter-out tests/unit/test-ivshmem-server.c tests/unit/test-vm-reclaim.c,$(wildcard tests/unit/test-*.c))
+UNIT_SRCS := $(filter-out tests/unit/test-ivshmem-server.c tests/unit/test-vm-reclaim.c \
+	tests/unit/test-spawn.c,$(wildcard tests/unit/test-*.c))
 UNIT_BINS += $(patsubst tests/unit/%.c,$(UNIT_DIR)/%,$(UNIT_SRCS))
 
 .PHONY: unit freestanding fuzz fuzz-seeds
@@ -185,4 +186,8 @@ $(UNIT_DIR)/test-layout-arg $(FUZZ_DIR)/fuzz-layout-arg: lib/posix/layout_arg.c
 $(UNIT_DIR)/test-confine: host/confine.c host/confine.h
 
 # The children's fd plumbing and log reading: test-spawn includes host/spawn.c.
-$(UNIT_DIR)/test-spawn: host/spawn.c host/spawn.h
+UNIT_BINS += $(UNIT_DIR)/test-spawn
+unit: $(UNIT_DIR)/test-spawn
+$(UNIT_DIR)/test-spawn: tests/unit/test-spawn.c host/spawn.c host/spawn.h lib/posix/log.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< lib/posix/log.c

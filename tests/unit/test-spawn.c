@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,9 +18,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spawn.c"	/* unit.mk links only the protocol library */
+#include "spawn.c"	/* unit.mk links lib/posix/log.c beside it */
 
-/* What spawn.c needs from the rest of the supervisor. */
+/* What spawn.c needs from the rest of the supervisor (loop.c, privilege.c). */
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -31,16 +30,6 @@ uint64_t now_ms(void)
 }
 void run_user_drop(int keep_cap) { (void)keep_cap; }
 void run_user_shed_caps(void) {}
-int strfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
 
 static int inheritable(int fd)
 {
