@@ -270,8 +270,10 @@ static int place_console(const char *dir, int fresh)
 
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	fd = spawn_log_fd(path, fresh);
-	if (fd < 0 || spawn_fd_to(fd, QEMU_CONSOLE_FD) < 0)
+	if (fd < 0 || spawn_fd_to(fd, QEMU_CONSOLE_FD) < 0) {
+		dprintf(2, "ddvm: cannot open the console log %s: %s\n", path, strerror(errno));
 		return -1;
+	}
 	if (fd != QEMU_CONSOLE_FD)
 		close(fd);
 	return 0;

@@ -272,15 +272,24 @@ int spawn_place_fds(const int *src, const int *dst, unsigned int n)
 	int tmp[SPAWN_MAX_PLACED];
 	unsigned int i;
 
-	if (n > SPAWN_MAX_PLACED)
+	/* in the child's log, for the supervisor to quote (spawn_log_last_line) */
+	if (n > SPAWN_MAX_PLACED) {
+		dprintf(2, "ddvm: %u fds to hand over, at most %d\n", n, SPAWN_MAX_PLACED);
 		return -1;
+	}
 	/* each out of the way first, so placing one never overwrites another still to be placed */
 	for (i = 0; i < n; i++)
-		if (src[i] < 0 || (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SPAWN_TMP_FD)) < 0)
+		if (src[i] < 0 || (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SPAWN_TMP_FD)) < 0) {
+			dprintf(2, "ddvm: cannot hand over fd %d as fd %d: %s\n", src[i], dst[i],
+				src[i] < 0 ? "not open" : strerror(errno));
 			return -1;
+		}
 	for (i = 0; i < n; i++)
-		if (dup2(tmp[i], dst[i]) < 0)	/* dup2 clears close-on-exec */
+		if (dup2(tmp[i], dst[i]) < 0) {	/* dup2 clears close-on-exec */
+			dprintf(2, "ddvm: cannot hand over fd %d as fd %d: %s\n", src[i], dst[i],
+				strerror(errno));
 			return -1;
+		}
 	for (i = 0; i < n; i++)
 		close(tmp[i]);
 	return 0;
