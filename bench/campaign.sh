@@ -24,8 +24,9 @@
 # a front-end whose pid changed, or any of them gone); driver-VM restarts;
 # client-visible errors by kind (EIO on writes/reads: expected from poison
 # and ioerr, counted as unexpected otherwise; a TCP stream that broke or
-# whose checksum differs).  A poison pill armed after fio's last write is
-# taken by a 4 KiB write of its own.  Prints (bench/campaign-report.sh, from
+# whose checksum differs).  A poison pill or an oops armed after fio's last
+# request (both strike the next block request) is taken by a 4 KiB write
+# of its own.  Prints (bench/campaign-report.sh, from
 # the round lines) a table, recovery p50/p99/max per kind,
 # and last:
 #   N injections, L lost writes, W wrong reads, C host crashes
@@ -188,10 +189,12 @@ for ((i = FROM; i <= N; i++)); do
 	while [ -z "$t1" ]; do
 		[ $(($(now_ms) - t0)) -lt 180000 ] || { say "round $i: $kind: no recovery in 180 s"; break; }
 		host_alive || break
-		if [ "$kind" = poison ] && [ -z "$poked" ] && ! kill -0 "$fpid" 2>/dev/null &&
+		if { [ "$kind" = poison ] || [ "$kind" = oops ]; } && [ -z "$poked" ] &&
+			! kill -0 "$fpid" 2>/dev/null &&
 			[ "$(vm_field cmp .generation 2>/dev/null || echo "$gen0")" -le "$gen0" ]; then
-			# fio wrote its last before the pill was armed: the next write is ours
-			# (outside fio's area), and it is the one that must fail
+			# fio sent its last before the fault was armed: the next request is
+			# ours (outside fio's area) -- for poison the one that must fail,
+			# for oops one the restart must carry through
 			poked=1
 			timeout 150 qemu-io -f raw -c "write -P 0x5a 61M 4k" "$URI" >"$log.poke" 2>&1 &
 			poke=$!
@@ -202,13 +205,18 @@ for ((i = FROM; i <= N; i++)); do
 		if [ "$kind" = link ]; then probe_net && t1=$(now_ms); else probe_io && t1=$(now_ms); fi
 	done
 	# the round's end: fio verified, the stream complete
-	wait "$fpid" || true
-	wait "$src" || true
-	wait "$sink" || true
+	# (a job bash already reaped, after a round that ran out of time, is "not a child": fine)
+	wait "$fpid" 2>/dev/null || true
+	wait "$src" 2>/dev/null || true
+	wait "$sink" 2>/dev/null || true
 	fio_counts "$log.fio"
 	if [ -n "$poked" ]; then
 		wait "$poke" || true
-		! grep -q 'Input/output error' "$log.poke" || WE=$((WE + 1))
+		if [ "$kind" = poison ]; then	# the pill's EIO: expected, one
+			! grep -q 'Input/output error' "$log.poke" || WE=$((WE + 1))
+		else	# carried through the restart, or an error the round reports
+			grep -q '^wrote 4096/4096' "$log.poke" || WE=$((WE + 1))
+		fi
 	fi
 	s_src=$(awk '{print $1}' "$log.source" 2>/dev/null) s_sink=$(awk '{print $1}' "$log.sink" 2>/dev/null)
 	tcp=ok
