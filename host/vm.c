@@ -232,7 +232,7 @@ static void after_exit(struct vm *vm, const char *what, uint64_t healthy_ms)
 		if (!vm->error[0]) {
 			char path[PATH_MAX + 16], said[200];
 
-			strfmt(path, sizeof(path), "%s/qemu.log", vm->dir);
+			path_in(vm, "qemu.log", path, sizeof(path));
 			spawn_log_last_line(path, said, sizeof(said), 1000);
 			strfmt(vm->error, sizeof(vm->error),
 				 "vm '%s': %s before the driver VM was ready%s%s%s; see %s/qemu.log and "

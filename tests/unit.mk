@@ -188,6 +188,6 @@ $(UNIT_DIR)/test-confine: host/confine.c host/confine.h
 # The children's fd plumbing and log reading: test-spawn includes host/spawn.c.
 UNIT_BINS += $(UNIT_DIR)/test-spawn
 unit: $(UNIT_DIR)/test-spawn
-$(UNIT_DIR)/test-spawn: tests/unit/test-spawn.c host/spawn.c host/spawn.h lib/posix/log.c
+$(UNIT_DIR)/test-spawn: tests/unit/test-spawn.c host/spawn.c host/spawn.h host/loop.c lib/posix/log.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< lib/posix/log.c
+	$(CC) $(UNIT_CFLAGS) -o $@ $< host/loop.c lib/posix/log.c

@@ -18,16 +18,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spawn.c"	/* unit.mk links lib/posix/log.c beside it */
+#include "spawn.c"	/* unit.mk links host/loop.c and lib/posix/log.c beside it */
 
-/* What spawn.c needs from the rest of the supervisor (loop.c, privilege.c). */
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+/* What spawn.c needs from privilege.c (not linked: it would drop this test's privileges). */
 void run_user_drop(int keep_cap) { (void)keep_cap; }
 void run_user_shed_caps(void) {}
 
